@@ -1,0 +1,105 @@
+// elementwise: activations, their derivatives, and the small arithmetic the tape needs.
+// Entry points:
+//   unary           out = f(x)                         bindings 1 x, 3 out
+//   unary_backward  dx = acc*dx + dy * f'(saved)       bindings 1 saved, 2 dy, 3 dx
+//                   saved is the input x for SCALE/RELU/LEAKY, the output y for SIGMOID/TANH
+//   binary          out = alpha*a + beta*b  (op ADD)   bindings 1 a, 2 b, 3 out
+//                   out = a * b             (op MUL)
+//   fill            out = alpha                         binding 3 out
+//   axpy            out = acc*out + alpha*a             bindings 1 a, 3 out (gradient accumulation)
+// One invocation per element; 2-D grid so huge tensors stay under the per-dimension limit.
+
+struct Params {
+    n: u32,
+    op: u32,
+    alpha: f32,
+    beta: f32,
+    slope: f32,
+    acc: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+const SCALE: u32 = 0u;   // alpha * x + beta
+const RELU: u32 = 1u;
+const LEAKY: u32 = 2u;   // x >= 0 ? x : slope * x
+const SIGMOID: u32 = 3u;
+const TANH: u32 = 4u;
+const ADD: u32 = 0u;
+const MUL: u32 = 1u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return gid.x + gid.y * groups.x * WG_X;
+}
+
+fn sigmoid(x: f32) -> f32 {
+    // Never exponentiates a large positive number.
+    if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+    let e = exp(x);
+    return e / (1.0 + e);
+}
+
+fn activate(x: f32) -> f32 {
+    switch p.op {
+        case 0u: { return p.alpha * x + p.beta; }
+        case 1u: { return max(x, 0.0); }
+        case 2u: { return select(p.slope * x, x, x >= 0.0); }
+        case 3u: { return sigmoid(x); }
+        default: { return tanh(clamp(x, -15.0, 15.0)); }
+    }
+}
+
+fn derivative(saved: f32) -> f32 {
+    switch p.op {
+        case 0u: { return p.alpha; }
+        case 1u: { return select(0.0, 1.0, saved > 0.0); }
+        case 2u: { return select(p.slope, 1.0, saved >= 0.0); }
+        case 3u: { return saved * (1.0 - saved); }
+        default: { return 1.0 - saved * saved; }
+    }
+}
+
+fn accumulate(i: u32, v: f32) {
+    // acc == 0 must ignore old contents, which may be garbage (even NaN) in a recycled buffer.
+    if (p.acc != 0.0) { out[i] = p.acc * out[i] + v; } else { out[i] = v; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n) { return; }
+    out[i] = activate(a[i]);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn unary_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n) { return; }
+    accumulate(i, b[i] * derivative(a[i]));
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n) { return; }
+    if (p.op == MUL) { out[i] = a[i] * b[i]; } else { out[i] = p.alpha * a[i] + p.beta * b[i]; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n) { return; }
+    out[i] = p.alpha;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n) { return; }
+    accumulate(i, p.alpha * a[i]);
+}

@@ -1,0 +1,539 @@
+//! The GPU runtime: one device and queue, a pipeline cache (each kernel instantiation compiled
+//! once), a buffer pool, a bind-group cache, and a command list that records many dispatches and
+//! submits them together in one command encoder and one compute pass per batch.
+
+pub mod adapter;
+pub mod kernel;
+pub mod pool;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+pub use kernel::{Defines, Kernel};
+use pool::{BufferKind, Pool, PooledBuffer};
+
+/// Which family of kernel variants runs on this adapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// Software rasterisers (lavapipe): SIMD lanes span invocations and loads dominate, so each
+    /// invocation owns a large register tile and loads vec4s; no workgroup memory.
+    RegisterTile,
+    /// Real GPUs: classic workgroup-memory tiling.
+    WorkgroupTile,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 2] = [Variant::RegisterTile, Variant::WorkgroupTile];
+
+    pub fn for_device_type(device_type: wgpu::DeviceType) -> Variant {
+        match device_type {
+            wgpu::DeviceType::Cpu => Variant::RegisterTile,
+            _ => Variant::WorkgroupTile,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::RegisterTile => "register-tile",
+            Variant::WorkgroupTile => "workgroup-tile",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GpuOptions {
+    /// Case-insensitive substring of the adapter name (else `WGPU_ADAPTER_NAME`, else the fastest).
+    pub adapter: Option<String>,
+    /// Force a kernel variant (tests run every variant on whatever adapter they have).
+    pub variant: Option<Variant>,
+}
+
+/// Objects created and work submitted so far; the steady state of a training step adds none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub pipelines_created: u64,
+    pub bind_groups_created: u64,
+    pub buffers_created: u64,
+    pub buffer_bytes: u64,
+    pub submits: u64,
+    pub dispatches: u64,
+}
+
+struct Pipeline {
+    id: u64,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+    reflection: kernel::Reflection,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct BindKey {
+    pipeline: u64,
+    params_slot: u32,
+    tensors: Vec<(u64, u64, u64)>,
+}
+
+enum Command {
+    Dispatch { pipeline: wgpu::ComputePipeline, bind_group: wgpu::BindGroup, groups: [u32; 3] },
+    Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, size: u64 },
+}
+
+/// Uniform parameters of every dispatch in a batch live in one buffer, a slot each.
+const PARAMS_SLOTS: u32 = 4096;
+const PARAMS_SLOT_MAX_BYTES: u32 = 256;
+/// Bind groups kept before the cache is cleared (tests touch many shapes; training a fixed set).
+const BIND_GROUP_CACHE_MAX: usize = 16_384;
+
+struct State {
+    pipelines: HashMap<String, Rc<Pipeline>>,
+    bind_groups: HashMap<BindKey, wgpu::BindGroup>,
+    commands: Vec<Command>,
+    params_bytes: Vec<u8>,
+    params_slots_used: u32,
+    counters: Counters,
+}
+
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub variant: Variant,
+    adapter_features: wgpu::Features,
+    params_buffer: wgpu::Buffer,
+    params_stride: u32,
+    /// A small buffer bound where a kernel's optional input (e.g. a bias) is absent.
+    placeholder: Tensor,
+    pool: Pool,
+    state: RefCell<State>,
+    device_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Gpu {
+    pub fn new(options: &GpuOptions) -> Result<Gpu> {
+        let instance = adapter::instance();
+        let adapter = adapter::choose(&instance, options.adapter.as_deref())?;
+        Self::from_adapter(adapter, options.variant)
+    }
+
+    pub fn from_adapter(adapter: wgpu::Adapter, variant: Option<Variant>) -> Result<Gpu> {
+        let info = adapter.get_info();
+        let supported = adapter.limits();
+        // WebGPU defaults, but with the adapter's own buffer size limits so large batches fit.
+        let mut limits = wgpu::Limits::defaults();
+        limits.max_storage_buffer_binding_size = supported.max_storage_buffer_binding_size;
+        limits.max_buffer_size = supported.max_buffer_size;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("infogan"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits,
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| Error::new(format!("could not open adapter {}: {e}", info.name)))?;
+
+        let device_error = Arc::new(Mutex::new(None::<String>));
+        let sink = device_error.clone();
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            if let Ok(mut slot) = sink.lock() {
+                slot.get_or_insert_with(|| error.to_string());
+            }
+        }));
+
+        let params_stride = device.limits().min_uniform_buffer_offset_alignment.max(PARAMS_SLOT_MAX_BYTES);
+        let params_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("dispatch params"),
+            size: u64::from(params_stride) * u64::from(PARAMS_SLOTS),
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let pool = Pool::default();
+        let placeholder = Tensor::from_buffer(pool.get(&device, BufferKind::Storage, 256), 0, &[4]);
+        Ok(Gpu {
+            variant: variant.unwrap_or(Variant::for_device_type(info.device_type)),
+            adapter_features: adapter.features(),
+            info,
+            device,
+            queue,
+            params_buffer,
+            params_stride,
+            placeholder,
+            pool,
+            state: RefCell::new(State {
+                pipelines: HashMap::new(),
+                bind_groups: HashMap::new(),
+                commands: Vec::new(),
+                params_bytes: Vec::new(),
+                params_slots_used: 0,
+                counters: Counters::default(),
+            }),
+            device_error,
+        })
+    }
+
+    /// "name (backend, type)" for logs and benchmark reports.
+    pub fn adapter_name(&self) -> String {
+        format!("{} ({:?}, {:?}, driver {})", self.info.name, self.info.backend, self.info.device_type, self.info.driver_info)
+    }
+
+    pub fn supports_timestamps(&self) -> bool {
+        self.adapter_features.contains(wgpu::Features::TIMESTAMP_QUERY)
+    }
+
+    pub fn counters(&self) -> Counters {
+        let mut counters = self.state.borrow().counters;
+        let (created, bytes, _) = self.pool.stats();
+        counters.buffers_created = created;
+        counters.buffer_bytes = bytes;
+        counters
+    }
+
+    /// A tensor with undefined contents (a recycled buffer may hold old data).
+    pub fn empty(&self, shape: &[usize]) -> Tensor {
+        let len: usize = shape.iter().product();
+        let buffer = self.pool.get(&self.device, BufferKind::Storage, len as u64 * 4);
+        Tensor::from_buffer(buffer, 0, shape)
+    }
+
+
+    pub fn upload(&self, shape: &[usize], data: &[f32]) -> Result<Tensor> {
+        let len: usize = shape.iter().product();
+        if len != data.len() {
+            return Err(Error::new(format!("upload: shape {shape:?} holds {len} values, got {}", data.len())));
+        }
+        let tensor = self.empty(shape);
+        self.write(&tensor, data)?;
+        Ok(tensor)
+    }
+
+    /// Overwrites a tensor's contents. The write lands before the next batch runs, so commands
+    /// already recorded against this tensor are submitted first.
+    pub fn write(&self, tensor: &Tensor, data: &[f32]) -> Result<()> {
+        if data.len() != tensor.len() {
+            return Err(Error::new(format!("write: tensor holds {} values, got {}", tensor.len(), data.len())));
+        }
+        if !self.state.borrow().commands.is_empty() {
+            self.flush()?;
+        }
+        if !data.is_empty() {
+            self.queue.write_buffer(tensor.buffer(), tensor.offset_bytes(), bytemuck::cast_slice(data));
+        }
+        Ok(())
+    }
+
+    pub fn placeholder(&self) -> &Tensor {
+        &self.placeholder
+    }
+
+    fn pipeline(&self, kernel: &Kernel, defines: Defines) -> Result<Rc<Pipeline>> {
+        let key = kernel.label(defines);
+        if let Some(p) = self.state.borrow().pipelines.get(&key) {
+            return Ok(p.clone());
+        }
+        let reflection = kernel::reflect(kernel, defines)?;
+        if let Some(size) = reflection.params_size {
+            if size > PARAMS_SLOT_MAX_BYTES {
+                return Err(Error::new(format!("{key}: params struct of {size} B exceeds the slot")));
+            }
+        }
+        let text = kernel.wgsl(defines)?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(&key),
+            source: wgpu::ShaderSource::Wgsl(text.into()),
+        });
+        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&key),
+            layout: None,
+            module: &module,
+            entry_point: Some(kernel.entry),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            cache: None,
+        });
+        if let Some(error) = pollster::block_on(scope.pop()) {
+            return Err(Error::new(format!("{key}: pipeline creation failed: {error}")));
+        }
+        let layout = pipeline.get_bind_group_layout(0);
+        let mut state = self.state.borrow_mut();
+        state.counters.pipelines_created += 1;
+        let compiled = Rc::new(Pipeline { id: state.counters.pipelines_created, pipeline, layout, reflection });
+        state.pipelines.insert(key, compiled.clone());
+        Ok(compiled)
+    }
+
+    /// Compiles a kernel instantiation ahead of use (benchmarks warm up with this).
+    pub fn prepare(&self, kernel: &Kernel, defines: Defines) -> Result<()> {
+        self.pipeline(kernel, defines).map(|_| ())
+    }
+
+    /// Records one dispatch. `tensors` bind, in order, to the storage bindings the entry point
+    /// uses (ascending binding numbers); `params` is the uniform struct at binding 0.
+    pub fn dispatch<P: bytemuck::Pod>(
+        &self,
+        kernel: &Kernel,
+        defines: Defines,
+        params: &P,
+        tensors: &[&Tensor],
+        groups: [u32; 3],
+    ) -> Result<()> {
+        let pipeline = self.pipeline(kernel, defines)?;
+        let reflection = &pipeline.reflection;
+        if tensors.len() != reflection.storage_bindings.len() {
+            return Err(Error::new(format!(
+                "{}: entry point binds {} tensors, launcher passed {}",
+                kernel.label(defines),
+                reflection.storage_bindings.len(),
+                tensors.len()
+            )));
+        }
+        if let Some(size) = reflection.params_size {
+            if size as usize != std::mem::size_of::<P>() {
+                return Err(Error::new(format!(
+                    "{}: WGSL params struct is {size} B, Rust's is {} B",
+                    kernel.label(defines),
+                    std::mem::size_of::<P>()
+                )));
+            }
+        }
+        if groups.contains(&0) {
+            return Ok(());
+        }
+        let max_groups = self.device.limits().max_compute_workgroups_per_dimension;
+        if groups.iter().any(|&g| g > max_groups) {
+            return Err(Error::new(format!("{}: dispatch {groups:?} exceeds {max_groups} workgroups per dimension", kernel.label(defines))));
+        }
+        if self.state.borrow().params_slots_used == PARAMS_SLOTS {
+            self.flush()?;
+        }
+        let mut state = self.state.borrow_mut();
+        let slot = state.params_slots_used;
+        state.params_slots_used += 1;
+        let start = slot as usize * self.params_stride as usize;
+        state.params_bytes.resize(start + self.params_stride as usize, 0);
+        let bytes = bytemuck::bytes_of(params);
+        state.params_bytes[start..start + bytes.len()].copy_from_slice(bytes);
+
+        let key = BindKey {
+            pipeline: pipeline.id,
+            params_slot: if reflection.uses_params { slot } else { u32::MAX },
+            tensors: tensors.iter().map(|t| (t.buffer_id(), t.offset_bytes(), t.binding_size())).collect(),
+        };
+        let bind_group = match state.bind_groups.get(&key) {
+            Some(bg) => bg.clone(),
+            None => {
+                let mut entries = Vec::with_capacity(tensors.len() + 1);
+                if reflection.uses_params {
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &self.params_buffer,
+                            offset: start as u64,
+                            size: std::num::NonZeroU64::new(u64::from(reflection.params_size.unwrap_or(16))),
+                        }),
+                    });
+                }
+                for (binding, tensor) in reflection.storage_bindings.iter().zip(tensors) {
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: *binding,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: tensor.buffer(),
+                            offset: tensor.offset_bytes(),
+                            size: std::num::NonZeroU64::new(tensor.binding_size()),
+                        }),
+                    });
+                }
+                let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: None,
+                    layout: &pipeline.layout,
+                    entries: &entries,
+                });
+                if state.bind_groups.len() >= BIND_GROUP_CACHE_MAX {
+                    state.bind_groups.clear();
+                }
+                state.counters.bind_groups_created += 1;
+                state.bind_groups.insert(key, bg.clone());
+                bg
+            }
+        };
+        state.counters.dispatches += 1;
+        state.commands.push(Command::Dispatch { pipeline: pipeline.pipeline.clone(), bind_group, groups });
+        Ok(())
+    }
+
+    /// Records a copy of `src` into `dst` (same element count).
+    pub fn copy(&self, src: &Tensor, dst: &Tensor) -> Result<()> {
+        if src.len() != dst.len() {
+            return Err(Error::new(format!("copy: {:?} into {:?}", src.shape(), dst.shape())));
+        }
+        self.copy_raw(src.buffer(), src.offset_bytes(), dst.buffer(), dst.offset_bytes(), src.len() as u64 * 4);
+        Ok(())
+    }
+
+    fn copy_raw(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
+        if size == 0 {
+            return;
+        }
+        debug_assert_eq!(dst_offset, 0, "copies land at the start of staging or tensor buffers");
+        let _ = dst_offset;
+        self.state.borrow_mut().commands.push(Command::Copy { src: src.clone(), src_offset, dst: dst.clone(), size });
+    }
+
+    /// Submits everything recorded so far as one command buffer. Returns the submission index.
+    pub fn flush(&self) -> Result<Option<wgpu::SubmissionIndex>> {
+        let (commands, params_len) = {
+            let mut state = self.state.borrow_mut();
+            if state.commands.is_empty() {
+                return Ok(None);
+            }
+            let used = state.params_slots_used as usize * self.params_stride as usize;
+            state.params_slots_used = 0;
+            state.counters.submits += 1;
+            (std::mem::take(&mut state.commands), used)
+        };
+        if params_len > 0 {
+            let state = self.state.borrow();
+            self.queue.write_buffer(&self.params_buffer, 0, &state.params_bytes[..params_len]);
+        }
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        let mut i = 0;
+        while i < commands.len() {
+            match &commands[i] {
+                Command::Copy { src, src_offset, dst, size } => {
+                    encoder.copy_buffer_to_buffer(src, *src_offset, dst, 0, *size);
+                    i += 1;
+                }
+                Command::Dispatch { .. } => {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+                    while let Some(Command::Dispatch { pipeline, bind_group, groups }) = commands.get(i) {
+                        pass.set_pipeline(pipeline);
+                        pass.set_bind_group(0, bind_group, &[]);
+                        pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                        i += 1;
+                    }
+                }
+            }
+        }
+        let index = self.queue.submit([encoder.finish()]);
+        self.pool.recycle_released();
+        self.check_device_error()?;
+        Ok(Some(index))
+    }
+
+    /// Blocks until all submitted work is done.
+    pub fn wait(&self) -> Result<()> {
+        self.flush()?;
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::new(format!("GPU wait failed: {e}")))?;
+        self.check_device_error()
+    }
+
+    fn check_device_error(&self) -> Result<()> {
+        let error = self.device_error.lock().ok().and_then(|mut slot| slot.take());
+        match error {
+            Some(message) => Err(Error::new(format!("GPU error: {message}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts copying a tensor to the host without waiting; `Readback::wait` finishes it. The copy
+    /// rides with the next submit, so reading scalars every k steps never stalls the queue.
+    pub fn read_later(&self, tensor: &Tensor) -> Readback {
+        let bytes = tensor.len() as u64 * 4;
+        let staging = self.pool.get(&self.device, BufferKind::Staging, bytes);
+        self.copy_raw(tensor.buffer(), tensor.offset_bytes(), &staging.buffer, 0, bytes);
+        Readback { staging, len: tensor.len(), mapped: Arc::new(Mutex::new(None)), requested: false }
+    }
+
+    /// Copies a tensor to the host, waiting for all work recorded before it.
+    pub fn download(&self, tensor: &Tensor) -> Result<Vec<f32>> {
+        self.read_later(tensor).wait(self)
+    }
+}
+
+/// A pending device-to-host copy.
+pub struct Readback {
+    staging: Rc<PooledBuffer>,
+    len: usize,
+    mapped: Arc<Mutex<Option<std::result::Result<(), String>>>>,
+    requested: bool,
+}
+
+impl Drop for Readback {
+    fn drop(&mut self) {
+        // A readback abandoned mid-flight must not return a mapped buffer to the pool.
+        if self.requested {
+            self.staging.buffer.unmap();
+        }
+    }
+}
+
+impl Readback {
+    fn request(&mut self, gpu: &Gpu) -> Result<()> {
+        if self.requested {
+            return Ok(());
+        }
+        gpu.flush()?;
+        let slot = self.mapped.clone();
+        let bytes = (self.len as u64 * 4).max(4);
+        self.staging.buffer.map_async(wgpu::MapMode::Read, 0..bytes, move |result| {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(result.map_err(|e| e.to_string()));
+            }
+        });
+        self.requested = true;
+        Ok(())
+    }
+
+    /// The data if the copy has finished, without blocking.
+    pub fn try_take(&mut self, gpu: &Gpu) -> Result<Option<Vec<f32>>> {
+        self.request(gpu)?;
+        let _ = gpu.device.poll(wgpu::PollType::Poll);
+        self.take_if_mapped()
+    }
+
+    /// Blocks until the copy has finished.
+    pub fn wait(mut self, gpu: &Gpu) -> Result<Vec<f32>> {
+        self.request(gpu)?;
+        loop {
+            gpu.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| Error::new(format!("GPU wait failed: {e}")))?;
+            if let Some(data) = self.take_if_mapped()? {
+                gpu.check_device_error()?;
+                return Ok(data);
+            }
+        }
+    }
+
+    fn take_if_mapped(&mut self) -> Result<Option<Vec<f32>>> {
+        let status = self.mapped.lock().ok().and_then(|mut s| s.take());
+        match status {
+            None => Ok(None),
+            Some(Err(e)) => Err(Error::new(format!("GPU readback failed: {e}"))),
+            Some(Ok(())) => {
+                if self.len == 0 {
+                    self.staging.buffer.unmap();
+                    self.requested = false;
+                    return Ok(Some(Vec::new()));
+                }
+                let bytes = self.len as u64 * 4;
+                let data = {
+                    let view = self
+                        .staging
+                        .buffer
+                        .get_mapped_range(0..bytes)
+                        .map_err(|e| Error::new(format!("GPU readback failed: {e}")))?;
+                    bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+                };
+                self.staging.buffer.unmap();
+                self.requested = false;
+                Ok(Some(data))
+            }
+        }
+    }
+}

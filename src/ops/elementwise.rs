@@ -1,0 +1,130 @@
+//! Activations, their derivatives, and elementwise arithmetic. Kernels: shaders/elementwise.wgsl.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::ensure;
+use crate::error::Result;
+use crate::gpu::{Gpu, Kernel};
+use crate::ops::grid_1d;
+use crate::tensor::Tensor;
+
+const SOURCE: &str = include_str!("../../shaders/elementwise.wgsl");
+
+const fn kernel(entry: &'static str) -> Kernel {
+    Kernel { family: "elementwise", source: SOURCE, entry, workgroup: [256, 1, 1], defines: &[] }
+}
+
+pub static UNARY: Kernel = kernel("unary");
+pub static UNARY_BACKWARD: Kernel = kernel("unary_backward");
+pub static BINARY: Kernel = kernel("binary");
+pub static FILL: Kernel = kernel("fill");
+pub static AXPY: Kernel = kernel("axpy");
+
+pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
+    [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY].into_iter().map(|k| (k, vec![vec![]])).collect()
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    op: u32,
+    alpha: f32,
+    beta: f32,
+    slope: f32,
+    acc: f32,
+    _pad: [u32; 2],
+}
+
+impl Params {
+    fn new(n: usize, op: u32) -> Params {
+        Params { n: n as u32, op, alpha: 1.0, beta: 0.0, slope: 0.0, acc: 0.0, _pad: [0; 2] }
+    }
+}
+
+/// Pointwise functions with the derivative rule each needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    /// alpha * x + beta
+    Scale { alpha: f32, beta: f32 },
+    Relu,
+    LeakyRelu { slope: f32 },
+    Sigmoid,
+    Tanh,
+}
+
+impl Activation {
+    fn params(self, n: usize) -> Params {
+        match self {
+            Activation::Scale { alpha, beta } => Params { alpha, beta, ..Params::new(n, 0) },
+            Activation::Relu => Params::new(n, 1),
+            Activation::LeakyRelu { slope } => Params { slope, ..Params::new(n, 2) },
+            Activation::Sigmoid => Params::new(n, 3),
+            Activation::Tanh => Params::new(n, 4),
+        }
+    }
+
+    /// Whether the backward rule reads the output (sigmoid, tanh) rather than the input.
+    pub fn derivative_from_output(self) -> bool {
+        matches!(self, Activation::Sigmoid | Activation::Tanh)
+    }
+}
+
+fn launch(gpu: &Gpu, kernel: &Kernel, params: Params, tensors: &[&Tensor]) -> Result<()> {
+    let groups = grid_1d(params.n as usize, kernel.invocations_per_workgroup());
+    gpu.dispatch(kernel, &[], &params, tensors, groups)
+}
+
+pub fn activate(gpu: &Gpu, x: &Tensor, f: Activation) -> Result<Tensor> {
+    let y = gpu.empty(x.shape());
+    launch(gpu, &UNARY, f.params(x.len()), &[x, &y])?;
+    Ok(y)
+}
+
+/// `dx = acc * dx + dy * f'(saved)`; `saved` is the output for sigmoid/tanh, else the input.
+pub fn activate_backward(gpu: &Gpu, f: Activation, saved: &Tensor, dy: &Tensor, dx: &Tensor, acc: f32) -> Result<()> {
+    ensure!(saved.len() == dy.len() && dy.len() == dx.len(), "activation backward: sizes differ");
+    let mut p = f.params(dx.len());
+    p.acc = acc;
+    launch(gpu, &UNARY_BACKWARD, p, &[saved, dy, dx])
+}
+
+/// `alpha * a + beta * b`.
+pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor, alpha: f32, beta: f32) -> Result<Tensor> {
+    ensure!(a.len() == b.len(), "add: {:?} and {:?} differ in size", a.shape(), b.shape());
+    let out = gpu.empty(a.shape());
+    let mut p = Params::new(a.len(), 0);
+    p.alpha = alpha;
+    p.beta = beta;
+    launch(gpu, &BINARY, p, &[a, b, &out])?;
+    Ok(out)
+}
+
+/// `a * b` elementwise.
+pub fn mul(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    ensure!(a.len() == b.len(), "mul: {:?} and {:?} differ in size", a.shape(), b.shape());
+    let out = gpu.empty(a.shape());
+    launch(gpu, &BINARY, Params::new(a.len(), 1), &[a, b, &out])?;
+    Ok(out)
+}
+
+pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
+    let mut p = Params::new(out.len(), 0);
+    p.alpha = value;
+    launch(gpu, &FILL, p, &[out])
+}
+
+pub fn full(gpu: &Gpu, shape: &[usize], value: f32) -> Result<Tensor> {
+    let out = gpu.empty(shape);
+    fill(gpu, &out, value)?;
+    Ok(out)
+}
+
+/// `out = acc * out + alpha * a`.
+pub fn axpy(gpu: &Gpu, a: &Tensor, out: &Tensor, alpha: f32, acc: f32) -> Result<()> {
+    ensure!(a.len() == out.len(), "axpy: {:?} into {:?}", a.shape(), out.shape());
+    let mut p = Params::new(a.len(), 0);
+    p.alpha = alpha;
+    p.acc = acc;
+    launch(gpu, &AXPY, p, &[a, out])
+}

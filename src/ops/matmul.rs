@@ -1,0 +1,165 @@
+//! Matrix products for Linear layers: `C = alpha * op(A) . op(B) (+ bias) (+ acc * C)`, with the
+//! transposes x.W^T (forward), dY.W and dY^T.x (backward). Kernels: shaders/matmul.wgsl.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::error::Result;
+use crate::gpu::{Gpu, Kernel, Variant};
+use crate::tensor::Tensor;
+use crate::{bail, ensure};
+
+const SOURCE: &str = include_str!("../../shaders/matmul.wgsl");
+
+/// 8x8 outputs per invocation, 8x8 invocations: 64x64 of C per workgroup.
+pub static REGISTER_TILE: Kernel = Kernel {
+    family: "matmul",
+    source: SOURCE,
+    entry: "matmul_register_tile",
+    workgroup: [8, 8, 1],
+    defines: &["TRANS_A", "TRANS_B", "VEC4"],
+};
+
+/// 4x4 outputs per invocation, 16x16 invocations: 64x64 of C per workgroup.
+pub static WORKGROUP_TILE: Kernel = Kernel {
+    family: "matmul",
+    source: SOURCE,
+    entry: "matmul_workgroup_tile",
+    workgroup: [16, 16, 1],
+    defines: &["TRANS_A", "TRANS_B", "VEC4"],
+};
+
+/// Rows and columns of C one workgroup covers, in both variants.
+const TILE: usize = 64;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    has_bias: u32,
+    alpha: f32,
+    acc: f32,
+    _pad: [u32; 2],
+}
+
+pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
+    let mut combos = Vec::new();
+    for ta in 0..2 {
+        for tb in 0..2 {
+            for v in 0..2 {
+                combos.push(vec![ta, tb, v]);
+            }
+        }
+    }
+    vec![(&REGISTER_TILE, combos.clone()), (&WORKGROUP_TILE, vec![vec![0, 0, 0], vec![0, 1, 0], vec![1, 0, 0], vec![1, 1, 0]])]
+}
+
+/// Logical shape of op(X) for a stored 2-D tensor.
+fn op_shape(x: &Tensor, transposed: bool) -> (usize, usize) {
+    let (r, c) = (x.rows(), x.cols());
+    if transposed { (c, r) } else { (r, c) }
+}
+
+/// Options of one product beyond its operands.
+#[derive(Clone, Copy, Debug)]
+pub struct Gemm {
+    pub trans_a: bool,
+    pub trans_b: bool,
+    pub alpha: f32,
+    /// Weight of the old contents of C: 0 overwrites (C may hold garbage), 1 accumulates.
+    pub acc: f32,
+}
+
+impl Gemm {
+    pub fn new(trans_a: bool, trans_b: bool) -> Gemm {
+        Gemm { trans_a, trans_b, alpha: 1.0, acc: 0.0 }
+    }
+
+    pub fn accumulate(mut self, acc: f32) -> Gemm {
+        self.acc = acc;
+        self
+    }
+}
+
+/// Writes `op(A).op(B) (+ bias)` into `c`, which must be [M,N].
+pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &Tensor, g: Gemm) -> Result<()> {
+    let (m, k) = op_shape(a, g.trans_a);
+    let (k2, n) = op_shape(b, g.trans_b);
+    ensure!(k == k2, "matmul: inner dimensions differ: op(A) is {m}x{k}, op(B) is {k2}x{n}");
+    ensure!(c.rows() == m && c.cols() == n, "matmul: output is {:?}, product is {m}x{n}", c.shape());
+    if let Some(bias) = bias {
+        ensure!(bias.len() == n, "matmul: bias has {} values for {n} columns", bias.len());
+    }
+    ensure!(!a.same_buffer(c) && !b.same_buffer(c), "matmul: output must not alias an input");
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let params = Params {
+        m: m as u32,
+        n: n as u32,
+        k: k as u32,
+        has_bias: bias.is_some() as u32,
+        alpha: g.alpha,
+        acc: g.acc,
+        _pad: [0; 2],
+    };
+    let bias = bias.unwrap_or(gpu.placeholder());
+    let groups = [n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, 1];
+    // vec4 loads need the contiguous dimension of each stored operand to be a multiple of 4.
+    let a_contiguous = if g.trans_a { m } else { k };
+    let b_contiguous = if g.trans_b { k } else { n };
+    let vec4 = a_contiguous % 4 == 0 && b_contiguous % 4 == 0;
+    let (kernel, defines) = match gpu.variant {
+        Variant::RegisterTile => (&REGISTER_TILE, [g.trans_a as u32, g.trans_b as u32, vec4 as u32]),
+        Variant::WorkgroupTile => (&WORKGROUP_TILE, [g.trans_a as u32, g.trans_b as u32, 0]),
+    };
+    gpu.dispatch(kernel, &defines, &params, &[a, b, bias, c], groups)
+}
+
+/// A new tensor `op(A).op(B) (+ bias)`.
+pub fn gemm(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, trans_a: bool, trans_b: bool) -> Result<Tensor> {
+    let (m, _) = op_shape(a, trans_a);
+    let (_, n) = op_shape(b, trans_b);
+    if a.shape().len() > 2 || b.shape().len() > 2 {
+        bail!("matmul takes 2-D tensors, got {:?} and {:?}", a.shape(), b.shape());
+    }
+    let c = gpu.empty(&[m, n]);
+    gemm_into(gpu, a, b, bias, &c, Gemm::new(trans_a, trans_b))?;
+    Ok(c)
+}
+
+/// FLOPs of one product, for benchmarks: 2*M*N*K.
+pub fn flops(m: usize, n: usize, k: usize) -> f64 {
+    2.0 * m as f64 * n as f64 * k as f64
+}
+
+/// Backward of `C = op(A).op(B)`, writing (or accumulating) into the given gradient tensors:
+///   op(A) = A  : dA = dC . op(B)^T          op(A) = A^T: dA = op(B) . dC^T
+///   op(B) = B  : dB = op(A)^T . dC          op(B) = B^T: dB = dC^T . op(A)
+pub fn backward(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    trans_a: bool,
+    trans_b: bool,
+    dc: &Tensor,
+    da: Option<(&Tensor, f32)>,
+    db: Option<(&Tensor, f32)>,
+) -> Result<()> {
+    if let Some((da, acc)) = da {
+        if trans_a {
+            gemm_into(gpu, b, dc, None, da, Gemm::new(trans_b, true).accumulate(acc))?;
+        } else {
+            gemm_into(gpu, dc, b, None, da, Gemm::new(false, !trans_b).accumulate(acc))?;
+        }
+    }
+    if let Some((db, acc)) = db {
+        if trans_b {
+            gemm_into(gpu, dc, a, None, db, Gemm::new(true, trans_a).accumulate(acc))?;
+        } else {
+            gemm_into(gpu, a, dc, None, db, Gemm::new(!trans_a, false).accumulate(acc))?;
+        }
+    }
+    Ok(())
+}
