@@ -4,14 +4,18 @@
 // These three forms are what Linear layers need: x.W^T forward, dY.W and dY^T.x backward.
 //
 // Entry points (variants; src/ops/matmul.rs picks one per adapter, tests run both):
-//   matmul_register_tile   8x8 outputs per invocation in registers, no workgroup memory.
-//                          VEC4 = 1 loads vec4s along the contiguous dimension of each operand
-//                          (the launcher sets it only when those dimensions are multiples of 4).
-//                          Fast on llvmpipe, where SIMD lanes span invocations and loads dominate.
+//   matmul_register_tile        32x32 outputs per invocation in registers, vec4 loads only.
+//   matmul_register_tile_small  8x8 outputs per invocation, any shape. VEC4 = 1 loads vec4s along
+//                               the contiguous dimension of each operand (the launcher sets it
+//                               only when those dimensions are multiples of 4).
+//                               Both are for llvmpipe: SIMD lanes span invocations, loads dominate.
+//   transpose_matrix            c[j, i] = a[i, j] for a [rows = p.m, cols = p.k] (alpha, acc unused).
+//                               The 32x32 tile takes A^T this way: lavapipe's LLVM did not
+//                               finish compiling that tile with the transposing loads of A.
 //   matmul_workgroup_tile  64x64 tile per workgroup staged through workgroup memory, 4x4 outputs
 //                          per invocation, BK = 16. The classic tiling for real GPUs.
 // Bindings: 1 a, 2 b, 3 bias (read when has_bias), 4 c (read_write).
-// Geometry: WG_X, WG_Y come from the prelude; each workgroup covers 64 columns x 64 rows of C.
+// Geometry: WG_X, WG_Y come from the prelude; src/ops/matmul.rs computes the grid from them.
 
 struct Params {
     m: u32,
@@ -54,86 +58,142 @@ fn store(row: u32, col: u32, value: f32) {
     c[i] = v;
 }
 
-const TM: u32 = 8u;
-const TN: u32 = 8u;
+// Register tiles. On llvmpipe each load instruction costs roughly the same whatever its width
+// (it is executed lane by lane), so throughput is set by multiply-adds per load: a TM x TN tile
+// does 4*TM*TN of them per TM + TN vec4 loads. A function-local array indexed in a loop lands in
+// per-lane scratch memory, so tiles live in named mat4x4 variables, unrolled by hand below.
+// Measured on lavapipe (Mesa 25, 2 cores), 1024^3: 8x8 tile 5 GFLOP/s, 16x16 6.4, 32x32 11.
 
+// Column r: op(A)[r0 + r, k0 .. k0 + 3], rows clamped (their results are never stored).
+fn a_block(r0: u32, k0: u32, fast: bool) -> mat4x4<f32> {
+    let r = min(vec4<u32>(r0, r0 + 1u, r0 + 2u, r0 + 3u), vec4<u32>(p.m - 1u));
+    if (fast) {
+        if (TRANS_A != 0u) {
+            // A stored [K,M] with M % 4 == 0: one vec4 along m per k, then transpose.
+            let s = p.m / 4u;
+            let q = min(r0 / 4u, s - 1u);
+            return transpose(mat4x4<f32>(a4[k0 * s + q], a4[(k0 + 1u) * s + q], a4[(k0 + 2u) * s + q], a4[(k0 + 3u) * s + q]));
+        }
+        return mat4x4<f32>(a4[(r.x * p.k + k0) >> 2u], a4[(r.y * p.k + k0) >> 2u], a4[(r.z * p.k + k0) >> 2u], a4[(r.w * p.k + k0) >> 2u]);
+    }
+    return mat4x4<f32>(
+        vec4<f32>(a_at(r.x, k0), a_at(r.x, k0 + 1u), a_at(r.x, k0 + 2u), a_at(r.x, k0 + 3u)),
+        vec4<f32>(a_at(r.y, k0), a_at(r.y, k0 + 1u), a_at(r.y, k0 + 2u), a_at(r.y, k0 + 3u)),
+        vec4<f32>(a_at(r.z, k0), a_at(r.z, k0 + 1u), a_at(r.z, k0 + 2u), a_at(r.z, k0 + 3u)),
+        vec4<f32>(a_at(r.w, k0), a_at(r.w, k0 + 1u), a_at(r.w, k0 + 2u), a_at(r.w, k0 + 3u)));
+}
+
+// Column kk: op(B)[k0 + kk, c0 .. c0 + 3], columns clamped.
+fn b_block(k0: u32, c0: u32, fast: bool) -> mat4x4<f32> {
+    if (fast) {
+        if (TRANS_B != 0u) {
+            // B stored [N,K] with K % 4 == 0: one vec4 along k per column, then transpose.
+            let c = min(vec4<u32>(c0, c0 + 1u, c0 + 2u, c0 + 3u), vec4<u32>(p.n - 1u));
+            return transpose(mat4x4<f32>(b4[(c.x * p.k + k0) >> 2u], b4[(c.y * p.k + k0) >> 2u], b4[(c.z * p.k + k0) >> 2u], b4[(c.w * p.k + k0) >> 2u]));
+        }
+        let s = p.n / 4u;
+        let q = min(c0 / 4u, s - 1u);
+        return mat4x4<f32>(b4[k0 * s + q], b4[(k0 + 1u) * s + q], b4[(k0 + 2u) * s + q], b4[(k0 + 3u) * s + q]);
+    }
+    return mat4x4<f32>(
+        vec4<f32>(b_at(k0, c0), b_at(k0, c0 + 1u), b_at(k0, c0 + 2u), b_at(k0, c0 + 3u)),
+        vec4<f32>(b_at(k0 + 1u, c0), b_at(k0 + 1u, c0 + 1u), b_at(k0 + 1u, c0 + 2u), b_at(k0 + 1u, c0 + 3u)),
+        vec4<f32>(b_at(k0 + 2u, c0), b_at(k0 + 2u, c0 + 1u), b_at(k0 + 2u, c0 + 2u), b_at(k0 + 2u, c0 + 3u)),
+        vec4<f32>(b_at(k0 + 3u, c0), b_at(k0 + 3u, c0 + 1u), b_at(k0 + 3u, c0 + 2u), b_at(k0 + 3u, c0 + 3u)));
+}
+
+// Column r of `acc` is row r0 + r of C, columns c0 .. c0 + 3.
+fn store_block(acc: mat4x4<f32>, r0: u32, c0: u32) {
+    for (var r = 0u; r < 4u; r++) {
+        if (r0 + r >= p.m) { return; }
+        for (var j = 0u; j < 4u; j++) {
+            if (c0 + j < p.n) { store(r0 + r, c0 + j, acc[r][j]); }
+        }
+    }
+}
+
+// 32x32 outputs per invocation (8x8 blocks of 4x4). Needs the vec4 conditions and K % 4 == 0.
+// The llvmpipe compile of this entry takes seconds, so it has no scalar path: anything that does
+// not fit runs matmul_register_tile_small.
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let m0 = gid.y * TM;
-    let n0 = gid.x * TN;
+    let m0 = gid.y * 32u;
+    let n0 = gid.x * 32u;
     if (m0 >= p.m || n0 >= p.n) { return; }
-    // acc[2 * i + h] holds row m0 + i, columns n0 + 4h .. n0 + 4h + 3.
-    var acc: array<vec4<f32>, 16>;
-    for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
-    var rows: array<u32, 8>;
-    for (var i = 0u; i < TM; i++) { rows[i] = min(m0 + i, p.m - 1u); }
-    var cols: array<u32, 8>;
-    for (var j = 0u; j < TN; j++) { cols[j] = min(n0 + j, p.n - 1u); }
+    // acc_ij = (rows m0+4i.., columns n0+4j..)^T: B^T A^T accumulates (A B)^T.
+    var acc00 = mat4x4<f32>(); var acc01 = mat4x4<f32>(); var acc02 = mat4x4<f32>(); var acc03 = mat4x4<f32>(); var acc04 = mat4x4<f32>(); var acc05 = mat4x4<f32>(); var acc06 = mat4x4<f32>(); var acc07 = mat4x4<f32>();
+    var acc10 = mat4x4<f32>(); var acc11 = mat4x4<f32>(); var acc12 = mat4x4<f32>(); var acc13 = mat4x4<f32>(); var acc14 = mat4x4<f32>(); var acc15 = mat4x4<f32>(); var acc16 = mat4x4<f32>(); var acc17 = mat4x4<f32>();
+    var acc20 = mat4x4<f32>(); var acc21 = mat4x4<f32>(); var acc22 = mat4x4<f32>(); var acc23 = mat4x4<f32>(); var acc24 = mat4x4<f32>(); var acc25 = mat4x4<f32>(); var acc26 = mat4x4<f32>(); var acc27 = mat4x4<f32>();
+    var acc30 = mat4x4<f32>(); var acc31 = mat4x4<f32>(); var acc32 = mat4x4<f32>(); var acc33 = mat4x4<f32>(); var acc34 = mat4x4<f32>(); var acc35 = mat4x4<f32>(); var acc36 = mat4x4<f32>(); var acc37 = mat4x4<f32>();
+    var acc40 = mat4x4<f32>(); var acc41 = mat4x4<f32>(); var acc42 = mat4x4<f32>(); var acc43 = mat4x4<f32>(); var acc44 = mat4x4<f32>(); var acc45 = mat4x4<f32>(); var acc46 = mat4x4<f32>(); var acc47 = mat4x4<f32>();
+    var acc50 = mat4x4<f32>(); var acc51 = mat4x4<f32>(); var acc52 = mat4x4<f32>(); var acc53 = mat4x4<f32>(); var acc54 = mat4x4<f32>(); var acc55 = mat4x4<f32>(); var acc56 = mat4x4<f32>(); var acc57 = mat4x4<f32>();
+    var acc60 = mat4x4<f32>(); var acc61 = mat4x4<f32>(); var acc62 = mat4x4<f32>(); var acc63 = mat4x4<f32>(); var acc64 = mat4x4<f32>(); var acc65 = mat4x4<f32>(); var acc66 = mat4x4<f32>(); var acc67 = mat4x4<f32>();
+    var acc70 = mat4x4<f32>(); var acc71 = mat4x4<f32>(); var acc72 = mat4x4<f32>(); var acc73 = mat4x4<f32>(); var acc74 = mat4x4<f32>(); var acc75 = mat4x4<f32>(); var acc76 = mat4x4<f32>(); var acc77 = mat4x4<f32>();
+    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+        let a0 = a_block(m0 + 0u, k0, true);
+        let a1 = a_block(m0 + 4u, k0, true);
+        let a2 = a_block(m0 + 8u, k0, true);
+        let a3 = a_block(m0 + 12u, k0, true);
+        let a4 = a_block(m0 + 16u, k0, true);
+        let a5 = a_block(m0 + 20u, k0, true);
+        let a6 = a_block(m0 + 24u, k0, true);
+        let a7 = a_block(m0 + 28u, k0, true);
+        let b0 = b_block(k0, n0 + 0u, true);
+        let b1 = b_block(k0, n0 + 4u, true);
+        let b2 = b_block(k0, n0 + 8u, true);
+        let b3 = b_block(k0, n0 + 12u, true);
+        let b4 = b_block(k0, n0 + 16u, true);
+        let b5 = b_block(k0, n0 + 20u, true);
+        let b6 = b_block(k0, n0 + 24u, true);
+        let b7 = b_block(k0, n0 + 28u, true);
+        acc00 += b0 * a0; acc01 += b1 * a0; acc02 += b2 * a0; acc03 += b3 * a0; acc04 += b4 * a0; acc05 += b5 * a0; acc06 += b6 * a0; acc07 += b7 * a0;
+        acc10 += b0 * a1; acc11 += b1 * a1; acc12 += b2 * a1; acc13 += b3 * a1; acc14 += b4 * a1; acc15 += b5 * a1; acc16 += b6 * a1; acc17 += b7 * a1;
+        acc20 += b0 * a2; acc21 += b1 * a2; acc22 += b2 * a2; acc23 += b3 * a2; acc24 += b4 * a2; acc25 += b5 * a2; acc26 += b6 * a2; acc27 += b7 * a2;
+        acc30 += b0 * a3; acc31 += b1 * a3; acc32 += b2 * a3; acc33 += b3 * a3; acc34 += b4 * a3; acc35 += b5 * a3; acc36 += b6 * a3; acc37 += b7 * a3;
+        acc40 += b0 * a4; acc41 += b1 * a4; acc42 += b2 * a4; acc43 += b3 * a4; acc44 += b4 * a4; acc45 += b5 * a4; acc46 += b6 * a4; acc47 += b7 * a4;
+        acc50 += b0 * a5; acc51 += b1 * a5; acc52 += b2 * a5; acc53 += b3 * a5; acc54 += b4 * a5; acc55 += b5 * a5; acc56 += b6 * a5; acc57 += b7 * a5;
+        acc60 += b0 * a6; acc61 += b1 * a6; acc62 += b2 * a6; acc63 += b3 * a6; acc64 += b4 * a6; acc65 += b5 * a6; acc66 += b6 * a6; acc67 += b7 * a6;
+        acc70 += b0 * a7; acc71 += b1 * a7; acc72 += b2 * a7; acc73 += b3 * a7; acc74 += b4 * a7; acc75 += b5 * a7; acc76 += b6 * a7; acc77 += b7 * a7;
+    }
+    store_block(acc00, m0 + 0u, n0 + 0u); store_block(acc01, m0 + 0u, n0 + 4u); store_block(acc02, m0 + 0u, n0 + 8u); store_block(acc03, m0 + 0u, n0 + 12u); store_block(acc04, m0 + 0u, n0 + 16u); store_block(acc05, m0 + 0u, n0 + 20u); store_block(acc06, m0 + 0u, n0 + 24u); store_block(acc07, m0 + 0u, n0 + 28u);
+    store_block(acc10, m0 + 4u, n0 + 0u); store_block(acc11, m0 + 4u, n0 + 4u); store_block(acc12, m0 + 4u, n0 + 8u); store_block(acc13, m0 + 4u, n0 + 12u); store_block(acc14, m0 + 4u, n0 + 16u); store_block(acc15, m0 + 4u, n0 + 20u); store_block(acc16, m0 + 4u, n0 + 24u); store_block(acc17, m0 + 4u, n0 + 28u);
+    store_block(acc20, m0 + 8u, n0 + 0u); store_block(acc21, m0 + 8u, n0 + 4u); store_block(acc22, m0 + 8u, n0 + 8u); store_block(acc23, m0 + 8u, n0 + 12u); store_block(acc24, m0 + 8u, n0 + 16u); store_block(acc25, m0 + 8u, n0 + 20u); store_block(acc26, m0 + 8u, n0 + 24u); store_block(acc27, m0 + 8u, n0 + 28u);
+    store_block(acc30, m0 + 12u, n0 + 0u); store_block(acc31, m0 + 12u, n0 + 4u); store_block(acc32, m0 + 12u, n0 + 8u); store_block(acc33, m0 + 12u, n0 + 12u); store_block(acc34, m0 + 12u, n0 + 16u); store_block(acc35, m0 + 12u, n0 + 20u); store_block(acc36, m0 + 12u, n0 + 24u); store_block(acc37, m0 + 12u, n0 + 28u);
+    store_block(acc40, m0 + 16u, n0 + 0u); store_block(acc41, m0 + 16u, n0 + 4u); store_block(acc42, m0 + 16u, n0 + 8u); store_block(acc43, m0 + 16u, n0 + 12u); store_block(acc44, m0 + 16u, n0 + 16u); store_block(acc45, m0 + 16u, n0 + 20u); store_block(acc46, m0 + 16u, n0 + 24u); store_block(acc47, m0 + 16u, n0 + 28u);
+    store_block(acc50, m0 + 20u, n0 + 0u); store_block(acc51, m0 + 20u, n0 + 4u); store_block(acc52, m0 + 20u, n0 + 8u); store_block(acc53, m0 + 20u, n0 + 12u); store_block(acc54, m0 + 20u, n0 + 16u); store_block(acc55, m0 + 20u, n0 + 20u); store_block(acc56, m0 + 20u, n0 + 24u); store_block(acc57, m0 + 20u, n0 + 28u);
+    store_block(acc60, m0 + 24u, n0 + 0u); store_block(acc61, m0 + 24u, n0 + 4u); store_block(acc62, m0 + 24u, n0 + 8u); store_block(acc63, m0 + 24u, n0 + 12u); store_block(acc64, m0 + 24u, n0 + 16u); store_block(acc65, m0 + 24u, n0 + 20u); store_block(acc66, m0 + 24u, n0 + 24u); store_block(acc67, m0 + 24u, n0 + 28u);
+    store_block(acc70, m0 + 28u, n0 + 0u); store_block(acc71, m0 + 28u, n0 + 4u); store_block(acc72, m0 + 28u, n0 + 8u); store_block(acc73, m0 + 28u, n0 + 12u); store_block(acc74, m0 + 28u, n0 + 16u); store_block(acc75, m0 + 28u, n0 + 20u); store_block(acc76, m0 + 28u, n0 + 24u); store_block(acc77, m0 + 28u, n0 + 28u);
+}
 
-    let k_main = select(0u, p.k & ~3u, VEC4 != 0u);
-    for (var k0 = 0u; k0 < k_main; k0 += 4u) {
-        // av[i] = op(A)[row i, k0 .. k0 + 3]
-        var av: array<vec4<f32>, 8>;
-        if (TRANS_A != 0u) {
-            // A stored [K,M]: rows of 4 consecutive m. M % 4 == 0, so a vec4 never straddles.
-            let last = p.m / 4u - 1u;
-            var lo: array<vec4<f32>, 4>;
-            var hi: array<vec4<f32>, 4>;
-            for (var kk = 0u; kk < 4u; kk++) {
-                let base = (k0 + kk) * (p.m / 4u);
-                lo[kk] = a4[base + min(m0 / 4u, last)];
-                hi[kk] = a4[base + min(m0 / 4u + 1u, last)];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                av[i] = vec4<f32>(lo[0][i], lo[1][i], lo[2][i], lo[3][i]);
-                av[i + 4u] = vec4<f32>(hi[0][i], hi[1][i], hi[2][i], hi[3][i]);
-            }
-        } else {
-            for (var i = 0u; i < TM; i++) { av[i] = a4[(rows[i] * p.k + k0) >> 2u]; }
-        }
-        // bv[2 * kk + h] = op(B)[k0 + kk, n0 + 4h .. n0 + 4h + 3]
-        var bv: array<vec4<f32>, 8>;
-        if (TRANS_B != 0u) {
-            // B stored [N,K]: each column's 4 consecutive k in one vec4, then transpose.
-            var t: array<vec4<f32>, 8>;
-            for (var j = 0u; j < TN; j++) { t[j] = b4[(cols[j] * p.k + k0) >> 2u]; }
-            for (var kk = 0u; kk < 4u; kk++) {
-                bv[2u * kk] = vec4<f32>(t[0][kk], t[1][kk], t[2][kk], t[3][kk]);
-                bv[2u * kk + 1u] = vec4<f32>(t[4][kk], t[5][kk], t[6][kk], t[7][kk]);
-            }
-        } else {
-            let last = p.n / 4u - 1u;
-            for (var kk = 0u; kk < 4u; kk++) {
-                let base = (k0 + kk) * (p.n / 4u);
-                bv[2u * kk] = b4[base + min(n0 / 4u, last)];
-                bv[2u * kk + 1u] = b4[base + min(n0 / 4u + 1u, last)];
-            }
-        }
-        for (var i = 0u; i < TM; i++) {
-            let a = av[i];
-            acc[2u * i] += a.x * bv[0] + a.y * bv[2] + a.z * bv[4] + a.w * bv[6];
-            acc[2u * i + 1u] += a.x * bv[1] + a.y * bv[3] + a.z * bv[5] + a.w * bv[7];
-        }
+// 8x8 outputs per invocation, any shape: vec4 steps along K where VEC4 = 1, then masked scalar
+// steps for the rest (all of K where VEC4 = 0).
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let m0 = gid.y * 8u;
+    let n0 = gid.x * 8u;
+    if (m0 >= p.m || n0 >= p.n) { return; }
+    var acc00 = mat4x4<f32>(); var acc01 = mat4x4<f32>();
+    var acc10 = mat4x4<f32>(); var acc11 = mat4x4<f32>();
+    // Two loops rather than one with a branch: llvmpipe may run both sides of a branch.
+    let k_fast = select(0u, p.k & ~3u, VEC4 != 0u);
+    for (var k0 = 0u; k0 < k_fast; k0 += 4u) {
+        let a0 = a_block(m0 + 0u, k0, true);
+        let a1 = a_block(m0 + 4u, k0, true);
+        let b0 = b_block(k0, n0 + 0u, true);
+        let b1 = b_block(k0, n0 + 4u, true);
+        acc00 += b0 * a0; acc01 += b1 * a0;
+        acc10 += b0 * a1; acc11 += b1 * a1;
     }
-    // Scalar path (VEC4 = 0) and the last K % 4 steps.
-    for (var kk = k_main; kk < p.k; kk++) {
-        let b_lo = vec4<f32>(b_at(kk, n0), b_at(kk, n0 + 1u), b_at(kk, n0 + 2u), b_at(kk, n0 + 3u));
-        let b_hi = vec4<f32>(b_at(kk, n0 + 4u), b_at(kk, n0 + 5u), b_at(kk, n0 + 6u), b_at(kk, n0 + 7u));
-        for (var i = 0u; i < TM; i++) {
-            let a = a_at(rows[i], kk);
-            acc[2u * i] += a * b_lo;
-            acc[2u * i + 1u] += a * b_hi;
-        }
+    for (var k0 = k_fast; k0 < p.k; k0 += 4u) {
+        let a0 = a_block(m0 + 0u, k0, false);
+        let a1 = a_block(m0 + 4u, k0, false);
+        let b0 = b_block(k0, n0 + 0u, false);
+        let b1 = b_block(k0, n0 + 4u, false);
+        acc00 += b0 * a0; acc01 += b1 * a0;
+        acc10 += b0 * a1; acc11 += b1 * a1;
     }
-    for (var i = 0u; i < TM; i++) {
-        let row = m0 + i;
-        if (row >= p.m) { break; }
-        for (var j = 0u; j < TN; j++) {
-            let col = n0 + j;
-            if (col >= p.n) { break; }
-            store(row, col, acc[2u * i + j / 4u][j % 4u]);
-        }
-    }
+    store_block(acc00, m0 + 0u, n0 + 0u); store_block(acc01, m0 + 0u, n0 + 4u);
+    store_block(acc10, m0 + 4u, n0 + 0u); store_block(acc11, m0 + 4u, n0 + 4u);
 }
 
 const BM: u32 = 64u;
@@ -186,4 +246,13 @@ fn matmul_workgroup_tile(
             if (col < p.n) { store(row, col, acc[i * 4u + j]); }
         }
     }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn transpose_matrix(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let col = gid.x;
+    let row = gid.y;
+    if (row >= p.m || col >= p.k) { return; }
+    let i = row * p.k + col;
+    c[col * p.m + row] = a4[i >> 2u][i & 3u];
 }

@@ -1,11 +1,15 @@
 //! infogan: an InfoGAN trainer whose every number is computed by hand-written WGSL compute
 //! shaders through wgpu. See ARCHITECTURE.md for the map.
 
+pub mod bench;
 pub mod error;
 pub mod gpu;
+pub mod nn;
 pub mod ops;
+pub mod tape;
 pub mod tensor;
 
 pub use error::{Error, Result};
 pub use gpu::{Gpu, GpuOptions, Variant};
+pub use tape::{Tape, Var};
 pub use tensor::Tensor;

@@ -15,7 +15,31 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (4, 8, 12),
     (68, 132, 260),
     (64, 72, 128),
+    (100, 36, 40),
+    (36, 260, 8),
 ];
+
+#[test]
+fn test_shapes_reach_every_entry_point() {
+    let mut seen = std::collections::BTreeSet::new();
+    for variant in infogan::Variant::ALL {
+        for &(m, n, k) in SHAPES {
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    let (kernel, defines) = infogan::ops::matmul::select(variant, m, n, k, ta, tb);
+                    seen.insert(kernel.label(&defines));
+                    if ta && defines[0] == 0 {
+                        // The launcher transposes A first for entry points without A^T.
+                        let t = &infogan::ops::matmul::TRANSPOSE;
+                        seen.insert(t.label(&[0, 0, 0]));
+                    }
+                }
+            }
+        }
+    }
+    let all: usize = infogan::ops::matmul::kernels().iter().map(|(_, d)| d.len()).sum();
+    assert_eq!(seen.len(), all, "instantiations reached: {seen:?}");
+}
 
 #[test]
 fn matmul_matches_reference_for_every_form_and_variant() {

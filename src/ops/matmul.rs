@@ -10,12 +10,31 @@ use crate::{bail, ensure};
 
 const SOURCE: &str = include_str!("../../shaders/matmul.wgsl");
 
-/// 8x8 outputs per invocation, 8x8 invocations: 64x64 of C per workgroup.
+/// 32x32 outputs per invocation, 8 invocations side by side: 32 rows x 256 columns per workgroup.
+/// vec4 loads only; needs K % 4 == 0 and the vec4 conditions.
 pub static REGISTER_TILE: Kernel = Kernel {
     family: "matmul",
     source: SOURCE,
     entry: "matmul_register_tile",
+    workgroup: [8, 1, 1],
+    defines: &["TRANS_A", "TRANS_B", "VEC4"],
+};
+
+/// 8x8 outputs per invocation, 8x8 invocations: 64x64 of C per workgroup; any shape.
+pub static REGISTER_TILE_SMALL: Kernel = Kernel {
+    family: "matmul",
+    source: SOURCE,
+    entry: "matmul_register_tile_small",
     workgroup: [8, 8, 1],
+    defines: &["TRANS_A", "TRANS_B", "VEC4"],
+};
+
+/// `c[j, i] = a[i, j]`, one invocation per element.
+pub static TRANSPOSE: Kernel = Kernel {
+    family: "matmul",
+    source: SOURCE,
+    entry: "transpose_matrix",
+    workgroup: [16, 16, 1],
     defines: &["TRANS_A", "TRANS_B", "VEC4"],
 };
 
@@ -28,8 +47,38 @@ pub static WORKGROUP_TILE: Kernel = Kernel {
     defines: &["TRANS_A", "TRANS_B", "VEC4"],
 };
 
-/// Rows and columns of C one workgroup covers, in both variants.
-const TILE: usize = 64;
+/// Outputs per invocation along (rows, columns), per entry point; the grid follows from these
+/// and the kernel's workgroup size.
+fn outputs_per_invocation(kernel: &Kernel) -> (usize, usize) {
+    if std::ptr::eq(kernel, &REGISTER_TILE) {
+        (32, 32)
+    } else if std::ptr::eq(kernel, &REGISTER_TILE_SMALL) {
+        (8, 8)
+    } else {
+        (4, 4)
+    }
+}
+
+/// Whether the 32x32 register tile can run op(A).op(B) once A is stored untransposed.
+fn big_tile_fits(m: usize, n: usize, k: usize, trans_b: bool) -> bool {
+    let b_contiguous = if trans_b { k } else { n };
+    k % 4 == 0 && b_contiguous % 4 == 0 && m >= 32 && n >= 32
+}
+
+/// Which entry point and defines a product of this shape runs on this variant.
+pub fn select(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> (&'static Kernel, [u32; 3]) {
+    // vec4 loads need the contiguous dimension of each stored operand to be a multiple of 4.
+    let a_contiguous = if trans_a { m } else { k };
+    let b_contiguous = if trans_b { k } else { n };
+    let vec4 = a_contiguous % 4 == 0 && b_contiguous % 4 == 0;
+    let (ta, tb) = (trans_a as u32, trans_b as u32);
+    match variant {
+        // The 32x32 tile never sees A^T: the launcher transposes A first (see `gemm_into`).
+        Variant::RegisterTile if big_tile_fits(m, n, k, trans_b) => (&REGISTER_TILE, [0, tb, 1]),
+        Variant::RegisterTile => (&REGISTER_TILE_SMALL, [ta, tb, vec4 as u32]),
+        Variant::WorkgroupTile => (&WORKGROUP_TILE, [ta, tb, 0]),
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -44,15 +93,12 @@ struct Params {
 }
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    let mut combos = Vec::new();
-    for ta in 0..2 {
-        for tb in 0..2 {
-            for v in 0..2 {
-                combos.push(vec![ta, tb, v]);
-            }
-        }
-    }
-    vec![(&REGISTER_TILE, combos.clone()), (&WORKGROUP_TILE, vec![vec![0, 0, 0], vec![0, 1, 0], vec![1, 0, 0], vec![1, 1, 0]])]
+    let transposes = [[0, 0], [0, 1], [1, 0], [1, 1]];
+    let with = |v: u32| transposes.iter().map(|t| vec![t[0], t[1], v]).collect::<Vec<_>>();
+    let mut small = with(0);
+    small.extend(with(1));
+    let big = vec![vec![0, 0, 1], vec![0, 1, 1]];
+    vec![(&REGISTER_TILE, big), (&REGISTER_TILE_SMALL, small), (&WORKGROUP_TILE, with(0)), (&TRANSPOSE, vec![vec![0, 0, 0]])]
 }
 
 /// Logical shape of op(X) for a stored 2-D tensor.
@@ -105,16 +151,29 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
         _pad: [0; 2],
     };
     let bias = bias.unwrap_or(gpu.placeholder());
-    let groups = [n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, 1];
-    // vec4 loads need the contiguous dimension of each stored operand to be a multiple of 4.
-    let a_contiguous = if g.trans_a { m } else { k };
-    let b_contiguous = if g.trans_b { k } else { n };
-    let vec4 = a_contiguous % 4 == 0 && b_contiguous % 4 == 0;
-    let (kernel, defines) = match gpu.variant {
-        Variant::RegisterTile => (&REGISTER_TILE, [g.trans_a as u32, g.trans_b as u32, vec4 as u32]),
-        Variant::WorkgroupTile => (&WORKGROUP_TILE, [g.trans_a as u32, g.trans_b as u32, 0]),
+    let (kernel, defines) = select(gpu.variant, m, n, k, g.trans_a, g.trans_b);
+    let transposed;
+    let a = if g.trans_a && defines[0] == 0 {
+        transposed = transpose(gpu, a)?;
+        &transposed
+    } else {
+        a
     };
+    let (rows, cols) = outputs_per_invocation(kernel);
+    let [wx, wy, _] = kernel.workgroup;
+    let groups = [n.div_ceil(cols * wx as usize) as u32, m.div_ceil(rows * wy as usize) as u32, 1];
     gpu.dispatch(kernel, &defines, &params, &[a, b, bias, c], groups)
+}
+
+/// A new [cols, rows] tensor holding the transpose of a 2-D tensor.
+pub fn transpose(gpu: &Gpu, a: &Tensor) -> Result<Tensor> {
+    let (rows, cols) = (a.rows(), a.cols());
+    let out = gpu.empty(&[cols, rows]);
+    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, _pad: [0; 2] };
+    let [wx, wy, _] = TRANSPOSE.workgroup;
+    let groups = [(cols as u32).div_ceil(wx), (rows as u32).div_ceil(wy), 1];
+    gpu.dispatch(&TRANSPOSE, &[0, 0, 0], &params, &[a, &out], groups)?;
+    Ok(out)
 }
 
 /// A new tensor `op(A).op(B) (+ bias)`.

@@ -1,0 +1,11 @@
+// Measures pipeline creation time of each kernel instantiation on the default adapter.
+fn main() {
+    let gpu = infogan::Gpu::new(&Default::default()).expect("gpu");
+    for (kernel, list) in infogan::ops::all_kernels() {
+        for defines in list {
+            let t = std::time::Instant::now();
+            gpu.prepare(kernel, &defines).expect("compile");
+            println!("{:60} {:8.1} ms", kernel.label(&defines), t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Layers over the tape, with parameters in per-network arenas.
+
+pub mod params;
