@@ -1,1 +1,81 @@
-fn main() {}
+//! The `infogan` command line.
+
+use clap::{Parser, Subcommand};
+
+use infogan::gpu::adapter;
+use infogan::{bench, Gpu, GpuOptions};
+
+#[derive(Parser)]
+#[command(name = "infogan", version, about = "InfoGAN on any GPU through hand-written WGSL kernels")]
+struct Cli {
+    /// Use the adapter whose name contains this text (case-insensitive); see `infogan devices`.
+    #[arg(long, global = true)]
+    adapter: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every adapter wgpu sees, with the limits that matter here.
+    Devices,
+    /// Measure kernels on the chosen adapter.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Matrix products: 256/512/1024 squares and the paper's two large Linear layers.
+    Matmul {
+        /// Timed runs per case (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Skip the cases above 512^3 FLOP-wise (a quick look on slow adapters).
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> infogan::Result<()> {
+    match cli.command {
+        Command::Devices => {
+            let instance = adapter::instance();
+            let adapters = adapter::all_adapters(&instance);
+            if adapters.is_empty() {
+                return Err(infogan::Error::new(adapter::NO_ADAPTER_HELP));
+            }
+            let chosen = adapter::choose(&instance, cli.adapter.as_deref()).map(|a| a.get_info());
+            for a in &adapters {
+                let info = a.get_info();
+                let mark = if chosen.as_ref().is_ok_and(|c| *c == info) { "* " } else { "  " };
+                let variant = infogan::Variant::for_device_type(info.device_type);
+                println!("{mark}{}\n  kernel variant: {}", adapter::describe(a), variant.name());
+            }
+            println!("(* = the adapter commands use; --adapter NAME or WGPU_ADAPTER_NAME picks another)");
+            chosen.map(|_| ())
+        }
+        Command::Bench { what: BenchWhat::Matmul { repeats, json, quick } } => {
+            if repeats == 0 {
+                return Err(infogan::Error::new("--repeats must be at least 1"));
+            }
+            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
+            let results = bench::bench_matmul(&gpu, repeats, quick)?;
+            bench::print_report(&gpu, "matmul", &results, json);
+            Ok(())
+        }
+    }
+}

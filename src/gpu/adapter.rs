@@ -41,7 +41,11 @@ pub fn choose(instance: &wgpu::Instance, name_filter: Option<&str>) -> Result<wg
             names.join(", ")
         )));
     }
-    candidates.sort_by_key(|a| rank(a.get_info().device_type));
+    candidates.sort_by_key(|a| {
+        let info = a.get_info();
+        // Native compute APIs before OpenGL, which wgpu supports with fewer features.
+        (rank(info.device_type), info.backend == wgpu::Backend::Gl)
+    });
     Ok(candidates.remove(0))
 }
 

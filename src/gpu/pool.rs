@@ -102,6 +102,11 @@ impl Pool {
         for (key, id, buffer) in released {
             state.free.entry(key).or_default().push((id, buffer));
         }
+        // Hand out the lowest id first: the same sequence of requests then gets the same buffers
+        // every step, so bind groups keyed by buffer ids keep hitting the cache.
+        for list in state.free.values_mut() {
+            list.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        }
     }
 
     pub fn stats(&self) -> (u64, u64, u64) {
