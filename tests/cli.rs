@@ -1,0 +1,48 @@
+//! The binary as a user meets it: clear errors, exit codes, and a device listing.
+
+use std::process::Command;
+
+fn infogan() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_infogan"))
+}
+
+#[test]
+fn no_adapter_at_all_says_what_to_install() {
+    // No Metal on Linux: wgpu then sees no adapter at all.
+    let out = infogan().args(["bench", "matmul", "--quick"]).env("WGPU_BACKEND", "metal").output().expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no GPU adapter found") && stderr.contains("lavapipe"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn devices_names_the_adapter_and_its_limits() {
+    let out = infogan().arg("devices").output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("max invocations/workgroup"), "{stdout}");
+    assert!(stdout.contains("storage buffers/stage"), "{stdout}");
+    assert!(stdout.contains("kernel variant"), "{stdout}");
+    assert!(stdout.contains("* "), "no adapter marked as chosen: {stdout}");
+}
+
+#[test]
+fn bench_matmul_json_names_adapter_and_variant() {
+    let out = infogan().args(["bench", "matmul", "--quick", "--repeats", "1", "--json"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for key in ["\"adapter\"", "\"variant\"", "\"gflops\"", "square 256"] {
+        assert!(stdout.contains(key), "missing {key}: {stdout}");
+    }
+}
+
+#[test]
+fn unknown_adapter_and_zero_repeats_are_clear_errors() {
+    let out = infogan().args(["--adapter", "no-such-gpu", "bench", "matmul"]).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no adapter name contains"));
+    let out = infogan().args(["bench", "matmul", "--repeats", "0"]).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--repeats"));
+}
