@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::params::{Arena, ParamId};
+use crate::ops::conv::{self, ConvGeom};
 use crate::ops::elementwise::{self, Activation};
 use crate::ops::losses::{self, LossOutput};
 use crate::ops::matmul;
@@ -50,6 +51,10 @@ enum Op {
     Activation { f: Activation, x: usize, saved: Tensor },
     Sum { x: usize, axes: Axes, alpha: f32 },
     Reshape { x: usize, shape: Vec<usize> },
+    /// `col` is the im2col matrix of the input.
+    Conv2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, col: Tensor },
+    /// `geom` is the forward convolution this op transposes; `x_rows` its input as rows.
+    ConvTranspose2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, x_rows: Tensor },
     /// Any loss whose input gradient was computed in the forward pass.
     Loss { x: usize, grad: Tensor },
     GaussLearned { mean: Option<usize>, logstd: Option<usize>, grad_mean: Tensor, grad_logstd: Tensor },
@@ -179,6 +184,23 @@ impl<'g> Tape<'g> {
         Ok(self.output(value, || Op::Reshape { x: node, shape: old }, true))
     }
 
+    /// 2-D convolution (NCHW); weight [c_out, c_in, kh, kw], bias [c_out].
+    pub fn conv2d(&mut self, x: &Var, weight: &Var, bias: Option<&Var>, geom: ConvGeom) -> Result<Var> {
+        let (value, col) = conv::conv2d(self.gpu, &geom, &x.value, &weight.value, bias.map(|b| &b.value))?;
+        let needs = x.node.is_some() || weight.node.is_some() || bias.is_some_and(|b| b.node.is_some());
+        let (xn, bn) = (x.node, bias.and_then(|b| b.node));
+        Ok(self.output(value, || Op::Conv2d { geom, x: xn, weight: Saved::of(weight), bias: bn, col }, needs))
+    }
+
+    /// 2-D transposed convolution; weight [c_in, c_out, kh, kw], `geom` from
+    /// `conv::transposed_geom`.
+    pub fn conv_transpose2d(&mut self, x: &Var, weight: &Var, bias: Option<&Var>, geom: ConvGeom) -> Result<Var> {
+        let (value, x_rows) = conv::conv_transpose2d(self.gpu, &geom, &x.value, &weight.value, bias.map(|b| &b.value))?;
+        let needs = x.node.is_some() || weight.node.is_some() || bias.is_some_and(|b| b.node.is_some());
+        let (xn, bn) = (x.node, bias.and_then(|b| b.node));
+        Ok(self.output(value, || Op::ConvTranspose2d { geom, x: xn, weight: Saved::of(weight), bias: bn, x_rows }, needs))
+    }
+
     fn loss(&mut self, x: &Var, out: LossOutput) -> Var {
         let Some(node) = x.node else { return Var { value: out.loss, node: None } };
         self.output(out.loss, || Op::Loss { x: node, grad: out.grad }, true)
@@ -285,6 +307,28 @@ impl<'g> Tape<'g> {
             Op::Reshape { x, shape } => {
                 let (g, acc) = self.grad_target(*x, shape);
                 elementwise::axpy(gpu, &dy.reshape(shape), &g, 1.0, acc)?;
+            }
+            Op::Conv2d { geom, x, weight, bias, col } => {
+                let dx = x.map(|n| self.grad_target(n, &geom.input_shape()));
+                let dw = weight.node.map(|n| self.grad_target(n, weight.value.shape()));
+                let db = bias.map(|n| self.grad_target(n, &[geom.c_out]));
+                conv::conv2d_backward(
+                    gpu, geom, col, &weight.value, dy,
+                    dx.as_ref().map(|(t, a)| (t, *a)),
+                    dw.as_ref().map(|(t, a)| (t, *a)),
+                    db.as_ref().map(|(t, a)| (t, *a)),
+                )?;
+            }
+            Op::ConvTranspose2d { geom, x, weight, bias, x_rows } => {
+                let dx = x.map(|n| self.grad_target(n, &geom.output_shape()));
+                let dw = weight.node.map(|n| self.grad_target(n, weight.value.shape()));
+                let db = bias.map(|n| self.grad_target(n, &[geom.c_in]));
+                conv::conv_transpose2d_backward(
+                    gpu, geom, x_rows, &weight.value, dy,
+                    dx.as_ref().map(|(t, a)| (t, *a)),
+                    dw.as_ref().map(|(t, a)| (t, *a)),
+                    db.as_ref().map(|(t, a)| (t, *a)),
+                )?;
             }
             Op::Loss { x, grad } => {
                 let (g, acc) = self.grad_target(*x, grad.shape());

@@ -1,0 +1,104 @@
+// conv: the data movement that turns 2-D convolutions into matrix products (src/ops/conv.rs).
+// Geometry (NCHW): input [N, C, H, W], kernel KH x KW, stride (SH, SW), padding (PH, PW),
+// output OH x OW. The column matrix has one row per output pixel (n, oh, ow) and one column per
+// kernel tap (c, i, j): col[(n*OH + oh)*OW + ow, (c*KH + i)*KW + j] = x[n, c, oh*SH - PH + i, ow*SW - PW + j]
+// (zero in the padding). Conv forward is then col . W^T, its weight gradient dY^T . col, and its
+// input gradient col2im(dY . W); transposed convolution runs the same three the other way round.
+// Entry points (bindings 1 src, 2 dst):
+//   im2col      dst = col(src)                          one invocation per column-matrix element
+//   col2im      dst = acc*dst + sum of the col entries each input pixel feeds (a gather, so no
+//               atomics)                                one invocation per input element
+//   swap_last   dst[b, j, i] = acc*dst + src[b, i, j] for src [B, R, C] (NCHW <-> [N, HW, C])
+
+struct Params {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    sh: u32,
+    sw: u32,
+    ph: u32,
+    pw: u32,
+    acc: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return gid.x + gid.y * groups.x * WG_X;
+}
+
+fn accumulate(i: u32, v: f32) {
+    if (p.acc != 0.0) { dst[i] = p.acc * dst[i] + v; } else { dst[i] = v; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    let taps = p.c * p.kh * p.kw;
+    if (e >= p.n * p.oh * p.ow * taps) { return; }
+    let row = e / taps;
+    let tap = e % taps;
+    let j = tap % p.kw;
+    let i = (tap / p.kw) % p.kh;
+    let c = tap / (p.kw * p.kh);
+    let ox = row % p.ow;
+    let oy = (row / p.ow) % p.oh;
+    let n = row / (p.ow * p.oh);
+    // Signed arithmetic: padding makes the top-left taps negative.
+    let y = i32(oy * p.sh + i) - i32(p.ph);
+    let x = i32(ox * p.sw + j) - i32(p.pw);
+    var v = 0.0;
+    if (y >= 0 && y < i32(p.h) && x >= 0 && x < i32(p.w)) {
+        v = src[((n * p.c + c) * p.h + u32(y)) * p.w + u32(x)];
+    }
+    dst[e] = v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    if (e >= p.n * p.c * p.h * p.w) { return; }
+    let x = e % p.w;
+    let y = (e / p.w) % p.h;
+    let c = (e / (p.w * p.h)) % p.c;
+    let n = e / (p.w * p.h * p.c);
+    let taps = p.c * p.kh * p.kw;
+    var sum = 0.0;
+    for (var i = 0u; i < p.kh; i++) {
+        // Output row oy reads input row y through tap i when oy*SH - PH + i == y.
+        let ty = i32(y + p.ph) - i32(i);
+        if (ty < 0 || ty % i32(p.sh) != 0) { continue; }
+        let oy = u32(ty) / p.sh;
+        if (oy >= p.oh) { continue; }
+        for (var j = 0u; j < p.kw; j++) {
+            let tx = i32(x + p.pw) - i32(j);
+            if (tx < 0 || tx % i32(p.sw) != 0) { continue; }
+            let ox = u32(tx) / p.sw;
+            if (ox >= p.ow) { continue; }
+            let row = (n * p.oh + oy) * p.ow + ox;
+            sum += src[row * taps + (c * p.kh + i) * p.kw + j];
+        }
+    }
+    accumulate(e, sum);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn swap_last(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // src [n, h, w] -> dst [n, w, h]; e indexes dst.
+    let e = flat(gid, groups);
+    if (e >= p.n * p.h * p.w) { return; }
+    let r = e % p.h;
+    let cidx = (e / p.h) % p.w;
+    let b = e / (p.h * p.w);
+    accumulate(e, src[(b * p.h + r) * p.w + cidx]);
+}

@@ -1,0 +1,265 @@
+//! 2-D convolution and transposed convolution (NCHW) as im2col / col2im around the matmul
+//! kernels, so both run at matmul's speed on every variant. Kernels: shaders/conv.wgsl.
+//!
+//! Transposed convolution's forward is convolution's input gradient and its input gradient is
+//! convolution's forward: one geometry (`ConvGeom`, always described as the forward convolution)
+//! and the same three kernels serve both layer types.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::error::{Error, Result};
+use crate::gpu::{Gpu, Kernel};
+use crate::ops::matmul::{self, Gemm};
+use crate::ops::reduce::{self, Axes};
+use crate::ops::grid_1d;
+use crate::tensor::Tensor;
+use crate::ensure;
+
+const SOURCE: &str = include_str!("../../shaders/conv.wgsl");
+
+const fn kernel(entry: &'static str) -> Kernel {
+    Kernel { family: "conv", source: SOURCE, entry, workgroup: [256, 1, 1], defines: &[] }
+}
+
+pub static IM2COL: Kernel = kernel("im2col");
+pub static COL2IM: Kernel = kernel("col2im");
+pub static SWAP_LAST: Kernel = kernel("swap_last");
+
+pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
+    [&IM2COL, &COL2IM, &SWAP_LAST].into_iter().map(|k| (k, vec![vec![]])).collect()
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    sh: u32,
+    sw: u32,
+    ph: u32,
+    pw: u32,
+    acc: f32,
+    _pad: [u32; 3],
+}
+
+/// A forward convolution's shape: input [n, c_in, h, w] to output [n, c_out, out_h, out_w].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    pub n: usize,
+    pub c_in: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c_out: usize,
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+}
+
+impl ConvGeom {
+    pub fn validate(&self) -> Result<()> {
+        let (kh, kw) = self.kernel;
+        ensure!(kh > 0 && kw > 0, "convolution: kernel {kh}x{kw} is empty");
+        ensure!(self.stride.0 > 0 && self.stride.1 > 0, "convolution: stride must be at least 1");
+        ensure!(
+            self.h + 2 * self.padding.0 >= kh && self.w + 2 * self.padding.1 >= kw,
+            "convolution: kernel {kh}x{kw} is larger than the padded {}x{} input",
+            self.h + 2 * self.padding.0,
+            self.w + 2 * self.padding.1
+        );
+        Ok(())
+    }
+
+    pub fn out_h(&self) -> usize {
+        (self.h + 2 * self.padding.0 - self.kernel.0) / self.stride.0 + 1
+    }
+
+    pub fn out_w(&self) -> usize {
+        (self.w + 2 * self.padding.1 - self.kernel.1) / self.stride.1 + 1
+    }
+
+    /// Kernel taps per output channel: c_in * kh * kw.
+    pub fn taps(&self) -> usize {
+        self.c_in * self.kernel.0 * self.kernel.1
+    }
+
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.n, self.c_in, self.h, self.w]
+    }
+
+    pub fn output_shape(&self) -> [usize; 4] {
+        [self.n, self.c_out, self.out_h(), self.out_w()]
+    }
+
+    /// Multiply-adds of the forward pass times two.
+    pub fn flops(&self) -> f64 {
+        2.0 * (self.n * self.out_h() * self.out_w()) as f64 * self.c_out as f64 * self.taps() as f64
+    }
+
+    fn params(&self, acc: f32) -> Params {
+        Params {
+            n: self.n as u32,
+            c: self.c_in as u32,
+            h: self.h as u32,
+            w: self.w as u32,
+            oh: self.out_h() as u32,
+            ow: self.out_w() as u32,
+            kh: self.kernel.0 as u32,
+            kw: self.kernel.1 as u32,
+            sh: self.stride.0 as u32,
+            sw: self.stride.1 as u32,
+            ph: self.padding.0 as u32,
+            pw: self.padding.1 as u32,
+            acc,
+            _pad: [0; 3],
+        }
+    }
+}
+
+fn launch(gpu: &Gpu, kernel: &Kernel, params: Params, count: usize, src: &Tensor, dst: &Tensor) -> Result<()> {
+    gpu.dispatch(kernel, &[], &params, &[src, dst], grid_1d(count, kernel.invocations_per_workgroup()))
+}
+
+/// The column matrix [n*out_h*out_w, taps] of an input [n, c_in, h, w].
+pub fn im2col(gpu: &Gpu, g: &ConvGeom, x: &Tensor) -> Result<Tensor> {
+    ensure!(x.shape() == g.input_shape(), "im2col: input {:?}, geometry {:?}", x.shape(), g.input_shape());
+    let rows = g.n * g.out_h() * g.out_w();
+    let col = gpu.empty(&[rows, g.taps()]);
+    launch(gpu, &IM2COL, g.params(0.0), col.len(), x, &col)?;
+    Ok(col)
+}
+
+/// `x = acc * x + col2im(col)`: every input pixel gathers the column entries it feeds.
+pub fn col2im_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc: f32) -> Result<()> {
+    ensure!(x.len() == g.input_shape().iter().product::<usize>(), "col2im: output {:?} for {:?}", x.shape(), g.input_shape());
+    ensure!(col.len() == g.n * g.out_h() * g.out_w() * g.taps(), "col2im: column matrix {:?} for {g:?}", col.shape());
+    launch(gpu, &COL2IM, g.params(acc), x.len(), col, x)
+}
+
+/// `dst[b, j, i] = acc * dst + src[b, i, j]` for src [b, r, c]: NCHW <-> [N, HW, C].
+pub fn swap_last_into(gpu: &Gpu, src: &Tensor, (b, r, c): (usize, usize, usize), dst: &Tensor, acc: f32) -> Result<()> {
+    ensure!(src.len() == b * r * c && dst.len() == src.len(), "swap: {:?} as {b}x{r}x{c} into {:?}", src.shape(), dst.shape());
+    let params = Params { n: b as u32, h: r as u32, w: c as u32, acc, ..Params::zeroed() };
+    launch(gpu, &SWAP_LAST, params, src.len(), src, dst)
+}
+
+fn swap_last(gpu: &Gpu, src: &Tensor, dims: (usize, usize, usize), shape: &[usize]) -> Result<Tensor> {
+    let dst = gpu.empty(shape);
+    swap_last_into(gpu, src, dims, &dst, 0.0)?;
+    Ok(dst)
+}
+
+fn check_weight(weight: &Tensor, expected: [usize; 4], what: &str) -> Result<()> {
+    if weight.shape() != expected {
+        return Err(Error::new(format!("{what}: weight {:?}, expected {expected:?}", weight.shape())));
+    }
+    Ok(())
+}
+
+/// Convolution forward. Weight [c_out, c_in, kh, kw] (PyTorch's layout), bias [c_out].
+/// Returns the output [n, c_out, out_h, out_w] and the column matrix the weight gradient needs.
+pub fn conv2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+    g.validate()?;
+    check_weight(weight, [g.c_out, g.c_in, g.kernel.0, g.kernel.1], "conv2d")?;
+    let col = im2col(gpu, g, x)?;
+    let pixels = g.out_h() * g.out_w();
+    let rows = matmul::gemm(gpu, &col, &weight.reshape(&[g.c_out, g.taps()]), bias, false, true)?;
+    let out = swap_last(gpu, &rows, (g.n, pixels, g.c_out), &g.output_shape())?;
+    Ok((out, col))
+}
+
+/// A gradient destination: the tensor and whether to add to it (1) or overwrite it (0).
+pub type GradOut<'a> = Option<(&'a Tensor, f32)>;
+
+/// Convolution backward from the output gradient `dy` [n, c_out, out_h, out_w].
+pub fn conv2d_backward(
+    gpu: &Gpu,
+    g: &ConvGeom,
+    col: &Tensor,
+    weight: &Tensor,
+    dy: &Tensor,
+    dx: GradOut,
+    dweight: GradOut,
+    dbias: GradOut,
+) -> Result<()> {
+    let pixels = g.out_h() * g.out_w();
+    let dy_rows = swap_last(gpu, dy, (g.n, g.c_out, pixels), &[g.n * pixels, g.c_out])?;
+    if let Some((dw, acc)) = dweight {
+        let dw = dw.reshape(&[g.c_out, g.taps()]);
+        matmul::gemm_into(gpu, &dy_rows, col, None, &dw, Gemm::new(true, false).accumulate(acc))?;
+    }
+    if let Some((db, acc)) = dbias {
+        reduce::sum_into(gpu, &dy_rows, Axes::columns_of(g.n * pixels, g.c_out), db, 1.0, acc)?;
+    }
+    if let Some((dx, acc)) = dx {
+        let dcol = matmul::gemm(gpu, &dy_rows, &weight.reshape(&[g.c_out, g.taps()]), None, false, false)?;
+        col2im_into(gpu, g, &dcol, dx, acc)?;
+    }
+    Ok(())
+}
+
+/// The forward convolution whose input gradient a transposed convolution computes: input
+/// [n, c_in, h, w] and weight [c_in, c_out, kh, kw] (PyTorch's ConvTranspose2d layout) give an
+/// output [n, c_out, (h-1)*s - 2p + k, ...]; `geom` describes the convolution from that output
+/// back to the input.
+pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Result<ConvGeom> {
+    let out_h = ((h.max(1) - 1) * stride.0 + kernel.0).checked_sub(2 * padding.0);
+    let out_w = ((w.max(1) - 1) * stride.1 + kernel.1).checked_sub(2 * padding.1);
+    let (Some(out_h), Some(out_w)) = (out_h, out_w) else {
+        return Err(Error::new(format!("transposed convolution: padding {padding:?} leaves no output")));
+    };
+    let g = ConvGeom { n, c_in: c_out, h: out_h, w: out_w, c_out: c_in, kernel, stride, padding };
+    g.validate()?;
+    ensure!(g.out_h() == h && g.out_w() == w, "transposed convolution: geometry does not invert");
+    Ok(g)
+}
+
+/// Transposed convolution forward. `g` from `transposed_geom`. Returns the output and the input
+/// as rows [n*h*w, c_in], which the weight gradient needs.
+pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+    // In `g` the roles are swapped: g.c_out is this layer's input channels, g.c_in its output's.
+    check_weight(weight, [g.c_out, g.c_in, g.kernel.0, g.kernel.1], "conv_transpose2d")?;
+    ensure!(x.shape() == g.output_shape(), "conv_transpose2d: input {:?}, expected {:?}", x.shape(), g.output_shape());
+    let pixels = g.out_h() * g.out_w();
+    let x_rows = swap_last(gpu, x, (g.n, g.c_out, pixels), &[g.n * pixels, g.c_out])?;
+    let dcol = matmul::gemm(gpu, &x_rows, &weight.reshape(&[g.c_out, g.taps()]), None, false, false)?;
+    let out = gpu.empty(&g.input_shape());
+    col2im_into(gpu, g, &dcol, &out, 0.0)?;
+    if let Some(bias) = bias {
+        ensure!(bias.len() == g.c_in, "conv_transpose2d: bias holds {}, expected {}", bias.len(), g.c_in);
+        reduce::broadcast_into(gpu, bias, Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w }, &out, 1.0, 1.0)?;
+    }
+    Ok((out, x_rows))
+}
+
+/// Transposed convolution backward from the output gradient `dy` (shape `g.input_shape()`).
+pub fn conv_transpose2d_backward(
+    gpu: &Gpu,
+    g: &ConvGeom,
+    x_rows: &Tensor,
+    weight: &Tensor,
+    dy: &Tensor,
+    dx: GradOut,
+    dweight: GradOut,
+    dbias: GradOut,
+) -> Result<()> {
+    let pixels = g.out_h() * g.out_w();
+    let dcol = im2col(gpu, g, &dy.reshape(&g.input_shape()))?;
+    if let Some((dx, acc)) = dx {
+        let dx_rows = matmul::gemm(gpu, &dcol, &weight.reshape(&[g.c_out, g.taps()]), None, false, true)?;
+        swap_last_into(gpu, &dx_rows, (g.n, pixels, g.c_out), dx, acc)?;
+    }
+    if let Some((dw, acc)) = dweight {
+        let dw = dw.reshape(&[g.c_out, g.taps()]);
+        matmul::gemm_into(gpu, x_rows, &dcol, None, &dw, Gemm::new(true, false).accumulate(acc))?;
+    }
+    if let Some((db, acc)) = dbias {
+        reduce::sum_into(gpu, dy, Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w }, db, 1.0, acc)?;
+    }
+    Ok(())
+}

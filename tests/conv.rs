@@ -1,0 +1,191 @@
+//! Convolution and transposed convolution against direct f64 references on awkward geometries
+//! (batch 1, odd channels, non-square maps and kernels, stride 1 and 2, padding 0 to 2), both
+//! kernel variants; backward through the tape against finite differences.
+
+mod common;
+use common::*;
+use infogan::ops::conv::{self, ConvGeom};
+use infogan::ops::reduce::Axes;
+use infogan::Tape;
+
+fn geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize)) -> ConvGeom {
+    ConvGeom { n, c_in, h, w, c_out, kernel: k, stride: s, padding: p }
+}
+
+fn geometries() -> Vec<ConvGeom> {
+    vec![
+        geom(1, 1, 5, 5, 1, (3, 3), (1, 1), (0, 0)),
+        geom(2, 3, 7, 5, 5, (3, 2), (2, 1), (1, 0)),
+        geom(3, 2, 9, 6, 4, (4, 4), (2, 2), (1, 1)),
+        geom(1, 5, 6, 7, 3, (2, 3), (1, 2), (2, 1)),
+        geom(2, 1, 28, 28, 3, (4, 4), (2, 2), (1, 1)),
+        geom(2, 7, 14, 14, 9, (4, 4), (2, 2), (1, 1)),
+    ]
+}
+
+/// Direct convolution: out[n, o, y, x] = b[o] + sum_{c,i,j} x[n, c, y*s-p+i, x*s-p+j] w[o, c, i, j].
+fn conv_ref(g: &ConvGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    let (kh, kw) = g.kernel;
+    let mut out = vec![0.0; g.n * g.c_out * oh * ow];
+    for n in 0..g.n {
+        for o in 0..g.c_out {
+            for y in 0..oh {
+                for xx in 0..ow {
+                    let mut s = b[o];
+                    for c in 0..g.c_in {
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                let iy = (y * g.stride.0 + i) as isize - g.padding.0 as isize;
+                                let ix = (xx * g.stride.1 + j) as isize - g.padding.1 as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
+                                    s += x[((n * g.c_in + c) * g.h + iy as usize) * g.w + ix as usize]
+                                        * w[((o * g.c_in + c) * kh + i) * kw + j];
+                                }
+                            }
+                        }
+                    }
+                    out[((n * g.c_out + o) * oh + y) * ow + xx] = s;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Direct transposed convolution of x [n, ci, h, w] with w [ci, co, kh, kw] (scatter form).
+fn conv_t_ref(n: usize, ci: usize, h: usize, wd: usize, co: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize), x: &[f64], w: &[f64], b: &[f64]) -> (Vec<f64>, usize, usize) {
+    let oh = (h - 1) * s.0 + k.0 - 2 * p.0;
+    let ow = (wd - 1) * s.1 + k.1 - 2 * p.1;
+    let mut out = vec![0.0; n * co * oh * ow];
+    for b_ in 0..n {
+        for o in 0..co {
+            for v in out[(b_ * co + o) * oh * ow..(b_ * co + o + 1) * oh * ow].iter_mut() {
+                *v = b[o];
+            }
+        }
+        for c in 0..ci {
+            for y in 0..h {
+                for xx in 0..wd {
+                    let xv = x[((b_ * ci + c) * h + y) * wd + xx];
+                    for o in 0..co {
+                        for i in 0..k.0 {
+                            for j in 0..k.1 {
+                                let oy = (y * s.0 + i) as isize - p.0 as isize;
+                                let ox = (xx * s.1 + j) as isize - p.1 as isize;
+                                if oy >= 0 && ox >= 0 && (oy as usize) < oh && (ox as usize) < ow {
+                                    out[((b_ * co + o) * oh + oy as usize) * ow + ox as usize] += xv * w[((c * co + o) * k.0 + i) * k.1 + j];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (out, oh, ow)
+}
+
+#[test]
+fn conv2d_forward_matches_reference() {
+    for gpu in gpus() {
+        let mut r = rng(30);
+        for g in geometries() {
+            let (x, x64) = upload(&gpu, &g.input_shape(), &uniform(&mut r, g.input_shape().iter().product(), -1.0, 1.0));
+            let wshape = [g.c_out, g.c_in, g.kernel.0, g.kernel.1];
+            let (w, w64) = upload(&gpu, &wshape, &uniform(&mut r, wshape.iter().product(), -1.0, 1.0));
+            let (b, b64) = upload(&gpu, &[g.c_out], &uniform(&mut r, g.c_out, -1.0, 1.0));
+            let (out, _) = conv::conv2d(&gpu, &g, &x, &w, Some(&b)).unwrap();
+            assert_eq!(out.shape(), g.output_shape());
+            assert_close(&format!("conv2d {:?} {g:?}", gpu.variant), &download(&gpu, &out), &conv_ref(&g, &x64, &w64, &b64), 1e-5);
+        }
+    }
+}
+
+#[test]
+fn conv2d_backward_matches_finite_differences() {
+    for gpu in gpus() {
+        let mut r = rng(31);
+        for g in geometries().into_iter().take(4) {
+            let xlen: usize = g.input_shape().iter().product();
+            let wshape = [g.c_out, g.c_in, g.kernel.0, g.kernel.1];
+            let wlen: usize = wshape.iter().product();
+            let olen: usize = g.output_shape().iter().product();
+            let (x, x64) = upload(&gpu, &g.input_shape(), &uniform(&mut r, xlen, -1.0, 1.0));
+            let (w, w64) = upload(&gpu, &wshape, &uniform(&mut r, wlen, -1.0, 1.0));
+            let (b, b64) = upload(&gpu, &[g.c_out], &uniform(&mut r, g.c_out, -1.0, 1.0));
+            let (m, m64) = upload(&gpu, &g.output_shape(), &uniform(&mut r, olen, -1.0, 1.0));
+            let mut tape = Tape::new(&gpu);
+            let (vx, vw, vb) = (tape.input(x, true), tape.input(w, true), tape.input(b, true));
+            let out = tape.conv2d(&vx, &vw, Some(&vb), g).unwrap();
+            let vm = tape.constant(m);
+            let weighted = tape.mul(&out, &vm).unwrap();
+            let loss = tape.sum(&weighted, Axes::all(olen), 1.0).unwrap();
+            tape.backward(&loss).unwrap();
+            let f = |x: &[f64], w: &[f64], b: &[f64]| conv_ref(&g, x, w, b).iter().zip(&m64).map(|(o, m)| o * m).sum::<f64>();
+            let what = format!("{:?} {g:?}", gpu.variant);
+            assert_close(&format!("conv2d dx {what}"), &download(&gpu, &tape.grad(&vx).unwrap()), &finite_diff(&|v| f(v, &w64, &b64), &x64, 1e-5), 1e-5);
+            assert_close(&format!("conv2d dw {what}"), &download(&gpu, &tape.grad(&vw).unwrap()), &finite_diff(&|v| f(&x64, v, &b64), &w64, 1e-5), 1e-5);
+            assert_close(&format!("conv2d db {what}"), &download(&gpu, &tape.grad(&vb).unwrap()), &finite_diff(&|v| f(&x64, &w64, v), &b64, 1e-5), 1e-5);
+        }
+    }
+}
+
+/// (n, c_in, h, w, c_out, kernel, stride, padding) of transposed convolutions.
+type TCase = (usize, usize, usize, usize, usize, (usize, usize), (usize, usize), (usize, usize));
+
+const TRANSPOSED: &[TCase] = &[
+    (1, 1, 3, 3, 1, (3, 3), (1, 1), (0, 0)),
+    (2, 3, 4, 3, 5, (4, 3), (2, 1), (1, 0)),
+    (3, 5, 7, 7, 3, (4, 4), (2, 2), (1, 1)),
+    (1, 2, 5, 4, 3, (3, 2), (2, 2), (2, 0)),
+];
+
+#[test]
+fn conv_transpose2d_forward_and_backward_match_reference() {
+    for gpu in gpus() {
+        let mut r = rng(32);
+        for &(n, ci, h, wd, co, k, s, p) in TRANSPOSED {
+            let g = conv::transposed_geom(n, ci, h, wd, co, k, s, p).unwrap();
+            let xlen = n * ci * h * wd;
+            let wshape = [ci, co, k.0, k.1];
+            let wlen: usize = wshape.iter().product();
+            let (x, x64) = upload(&gpu, &[n, ci, h, wd], &uniform(&mut r, xlen, -1.0, 1.0));
+            let (w, w64) = upload(&gpu, &wshape, &uniform(&mut r, wlen, -1.0, 1.0));
+            let (b, b64) = upload(&gpu, &[co], &uniform(&mut r, co, -1.0, 1.0));
+            let (want, oh, ow) = conv_t_ref(n, ci, h, wd, co, k, s, p, &x64, &w64, &b64);
+            let olen = n * co * oh * ow;
+            let (m, m64) = upload(&gpu, &[n, co, oh, ow], &uniform(&mut r, olen, -1.0, 1.0));
+            let mut tape = Tape::new(&gpu);
+            let (vx, vw, vb) = (tape.input(x, true), tape.input(w, true), tape.input(b, true));
+            let out = tape.conv_transpose2d(&vx, &vw, Some(&vb), g).unwrap();
+            assert_eq!(out.shape(), [n, co, oh, ow]);
+            let what = format!("{:?} n{n} ci{ci} {h}x{wd} co{co} k{k:?} s{s:?} p{p:?}", gpu.variant);
+            assert_close(&format!("conv_transpose2d {what}"), &download(&gpu, &out.value), &want, 1e-5);
+            let vm = tape.constant(m);
+            let weighted = tape.mul(&out, &vm).unwrap();
+            let loss = tape.sum(&weighted, Axes::all(olen), 1.0).unwrap();
+            tape.backward(&loss).unwrap();
+            let f = |x: &[f64], w: &[f64], b: &[f64]| {
+                conv_t_ref(n, ci, h, wd, co, k, s, p, x, w, b).0.iter().zip(&m64).map(|(o, m)| o * m).sum::<f64>()
+            };
+            assert_close(&format!("conv_transpose2d dx {what}"), &download(&gpu, &tape.grad(&vx).unwrap()), &finite_diff(&|v| f(v, &w64, &b64), &x64, 1e-5), 1e-5);
+            assert_close(&format!("conv_transpose2d dw {what}"), &download(&gpu, &tape.grad(&vw).unwrap()), &finite_diff(&|v| f(&x64, v, &b64), &w64, 1e-5), 1e-5);
+            assert_close(&format!("conv_transpose2d db {what}"), &download(&gpu, &tape.grad(&vb).unwrap()), &finite_diff(&|v| f(&x64, &w64, v), &b64, 1e-5), 1e-5);
+        }
+    }
+}
+
+#[test]
+fn bad_geometry_is_a_clear_error() {
+    let gpu = gpu();
+    let g = geom(1, 1, 2, 2, 1, (5, 5), (1, 1), (0, 0));
+    let x = gpu.empty(&g.input_shape());
+    let w = gpu.empty(&[1, 1, 5, 5]);
+    let err = conv::conv2d(&gpu, &g, &x, &w, None).unwrap_err();
+    assert!(err.message().contains("larger than"), "{err}");
+    let w = gpu.empty(&[1, 2, 5, 5]);
+    let g = geom(1, 1, 8, 8, 1, (5, 5), (1, 1), (0, 0));
+    let x = gpu.empty(&g.input_shape());
+    assert!(conv::conv2d(&gpu, &g, &x, &w, None).unwrap_err().message().contains("weight"));
+}
