@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::params::{Arena, ParamId};
+use crate::ops::batchnorm::{self, BnConfig};
 use crate::ops::conv::{self, ConvGeom};
 use crate::ops::elementwise::{self, Activation};
 use crate::ops::losses::{self, LossOutput};
@@ -55,6 +56,8 @@ enum Op {
     Conv2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, col: Tensor },
     /// `geom` is the forward convolution this op transposes; `x_rows` its input as rows.
     ConvTranspose2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, x_rows: Tensor },
+    /// `stats` are the (mean, invstd) the forward pass normalised with.
+    BatchNorm { x: Saved, gamma: Saved, beta: Option<usize>, stats: Tensor, config: BnConfig },
     /// Any loss whose input gradient was computed in the forward pass.
     Loss { x: usize, grad: Tensor },
     GaussLearned { mean: Option<usize>, logstd: Option<usize>, grad_mean: Tensor, grad_logstd: Tensor },
@@ -201,6 +204,15 @@ impl<'g> Tape<'g> {
         Ok(self.output(value, || Op::ConvTranspose2d { geom, x: xn, weight: Saved::of(weight), bias: bn, x_rows }, needs))
     }
 
+    /// Batch normalisation per channel of an (N, C) or (N, C, H, W) value; `running` [2C] holds
+    /// the running means then variances (updated on the GPU in training mode).
+    pub fn batch_norm(&mut self, x: &Var, gamma: &Var, beta: &Var, running: &Tensor, config: BnConfig) -> Result<Var> {
+        let (value, stats) = batchnorm::forward(self.gpu, &x.value, &gamma.value, &beta.value, running, config)?;
+        let needs = x.node.is_some() || gamma.node.is_some() || beta.node.is_some();
+        let bn = beta.node;
+        Ok(self.output(value, || Op::BatchNorm { x: Saved::of(x), gamma: Saved::of(gamma), beta: bn, stats, config }, needs))
+    }
+
     fn loss(&mut self, x: &Var, out: LossOutput) -> Var {
         let Some(node) = x.node else { return Var { value: out.loss, node: None } };
         self.output(out.loss, || Op::Loss { x: node, grad: out.grad }, true)
@@ -329,6 +341,26 @@ impl<'g> Tape<'g> {
                     dw.as_ref().map(|(t, a)| (t, *a)),
                     db.as_ref().map(|(t, a)| (t, *a)),
                 )?;
+            }
+            Op::BatchNorm { x, gamma, beta, stats, config } => {
+                let channels = gamma.value.len();
+                let dx = x.node.map(|n| self.grad_target(n, x.value.shape()));
+                let target = |tape: &mut Self, node: Option<usize>| match node {
+                    Some(n) => tape.grad_target(n, &[channels]),
+                    None => (gpu.empty(&[channels]), 0.0),
+                };
+                let (dgamma, acc_g) = target(self, gamma.node);
+                let (dbeta, acc_b) = target(self, *beta);
+                let dx = dx.as_ref().map(|(t, a)| (t, *a));
+                if acc_g == acc_b {
+                    batchnorm::backward(gpu, &x.value, &gamma.value, stats, dy, *config, dx, (&dgamma, &dbeta, acc_g))?;
+                } else {
+                    // One writes, the other adds: go through scratch for both.
+                    let (sg, sb) = (gpu.empty(&[channels]), gpu.empty(&[channels]));
+                    batchnorm::backward(gpu, &x.value, &gamma.value, stats, dy, *config, dx, (&sg, &sb, 0.0))?;
+                    elementwise::axpy(gpu, &sg, &dgamma, 1.0, acc_g)?;
+                    elementwise::axpy(gpu, &sb, &dbeta, 1.0, acc_b)?;
+                }
             }
             Op::Loss { x, grad } => {
                 let (g, acc) = self.grad_target(*x, grad.shape());

@@ -2,6 +2,7 @@
 //! launchers that dispatch them, and the backward rules the tape calls, side by side.
 
 pub mod adam;
+pub mod batchnorm;
 pub mod conv;
 pub mod elementwise;
 pub mod losses;
@@ -34,5 +35,6 @@ pub fn all_kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     all.extend(losses::kernels());
     all.extend(adam::kernels());
     all.extend(conv::kernels());
+    all.extend(batchnorm::kernels());
     all
 }

@@ -1,0 +1,136 @@
+//! Batch normalisation per channel over (N, H, W) for maps and over N for (N, C) features, in
+//! training mode (batch statistics, running statistics updated on the GPU) and eval mode.
+//! Kernels: shaders/batchnorm.wgsl.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::ensure;
+use crate::error::Result;
+use crate::gpu::{Gpu, Kernel};
+use crate::ops::grid_1d;
+use crate::tensor::Tensor;
+
+const SOURCE: &str = include_str!("../../shaders/batchnorm.wgsl");
+
+const fn per_channel(entry: &'static str) -> Kernel {
+    Kernel { family: "batchnorm", source: SOURCE, entry, workgroup: [64, 1, 1], defines: &[] }
+}
+const fn per_element(entry: &'static str) -> Kernel {
+    Kernel { family: "batchnorm", source: SOURCE, entry, workgroup: [256, 1, 1], defines: &[] }
+}
+
+pub static STATS: Kernel = per_channel("bn_stats");
+pub static EVAL_STATS: Kernel = per_channel("bn_eval_stats");
+pub static NORMALIZE: Kernel = per_element("bn_normalize");
+pub static BACKWARD_SUMS: Kernel = per_channel("bn_backward_sums");
+pub static BACKWARD_DX: Kernel = per_element("bn_backward_dx");
+
+pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
+    [&STATS, &EVAL_STATS, &NORMALIZE, &BACKWARD_SUMS, &BACKWARD_DX].into_iter().map(|k| (k, vec![vec![]])).collect()
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    c: u32,
+    s: u32,
+    update: u32,
+    eps: f32,
+    momentum: f32,
+    acc: f32,
+    acc_dx: f32,
+    train: u32,
+    _pad: [u32; 3],
+}
+
+/// How a batch-norm call normalises.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BnConfig {
+    pub eps: f32,
+    /// Weight of the new batch in the running statistics (PyTorch's `momentum`).
+    pub momentum: f32,
+    /// Batch statistics (and gradients through them) rather than the running ones.
+    pub train: bool,
+    /// In training mode, fold this batch into the running statistics.
+    pub update_running: bool,
+}
+
+impl BnConfig {
+    pub fn train(eps: f32, momentum: f32) -> BnConfig {
+        BnConfig { eps, momentum, train: true, update_running: true }
+    }
+
+    pub fn eval(eps: f32) -> BnConfig {
+        BnConfig { eps, momentum: 0.0, train: false, update_running: false }
+    }
+}
+
+/// The [N, C, S] view of an (N, C) or (N, C, H, W) tensor.
+pub fn channels_view(shape: &[usize]) -> Result<(usize, usize, usize)> {
+    ensure!(shape.len() == 2 || shape.len() == 4, "batch norm takes (N, C) or (N, C, H, W), got {shape:?}");
+    Ok((shape[0], shape[1], shape[2..].iter().product()))
+}
+
+fn params(dims: (usize, usize, usize), config: BnConfig) -> Params {
+    Params {
+        n: dims.0 as u32,
+        c: dims.1 as u32,
+        s: dims.2 as u32,
+        update: (config.train && config.update_running) as u32,
+        eps: config.eps,
+        momentum: config.momentum,
+        acc: 0.0,
+        acc_dx: 0.0,
+        train: config.train as u32,
+        _pad: [0; 3],
+    }
+}
+
+/// Output and the (mean, invstd) statistics [2C] it used, which the backward pass needs.
+/// `running` is [2C]: running means then running variances.
+pub fn forward(gpu: &Gpu, x: &Tensor, gamma: &Tensor, beta: &Tensor, running: &Tensor, config: BnConfig) -> Result<(Tensor, Tensor)> {
+    let dims = channels_view(x.shape())?;
+    let c = dims.1;
+    ensure!(gamma.len() == c && beta.len() == c, "batch norm: {c} channels, gamma {:?}, beta {:?}", gamma.shape(), beta.shape());
+    ensure!(running.len() == 2 * c, "batch norm: running statistics hold {}, expected {}", running.len(), 2 * c);
+    if config.train {
+        ensure!(dims.0 * dims.2 > 1, "batch norm in training mode needs more than one value per channel, got {:?}", x.shape());
+    }
+    let p = params(dims, config);
+    let stats = gpu.empty(&[2 * c]);
+    let channel_groups = [(c as u32).div_ceil(64), 1, 1];
+    if config.train {
+        gpu.dispatch(&STATS, &[], &p, &[x, &stats, running], channel_groups)?;
+    } else {
+        gpu.dispatch(&EVAL_STATS, &[], &p, &[&stats, running], channel_groups)?;
+    }
+    let y = gpu.empty(x.shape());
+    gpu.dispatch(&NORMALIZE, &[], &p, &[x, gamma, beta, &stats, &y], grid_1d(x.len(), 256))?;
+    Ok((y, stats))
+}
+
+/// Backward. Gradients of gamma and beta ([C] each) and of x, each with its accumulate flag.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    gpu: &Gpu,
+    x: &Tensor,
+    gamma: &Tensor,
+    stats: &Tensor,
+    dy: &Tensor,
+    config: BnConfig,
+    dx: Option<(&Tensor, f32)>,
+    dgamma_dbeta: (&Tensor, &Tensor, f32),
+) -> Result<()> {
+    let dims = channels_view(x.shape())?;
+    let (dgamma, dbeta, acc) = dgamma_dbeta;
+    let mut p = params(dims, config);
+    p.acc = acc;
+    let sums = gpu.empty(&[2 * dims.1]);
+    gpu.dispatch(&BACKWARD_SUMS, &[], &p, &[x, stats, dy, dgamma, dbeta, &sums], [(dims.1 as u32).div_ceil(64), 1, 1])?;
+    if let Some((dx, acc_dx)) = dx {
+        p.acc_dx = acc_dx;
+        gpu.dispatch(&BACKWARD_DX, &[], &p, &[x, gamma, stats, dy, dx, &sums], grid_1d(x.len(), 256))?;
+    }
+    Ok(())
+}
