@@ -1,0 +1,141 @@
+//! Layers: parameter slots in a network's arena plus a forward on the tape. Initialisation follows
+//! the official InfoGAN code: weights N(0, 0.02), batch-norm gamma N(1, 0.02), beta and biases 0.
+
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::nn::params::{Arena, ArenaLayout, Init, ParamId};
+use crate::ops::batchnorm::BnConfig;
+use crate::ops::conv::{self, ConvGeom};
+use crate::tape::{Tape, Var};
+use crate::tensor::Tensor;
+
+pub const WEIGHT_INIT: Init = Init::Normal { mean: 0.0, std: 0.02 };
+pub const GAMMA_INIT: Init = Init::Normal { mean: 1.0, std: 0.02 };
+pub const ZERO_INIT: Init = Init::Constant(0.0);
+
+/// `y = x W^T + b`, W [out, in] as in PyTorch.
+#[derive(Clone, Debug)]
+pub struct Linear {
+    pub weight: ParamId,
+    pub bias: Option<ParamId>,
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+impl Linear {
+    pub fn new(layout: &mut ArenaLayout, name: &str, inputs: usize, outputs: usize, bias: bool) -> Linear {
+        let weight = layout.add(&format!("{name}.weight"), &[outputs, inputs], WEIGHT_INIT);
+        let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[outputs], ZERO_INIT));
+        Linear { weight, bias, inputs, outputs }
+    }
+
+    pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var) -> Result<Var> {
+        let w = tape.param(arena, self.weight);
+        let b = self.bias.map(|b| tape.param(arena, b));
+        tape.linear(x, &w, b.as_ref())
+    }
+}
+
+/// 2-D convolution, weight [out, in, kh, kw].
+#[derive(Clone, Debug)]
+pub struct Conv2d {
+    pub weight: ParamId,
+    pub bias: Option<ParamId>,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+}
+
+impl Conv2d {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), bias: bool) -> Conv2d {
+        let weight = layout.add(&format!("{name}.weight"), &[out_channels, in_channels, kernel.0, kernel.1], WEIGHT_INIT);
+        let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[out_channels], ZERO_INIT));
+        Conv2d { weight, bias, in_channels, out_channels, kernel, stride, padding }
+    }
+
+    pub fn geom(&self, x_shape: &[usize]) -> Result<ConvGeom> {
+        crate::ensure!(x_shape.len() == 4 && x_shape[1] == self.in_channels, "conv2d: input {x_shape:?}, expected (N, {}, H, W)", self.in_channels);
+        let g = ConvGeom { n: x_shape[0], c_in: self.in_channels, h: x_shape[2], w: x_shape[3], c_out: self.out_channels, kernel: self.kernel, stride: self.stride, padding: self.padding };
+        g.validate()?;
+        Ok(g)
+    }
+
+    pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var) -> Result<Var> {
+        let geom = self.geom(x.shape())?;
+        let w = tape.param(arena, self.weight);
+        let b = self.bias.map(|b| tape.param(arena, b));
+        tape.conv2d(x, &w, b.as_ref(), geom)
+    }
+}
+
+/// 2-D transposed convolution, weight [in, out, kh, kw] as in PyTorch.
+#[derive(Clone, Debug)]
+pub struct ConvTranspose2d {
+    pub weight: ParamId,
+    pub bias: Option<ParamId>,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+}
+
+impl ConvTranspose2d {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), bias: bool) -> ConvTranspose2d {
+        let weight = layout.add(&format!("{name}.weight"), &[in_channels, out_channels, kernel.0, kernel.1], WEIGHT_INIT);
+        let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[out_channels], ZERO_INIT));
+        ConvTranspose2d { weight, bias, in_channels, out_channels, kernel, stride, padding }
+    }
+
+    pub fn geom(&self, x_shape: &[usize]) -> Result<ConvGeom> {
+        crate::ensure!(x_shape.len() == 4 && x_shape[1] == self.in_channels, "conv_transpose2d: input {x_shape:?}, expected (N, {}, H, W)", self.in_channels);
+        conv::transposed_geom(x_shape[0], self.in_channels, x_shape[2], x_shape[3], self.out_channels, self.kernel, self.stride, self.padding)
+    }
+
+    pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var) -> Result<Var> {
+        let geom = self.geom(x.shape())?;
+        let w = tape.param(arena, self.weight);
+        let b = self.bias.map(|b| tape.param(arena, b));
+        tape.conv_transpose2d(x, &w, b.as_ref(), geom)
+    }
+}
+
+/// Batch norm over (N, C) or (N, C, H, W). Running statistics are state outside the arena: they
+/// are not trained, and eval-mode normalisation reads them.
+pub struct BatchNorm {
+    pub gamma: ParamId,
+    pub beta: ParamId,
+    pub channels: usize,
+    pub eps: f32,
+    pub momentum: f32,
+    /// [2C]: running means, then running variances (start 0 and 1, as in PyTorch).
+    pub running: Tensor,
+}
+
+impl BatchNorm {
+    pub fn new(gpu: &Gpu, layout: &mut ArenaLayout, name: &str, channels: usize) -> Result<BatchNorm> {
+        let gamma = layout.add(&format!("{name}.gamma"), &[channels], GAMMA_INIT);
+        let beta = layout.add(&format!("{name}.beta"), &[channels], ZERO_INIT);
+        let mut init = vec![0.0; channels];
+        init.extend(vec![1.0; channels]);
+        let running = gpu.upload(&[2 * channels], &init)?;
+        Ok(BatchNorm { gamma, beta, channels, eps: 1e-5, momentum: 0.1, running })
+    }
+
+    /// Training mode (batch statistics, running statistics updated) or eval mode.
+    pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var, train: bool) -> Result<Var> {
+        let config = if train { BnConfig::train(self.eps, self.momentum) } else { BnConfig::eval(self.eps) };
+        let (g, b) = (tape.param(arena, self.gamma), tape.param(arena, self.beta));
+        tape.batch_norm(x, &g, &b, &self.running, config)
+    }
+
+    pub fn reset_running(&self, gpu: &Gpu) -> Result<()> {
+        let mut init = vec![0.0; self.channels];
+        init.extend(vec![1.0; self.channels]);
+        gpu.write(&self.running, &init)
+    }
+}
