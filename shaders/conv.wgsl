@@ -5,7 +5,7 @@
 // (zero in the padding). Conv forward is then col . W^T, its weight gradient dY^T . col, and its
 // input gradient col2im(dY . W); transposed convolution runs the same three the other way round.
 // Entry points (bindings 1 src, 2 dst):
-//   im2col      dst = col(src)                          one invocation per column-matrix element
+//   im2col      dst = col(src)             one invocation per (output pixel, channel, kernel row)
 //   col2im      dst = acc*dst + sum of the col entries each input pixel feeds (a gather, so no
 //               atomics)                                one invocation per input element
 //   swap_last   dst[b, j, i] = acc*dst + src[b, i, j] for src [B, R, C] (NCHW <-> [N, HW, C])
@@ -43,25 +43,32 @@ fn accumulate(i: u32, v: f32) {
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // One invocation per (output pixel, channel, kernel row): the KW taps of that row are
+    // contiguous in both the input row and the column matrix, so the index arithmetic is paid
+    // once per KW values.
     let e = flat(gid, groups);
-    let taps = p.c * p.kh * p.kw;
-    if (e >= p.n * p.oh * p.ow * taps) { return; }
-    let row = e / taps;
-    let tap = e % taps;
-    let j = tap % p.kw;
-    let i = (tap / p.kw) % p.kh;
-    let c = tap / (p.kw * p.kh);
+    if (e >= p.n * p.oh * p.ow * p.c * p.kh) { return; }
+    let i = e % p.kh;
+    let c = (e / p.kh) % p.c;
+    let row = e / (p.kh * p.c);
     let ox = row % p.ow;
     let oy = (row / p.ow) % p.oh;
     let n = row / (p.ow * p.oh);
+    let out = row * p.c * p.kh * p.kw + (c * p.kh + i) * p.kw;
     // Signed arithmetic: padding makes the top-left taps negative.
     let y = i32(oy * p.sh + i) - i32(p.ph);
-    let x = i32(ox * p.sw + j) - i32(p.pw);
-    var v = 0.0;
-    if (y >= 0 && y < i32(p.h) && x >= 0 && x < i32(p.w)) {
-        v = src[((n * p.c + c) * p.h + u32(y)) * p.w + u32(x)];
+    let x0 = i32(ox * p.sw) - i32(p.pw);
+    if (y < 0 || y >= i32(p.h)) {
+        for (var j = 0u; j < p.kw; j++) { dst[out + j] = 0.0; }
+        return;
     }
-    dst[e] = v;
+    let base = ((n * p.c + c) * p.h + u32(y)) * p.w;
+    for (var j = 0u; j < p.kw; j++) {
+        let x = x0 + i32(j);
+        var v = 0.0;
+        if (x >= 0 && x < i32(p.w)) { v = src[base + u32(x)]; }
+        dst[out + j] = v;
+    }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
@@ -73,17 +80,16 @@ fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let c = (e / (p.w * p.h)) % p.c;
     let n = e / (p.w * p.h * p.c);
     let taps = p.c * p.kh * p.kw;
+    // Output row oy reads input row y through kernel row i when oy*SH - PH + i == y: only the i
+    // congruent to y + PH modulo SH, stepping by SH, and likewise along x.
+    let ty = y + p.ph;
+    let tx = x + p.pw;
     var sum = 0.0;
-    for (var i = 0u; i < p.kh; i++) {
-        // Output row oy reads input row y through tap i when oy*SH - PH + i == y.
-        let ty = i32(y + p.ph) - i32(i);
-        if (ty < 0 || ty % i32(p.sh) != 0) { continue; }
-        let oy = u32(ty) / p.sh;
+    for (var i = ty % p.sh; i < p.kh && i <= ty; i += p.sh) {
+        let oy = (ty - i) / p.sh;
         if (oy >= p.oh) { continue; }
-        for (var j = 0u; j < p.kw; j++) {
-            let tx = i32(x + p.pw) - i32(j);
-            if (tx < 0 || tx % i32(p.sw) != 0) { continue; }
-            let ox = u32(tx) / p.sw;
+        for (var j = tx % p.sw; j < p.kw && j <= tx; j += p.sw) {
+            let ox = (tx - j) / p.sw;
             if (ox >= p.ow) { continue; }
             let row = (n * p.oh + oy) * p.ow + ox;
             sum += src[row * taps + (c * p.kh + i) * p.kw + j];

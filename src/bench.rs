@@ -116,10 +116,10 @@ pub fn print_report(gpu: &Gpu, title: &str, results: &[Measurement], json: bool)
     }
     println!("{title} on {}", gpu.adapter_name());
     println!("kernel variant: {}; timing: wall clock around a synchronous submit", gpu.variant.name());
-    println!("{:<34} {:>10} {:>10} {:>10} {:>9}", "case", "median ms", "min ms", "max ms", "GFLOP/s");
+    println!("{:<42} {:>10} {:>10} {:>10} {:>9}", "case", "median ms", "min ms", "max ms", "GFLOP/s");
     for r in results {
         println!(
-            "{:<34} {:>10.3} {:>10.3} {:>10.3} {:>9.2}",
+            "{:<42} {:>10.3} {:>10.3} {:>10.3} {:>9.2}",
             r.name,
             r.median_ms(),
             r.min_ms(),
@@ -127,4 +127,61 @@ pub fn print_report(gpu: &Gpu, title: &str, results: &[Measurement], json: bool)
             r.gflops()
         );
     }
+}
+
+/// The paper's four convolution layers (MNIST, 4x4 kernels, stride 2, padding 1):
+/// (name, transposed, in channels, out channels, input side).
+pub const PAPER_CONVS: [(&str, bool, usize, usize, usize); 4] = [
+    ("D conv 1->64 28x28", false, 1, 64, 28),
+    ("D conv 64->128 14x14", false, 64, 128, 14),
+    ("G convT 128->64 7x7", true, 128, 64, 7),
+    ("G convT 64->1 14x14", true, 64, 1, 14),
+];
+
+/// Forward, input-gradient and weight-gradient passes of the paper's conv layers. Each pass does
+/// the same FLOPs: 2 * output pixels * taps * channels of the underlying convolution.
+pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<Vec<Measurement>> {
+    use crate::ops::conv;
+    // The reference the conv figures are read against, measured in the same run.
+    let a = gpu.upload(&[1024, 1024], &pseudo_random(1 << 20, 1))?;
+    let b = gpu.upload(&[1024, 1024], &pseudo_random(1 << 20, 2))?;
+    let c = gpu.empty(&[1024, 1024]);
+    let times = time_gpu(gpu, repeats, || matmul::gemm_into(gpu, &a, &b, None, &c, Gemm::new(false, true)))?;
+    let mut out = vec![Measurement { name: "matmul 1024^3 (reference)".into(), flops: matmul::flops(1024, 1024, 1024), times_ms: times }];
+    for &batch in batches {
+        for (name, transposed, c_in, c_out, side) in PAPER_CONVS {
+            let (k, s, p) = ((4, 4), (2, 2), (1, 1));
+            let g = if transposed {
+                conv::transposed_geom(batch, c_in, side, side, c_out, k, s, p)?
+            } else {
+                conv::ConvGeom { n: batch, c_in, h: side, w: side, c_out, kernel: k, stride: s, padding: p }
+            };
+            let x_shape = if transposed { g.output_shape() } else { g.input_shape() };
+            let y_shape = if transposed { g.input_shape() } else { g.output_shape() };
+            let w_shape = [g.c_out, g.c_in, 4, 4];
+            let x = gpu.upload(&x_shape, &pseudo_random(x_shape.iter().product(), 3))?;
+            let w = gpu.upload(&w_shape, &pseudo_random(w_shape.iter().product(), 4))?;
+            let dy = gpu.upload(&y_shape, &pseudo_random(y_shape.iter().product(), 5))?;
+            let dx = gpu.empty(&x_shape);
+            let dw = gpu.empty(&w_shape);
+            let (_, saved) = if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None)? } else { conv::conv2d(gpu, &g, &x, &w, None)? };
+            let label = |pass: &str| format!("{name} b{batch} {pass}");
+            let forward = time_gpu(gpu, repeats, || {
+                if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None).map(|_| ()) } else { conv::conv2d(gpu, &g, &x, &w, None).map(|_| ()) }
+            })?;
+            let backward = |dx: Option<(&crate::Tensor, f32)>, dw: Option<(&crate::Tensor, f32)>| {
+                if transposed {
+                    conv::conv_transpose2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None)
+                } else {
+                    conv::conv2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None)
+                }
+            };
+            let data = time_gpu(gpu, repeats, || backward(Some((&dx, 0.0)), None))?;
+            let weight = time_gpu(gpu, repeats, || backward(None, Some((&dw, 0.0))))?;
+            for (pass, times) in [("forward", forward), ("backward-data", data), ("backward-weight", weight)] {
+                out.push(Measurement { name: label(pass), flops: g.flops(), times_ms: times });
+            }
+        }
+    }
+    Ok(out)
 }

@@ -40,6 +40,16 @@ enum BenchWhat {
         #[arg(long)]
         quick: bool,
     },
+    /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
+    Conv {
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        #[arg(long)]
+        json: bool,
+        /// Batch sizes to measure.
+        #[arg(long, value_delimiter = ',', default_value = "64,128")]
+        batch: Vec<usize>,
+    },
 }
 
 fn main() {
@@ -75,6 +85,15 @@ fn run(cli: Cli) -> infogan::Result<()> {
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
             let results = bench::bench_matmul(&gpu, repeats, quick)?;
             bench::print_report(&gpu, "matmul", &results, json);
+            Ok(())
+        }
+        Command::Bench { what: BenchWhat::Conv { repeats, json, batch } } => {
+            if repeats == 0 || batch.contains(&0) {
+                return Err(infogan::Error::new("--repeats and every --batch must be at least 1"));
+            }
+            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
+            let results = bench::bench_conv(&gpu, repeats, &batch)?;
+            bench::print_report(&gpu, "conv", &results, json);
             Ok(())
         }
     }

@@ -130,7 +130,7 @@ pub fn im2col(gpu: &Gpu, g: &ConvGeom, x: &Tensor) -> Result<Tensor> {
     ensure!(x.shape() == g.input_shape(), "im2col: input {:?}, geometry {:?}", x.shape(), g.input_shape());
     let rows = g.n * g.out_h() * g.out_w();
     let col = gpu.empty(&[rows, g.taps()]);
-    launch(gpu, &IM2COL, g.params(0.0), col.len(), x, &col)?;
+    launch(gpu, &IM2COL, g.params(0.0), rows * g.c_in * g.kernel.0, x, &col)?;
     Ok(col)
 }
 
