@@ -2,6 +2,7 @@
 //! shaders through wgpu. See ARCHITECTURE.md for the map.
 
 pub mod bench;
+pub mod data;
 pub mod error;
 pub mod gpu;
 pub mod nn;
