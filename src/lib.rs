@@ -5,8 +5,10 @@ pub mod bench;
 pub mod data;
 pub mod error;
 pub mod gpu;
+pub mod infogan;
 pub mod nn;
 pub mod ops;
+pub mod run;
 pub mod tape;
 pub mod tensor;
 

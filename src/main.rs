@@ -19,6 +19,30 @@ struct Cli {
 enum Command {
     /// List every adapter wgpu sees, with the limits that matter here.
     Devices,
+    /// Train InfoGAN (the paper's MNIST model) and log both bounds to OUT/metrics.jsonl.
+    Train {
+        /// `mnist` (10,000 embedded digits; the last 2,000 held out), `fashion`, or a folder of IDX files.
+        #[arg(long, default_value = "mnist")]
+        data: String,
+        #[arg(long, default_value_t = 1000)]
+        steps: u64,
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Run folder; must not already hold a run.
+        #[arg(long, default_value = "runs/mnist")]
+        out: std::path::PathBuf,
+        /// Read back and log the scalars every this many steps.
+        #[arg(long, default_value_t = 10)]
+        log_every: u64,
+        /// LeakyReLU slope (paper 0.1, official code 0.01).
+        #[arg(long, default_value_t = 0.1)]
+        leak: f32,
+        /// Q learns a std per continuous code (paper) instead of std 1 (official code).
+        #[arg(long)]
+        learned_std: bool,
+    },
     /// Measure kernels on the chosen adapter.
     Bench {
         #[command(subcommand)]
@@ -77,6 +101,13 @@ fn run(cli: Cli) -> infogan::Result<()> {
             }
             println!("(* = the adapter commands use; --adapter NAME or WGPU_ADAPTER_NAME picks another)");
             chosen.map(|_| ())
+        }
+        Command::Train { data, steps, batch, seed, out, log_every, leak, learned_std } => {
+            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
+            let mut config = infogan::infogan::train::TrainConfig::paper(batch, seed);
+            config.leak = leak;
+            config.learned_std = learned_std;
+            infogan::run::train(&gpu, &data, config, steps, log_every.max(1), &out)
         }
         Command::Bench { what: BenchWhat::Matmul { repeats, json, quick } } => {
             if repeats == 0 {

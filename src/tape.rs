@@ -75,11 +75,13 @@ pub struct Tape<'g> {
     grads: Vec<Option<Tensor>>,
     /// Parameter nodes always accumulate into the (zeroed) arena.
     is_param: Vec<bool>,
+    /// Arenas whose parameters enter this tape as constants: no gradient work for them.
+    frozen: Vec<String>,
 }
 
 impl<'g> Tape<'g> {
     pub fn new(gpu: &'g Gpu) -> Tape<'g> {
-        Tape { gpu, records: Vec::new(), grads: Vec::new(), is_param: Vec::new() }
+        Tape { gpu, records: Vec::new(), grads: Vec::new(), is_param: Vec::new(), frozen: Vec::new() }
     }
 
     pub fn gpu(&self) -> &'g Gpu {
@@ -102,8 +104,17 @@ impl<'g> Tape<'g> {
         Var { value, node: None }
     }
 
+    /// Treat the parameters of the arena named `name` as constants from now on (e.g. D while G
+    /// trains through it), so no weight gradients are computed for them.
+    pub fn freeze(&mut self, name: &str) {
+        self.frozen.push(name.to_owned());
+    }
+
     /// A parameter whose gradient accumulates into its arena's gradient buffer.
     pub fn param(&mut self, arena: &Arena, id: ParamId) -> Var {
+        if self.frozen.iter().any(|f| *f == arena.name) {
+            return Var { value: arena.value(id), node: None };
+        }
         let node = self.new_node(Some(arena.grad(id)));
         Var { value: arena.value(id), node: Some(node) }
     }

@@ -1,0 +1,51 @@
+//! `infogan train`: the loop around the training step, the run folder and the progress line.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::data;
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::infogan::train::{TrainConfig, Trainer};
+
+pub fn train(gpu: &Gpu, data_spec: &str, config: TrainConfig, steps: u64, log_every: u64, out: &Path) -> Result<()> {
+    let split = data::load(data_spec)?;
+    let metrics_path = out.join("metrics.jsonl");
+    if metrics_path.exists() {
+        return Err(Error::new(format!("{} already holds a run; choose another --out", out.display())));
+    }
+    std::fs::create_dir_all(out).map_err(|e| Error::new(format!("cannot create {}: {e}", out.display())))?;
+    let mut log = std::fs::File::create(&metrics_path).map_err(|e| Error::new(format!("cannot write {}: {e}", metrics_path.display())))?;
+    println!(
+        "training InfoGAN on {} ({} images, {} held out) with {}; kernel variant {}",
+        split.train.name,
+        split.train.len(),
+        split.eval.len(),
+        gpu.adapter_name(),
+        gpu.variant.name()
+    );
+    let batch = config.batch;
+    let mut trainer = Trainer::new(gpu, config, &split.train)?;
+    let start = Instant::now();
+    for step in 1..=steps {
+        let read = step % log_every == 0 || step == steps || step == 1;
+        let Some(mut metrics) = trainer.step(read)? else { continue };
+        let elapsed = start.elapsed().as_secs_f64();
+        metrics.samples_per_s = (step as usize * batch) as f64 / elapsed;
+        if !metrics.is_finite() {
+            return Err(Error::new(format!(
+                "training diverged at step {step} (NaN or Inf in the losses); metrics up to the last good step are in {}",
+                metrics_path.display()
+            )));
+        }
+        writeln!(log, "{}", metrics.json()).map_err(|e| Error::new(format!("cannot write {}: {e}", metrics_path.display())))?;
+        let eta = elapsed / step as f64 * (steps - step) as f64;
+        println!(
+            "step {step:>6}/{steps}  B_GAN {:+.3}  L_I_cat {:.3}  L_I_cont {:+.3}  D(x) {:.2}  D(G(z)) {:.2}  {:.1} samples/s  ETA {:.0}s",
+            metrics.b_gan, metrics.l_i_cat, metrics.l_i_cont, metrics.d_real[0], metrics.d_fake[0], metrics.samples_per_s, eta
+        );
+    }
+    println!("done: {} steps in {:.1}s; metrics in {}", steps, start.elapsed().as_secs_f64(), metrics_path.display());
+    Ok(())
+}
