@@ -11,6 +11,9 @@ use crate::infogan::train::{TrainConfig, Trainer};
 
 pub fn train(gpu: &Gpu, data_spec: &str, config: TrainConfig, steps: u64, log_every: u64, out: &Path) -> Result<()> {
     let split = data::load(data_spec)?;
+    let batch = config.batch;
+    // Settings are checked (and the model built) before anything is written.
+    let mut trainer = Trainer::new(gpu, config, &split.train)?;
     let metrics_path = out.join("metrics.jsonl");
     if metrics_path.exists() {
         return Err(Error::new(format!("{} already holds a run; choose another --out", out.display())));
@@ -25,8 +28,6 @@ pub fn train(gpu: &Gpu, data_spec: &str, config: TrainConfig, steps: u64, log_ev
         gpu.adapter_name(),
         gpu.variant.name()
     );
-    let batch = config.batch;
-    let mut trainer = Trainer::new(gpu, config, &split.train)?;
     let start = Instant::now();
     for step in 1..=steps {
         let read = step % log_every == 0 || step == steps || step == 1;

@@ -46,3 +46,36 @@ fn unknown_adapter_and_zero_repeats_are_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--repeats"));
 }
+
+#[test]
+fn train_writes_metrics_and_never_overwrites_a_run() {
+    let out = std::env::temp_dir().join(format!("infogan-cli-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let args = ["train", "--steps", "1", "--batch", "4", "--out", out.to_str().unwrap()];
+    let first = infogan().args(args).output().expect("runs");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(stdout.contains("B_GAN") && stdout.contains("L_I_cat"), "{stdout}");
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).expect("metrics written");
+    assert_eq!(metrics.lines().count(), 1);
+    let again = infogan().args(args).output().expect("runs");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a run"));
+    assert_eq!(std::fs::read_to_string(out.join("metrics.jsonl")).unwrap(), metrics, "the old run is untouched");
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn train_reports_bad_data_and_unwritable_output_clearly() {
+    let out = infogan().args(["train", "--data", "/no/such/dir", "--steps", "1"]).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a folder"));
+    let out = infogan().args(["train", "--steps", "1", "--batch", "4", "--out", "/proc/infogan-cannot-write-here"]).output().expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot create") && !stderr.contains("panicked"), "{stderr}");
+    let never = std::env::temp_dir().join(format!("infogan-cli-never-{}", std::process::id()));
+    let out = infogan().args(["train", "--batch", "9000", "--out", never.to_str().unwrap()]).output().expect("runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("batch 9000"));
+    assert!(!never.exists(), "a rejected run must not create its folder");
+}
