@@ -26,7 +26,7 @@ enum Command {
         data: String,
         #[arg(long, default_value_t = 1000)]
         steps: u64,
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = 128)]
         batch: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
