@@ -112,7 +112,7 @@ impl<'g> Tape<'g> {
 
     /// A parameter whose gradient accumulates into its arena's gradient buffer.
     pub fn param(&mut self, arena: &Arena, id: ParamId) -> Var {
-        if self.frozen.iter().any(|f| *f == arena.name) {
+        if self.frozen.contains(&arena.name) {
             return Var { value: arena.value(id), node: None };
         }
         let node = self.new_node(Some(arena.grad(id)));

@@ -51,7 +51,7 @@ impl Tensor {
     /// A view of `shape` starting `offset` floats in; the offset must keep 256-byte alignment.
     pub fn slice(&self, offset: usize, shape: &[usize]) -> Tensor {
         let len: usize = shape.iter().product();
-        assert!(offset % 64 == 0, "slice offset {offset} is not a multiple of 64 floats");
+        assert!(offset.is_multiple_of(64), "slice offset {offset} is not a multiple of 64 floats");
         assert!(offset + len <= self.len(), "slice {offset}+{len} past {}", self.len());
         Tensor::from_buffer(self.buffer.clone(), self.offset_bytes + offset as u64 * 4, shape)
     }

@@ -2,6 +2,8 @@
 //! (batch 1, odd channels, non-square maps and kernels, stride 1 and 2, padding 0 to 2), both
 //! kernel variants; backward through the tape against finite differences.
 
+#![allow(clippy::too_many_arguments)] // references spell out each geometry parameter
+
 mod common;
 use common::*;
 use infogan::ops::conv::{self, ConvGeom};

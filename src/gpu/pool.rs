@@ -105,7 +105,7 @@ impl Pool {
         // Hand out the lowest id first: the same sequence of requests then gets the same buffers
         // every step, so bind groups keyed by buffer ids keep hitting the cache.
         for list in state.free.values_mut() {
-            list.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            list.sort_unstable_by_key(|entry| std::cmp::Reverse(entry.0));
         }
     }
 

@@ -49,6 +49,7 @@ struct Params {
 }
 
 /// Step number `t` (1-based) of Adam over `params`, with moments `m` and `v`.
+#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn step(gpu: &Gpu, config: AdamConfig, t: u64, params: &Tensor, grads: &Tensor, m: &Tensor, v: &Tensor) -> Result<()> {
     let n = params.len();
     ensure!(grads.len() == n && m.len() == n && v.len() == n, "Adam: arenas differ in size");

@@ -177,6 +177,7 @@ pub fn conv2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option
 pub type GradOut<'a> = Option<(&'a Tensor, f32)>;
 
 /// Convolution backward from the output gradient `dy` [n, c_out, out_h, out_w].
+#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn conv2d_backward(
     gpu: &Gpu,
     g: &ConvGeom,
@@ -207,6 +208,7 @@ pub fn conv2d_backward(
 /// [n, c_in, h, w] and weight [c_in, c_out, kh, kw] (PyTorch's ConvTranspose2d layout) give an
 /// output [n, c_out, (h-1)*s - 2p + k, ...]; `geom` describes the convolution from that output
 /// back to the input.
+#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Result<ConvGeom> {
     let out_h = ((h.max(1) - 1) * stride.0 + kernel.0).checked_sub(2 * padding.0);
     let out_w = ((w.max(1) - 1) * stride.1 + kernel.1).checked_sub(2 * padding.1);
@@ -238,6 +240,7 @@ pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bi
 }
 
 /// Transposed convolution backward from the output gradient `dy` (shape `g.input_shape()`).
+#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn conv_transpose2d_backward(
     gpu: &Gpu,
     g: &ConvGeom,

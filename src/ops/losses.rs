@@ -104,7 +104,7 @@ pub fn gauss_nll_learned(gpu: &Gpu, mean: &Tensor, logstd: &Tensor, x: &Tensor) 
 /// Backward of every loss: `dx[r, c] = acc * dx + saved_grad[r, c] * upstream[r]`.
 pub fn scale_rows_into(gpu: &Gpu, saved_grad: &Tensor, upstream: &Tensor, dx: &Tensor, acc: f32) -> Result<()> {
     let rows = upstream.len();
-    ensure!(rows > 0 && saved_grad.len() % rows == 0, "loss backward: {} upstream values for {:?}", rows, saved_grad.shape());
+    ensure!(rows > 0 && saved_grad.len().is_multiple_of(rows), "loss backward: {} upstream values for {:?}", rows, saved_grad.shape());
     ensure!(dx.len() == saved_grad.len(), "loss backward: gradient {:?} for {:?}", dx.shape(), saved_grad.shape());
     let mut p = params(rows, saved_grad.len() / rows);
     p.acc = acc;

@@ -62,7 +62,7 @@ fn outputs_per_invocation(kernel: &Kernel) -> (usize, usize) {
 /// Whether the 32x32 register tile can run op(A).op(B) once A is stored untransposed.
 fn big_tile_fits(m: usize, n: usize, k: usize, trans_b: bool) -> bool {
     let b_contiguous = if trans_b { k } else { n };
-    k % 4 == 0 && b_contiguous % 4 == 0 && m >= 32 && n >= 32
+    k.is_multiple_of(4) && b_contiguous % 4 == 0 && m >= 32 && n >= 32
 }
 
 /// Which entry point and defines a product of this shape runs on this variant.
@@ -196,6 +196,7 @@ pub fn flops(m: usize, n: usize, k: usize) -> f64 {
 /// Backward of `C = op(A).op(B)`, writing (or accumulating) into the given gradient tensors:
 ///   op(A) = A  : dA = dC . op(B)^T          op(A) = A^T: dA = op(B) . dC^T
 ///   op(B) = B  : dB = op(A)^T . dC          op(B) = B^T: dB = dC^T . op(A)
+#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn backward(
     gpu: &Gpu,
     a: &Tensor,
