@@ -36,6 +36,9 @@ enum Command {
         /// Read back and log the scalars every this many steps.
         #[arg(long, default_value_t = 10)]
         log_every: u64,
+        /// Write sample grids to OUT/samples every this many steps (and at the end).
+        #[arg(long, default_value_t = 100)]
+        sample_every: u64,
         /// LeakyReLU slope (paper 0.1, official code 0.01).
         #[arg(long, default_value_t = 0.1)]
         leak: f32,
@@ -102,12 +105,12 @@ fn run(cli: Cli) -> infogan::Result<()> {
             println!("(* = the adapter commands use; --adapter NAME or WGPU_ADAPTER_NAME picks another)");
             chosen.map(|_| ())
         }
-        Command::Train { data, steps, batch, seed, out, log_every, leak, learned_std } => {
+        Command::Train { data, steps, batch, seed, out, log_every, sample_every, leak, learned_std } => {
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
             let mut config = infogan::infogan::train::TrainConfig::paper(batch, seed);
             config.leak = leak;
             config.learned_std = learned_std;
-            infogan::run::train(&gpu, &data, config, steps, log_every.max(1), &out)
+            infogan::run::train(&gpu, &data, config, steps, log_every.max(1), sample_every.max(1), &out)
         }
         Command::Bench { what: BenchWhat::Matmul { repeats, json, quick } } => {
             if repeats == 0 {

@@ -78,3 +78,33 @@ fn latent_layout_and_entropy() {
     }
     assert_eq!(&batch.continuous[..2], &batch.z[72..74]);
 }
+
+#[test]
+fn grid_latents_vary_one_thing_at_a_time() {
+    let spec = LatentSpec::mnist();
+    let (z, rows) = spec.category_grid(&mut rng(2), 10);
+    assert_eq!((rows, z.len()), (10, 100 * 74));
+    let row = |i: usize| &z[i * 74..(i + 1) * 74];
+    // Same column, another row: same noise, another category.
+    assert_eq!(row(3)[..62], row(13)[..62]);
+    assert_eq!((row(3)[62], row(13)[63]), (1.0, 1.0));
+    // Same row, another column: another noise, same category.
+    assert_ne!(row(0)[..62], row(1)[..62]);
+    let (z, _) = spec.continuous_sweep(&mut rng(2), 1, 10);
+    let row = |i: usize| &z[i * 74..(i + 1) * 74];
+    assert_eq!((row(0)[73], row(9)[73], row(0)[72]), (-2.0, 2.0, 0.0));
+    assert_eq!(row(0)[..62], row(55)[..62]);
+}
+
+#[test]
+fn grids_compose_tiles_in_place() {
+    let mut images = vec![0.0f32; 2 * 3 * 784];
+    images[784 * 4 + 28 * 5 + 7] = 1.0; // tile (1, 1), pixel (5, 7)
+    let (pixels, width, height) = infogan::io::grid::compose(&images, 2, 3).unwrap();
+    assert_eq!((width, height), (3 * 28 + 4 * 2, 2 * 28 + 3 * 2));
+    let (top, left) = (2 + 30, 2 + 30);
+    assert_eq!(pixels[(top + 5) * width + left + 7], 255);
+    assert_eq!(pixels[(top + 5) * width + left + 8], 0);
+    assert_eq!(pixels[0], 64, "gutter");
+    assert!(infogan::io::grid::compose(&images, 3, 3).is_err());
+}

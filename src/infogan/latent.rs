@@ -61,3 +61,55 @@ impl LatentSpec {
         LatentBatch { z, categories, continuous }
     }
 }
+
+impl LatentSpec {
+    fn put_codes(&self, row: &mut [f32], categories: &[usize], continuous: &[f32]) {
+        let mut at = self.noise;
+        for (&k, &c) in self.categorical.iter().zip(categories) {
+            row[at..at + k].fill(0.0);
+            row[at + c.min(k - 1)] = 1.0;
+            at += k;
+        }
+        row[at..at + self.continuous].copy_from_slice(continuous);
+    }
+
+    /// Latents for a grid: rows = categories of the first categorical code, columns = `cols`
+    /// fixed noise vectors; other categorical codes 0, continuous codes 0. Returns (z, rows).
+    pub fn category_grid(&self, rng: &mut StdRng, cols: usize) -> (Vec<f32>, usize) {
+        let rows = self.categorical.first().copied().unwrap_or(1);
+        let width = self.width();
+        let noise: Vec<Vec<f32>> = (0..cols).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+        let mut z = vec![0.0; rows * cols * width];
+        for (i, row) in z.chunks_mut(width).enumerate() {
+            let (r, c) = (i / cols, i % cols);
+            row[..self.noise].copy_from_slice(&noise[c]);
+            let mut cats = vec![0; self.categorical.len()];
+            if let Some(first) = cats.first_mut() {
+                *first = r;
+            }
+            self.put_codes(row, &cats, &vec![0.0; self.continuous]);
+        }
+        (z, rows)
+    }
+
+    /// Latents sweeping continuous code `code` over [-2, 2] along the columns, rows = categories
+    /// of the first categorical code, one fixed noise vector. Returns (z, rows).
+    pub fn continuous_sweep(&self, rng: &mut StdRng, code: usize, cols: usize) -> (Vec<f32>, usize) {
+        let rows = self.categorical.first().copied().unwrap_or(1);
+        let width = self.width();
+        let noise: Vec<f32> = (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let mut z = vec![0.0; rows * cols * width];
+        for (i, row) in z.chunks_mut(width).enumerate() {
+            let (r, c) = (i / cols, i % cols);
+            row[..self.noise].copy_from_slice(&noise);
+            let mut cont = vec![0.0; self.continuous];
+            cont[code] = -2.0 + 4.0 * c as f32 / (cols.max(2) - 1) as f32;
+            let mut cats = vec![0; self.categorical.len()];
+            if let Some(first) = cats.first_mut() {
+                *first = r;
+            }
+            self.put_codes(row, &cats, &cont);
+        }
+        (z, rows)
+    }
+}

@@ -1,0 +1,3 @@
+//! Files a run writes.
+
+pub mod grid;
