@@ -85,3 +85,15 @@ fn uploads_of_the_wrong_size_are_rejected() {
     let err = gpu.upload(&[2, 3], &[1.0; 5]).unwrap_err();
     assert!(err.message().contains("holds 6 values"), "{err}");
 }
+
+#[test]
+fn copies_respect_slice_offsets() {
+    let gpu = gpu();
+    let arena = gpu.upload(&[256], &vec![0.0; 256]).unwrap();
+    let src = gpu.upload(&[3], &[1.0, 2.0, 3.0]).unwrap();
+    gpu.copy(&src, &arena.slice(128, &[3])).unwrap();
+    let got = gpu.download(&arena).unwrap();
+    assert_eq!(got[128..131], [1.0, 2.0, 3.0]);
+    assert_eq!(got.iter().filter(|&&v| v != 0.0).count(), 3);
+    assert_eq!(gpu.download(&arena.slice(128, &[3])).unwrap(), vec![1.0, 2.0, 3.0]);
+}

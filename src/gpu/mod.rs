@@ -79,7 +79,7 @@ struct BindKey {
 
 enum Command {
     Dispatch { pipeline: wgpu::ComputePipeline, bind_group: wgpu::BindGroup, groups: [u32; 3] },
-    Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, size: u64 },
+    Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, dst_offset: u64, size: u64 },
 }
 
 /// Uniform parameters of every dispatch in a batch live in one buffer, a slot each.
@@ -376,9 +376,7 @@ impl Gpu {
         if size == 0 {
             return;
         }
-        debug_assert_eq!(dst_offset, 0, "copies land at the start of staging or tensor buffers");
-        let _ = dst_offset;
-        self.state.borrow_mut().commands.push(Command::Copy { src: src.clone(), src_offset, dst: dst.clone(), size });
+        self.state.borrow_mut().commands.push(Command::Copy { src: src.clone(), src_offset, dst: dst.clone(), dst_offset, size });
     }
 
     /// Submits everything recorded so far as one command buffer. Returns the submission index.
@@ -401,8 +399,8 @@ impl Gpu {
         let mut i = 0;
         while i < commands.len() {
             match &commands[i] {
-                Command::Copy { src, src_offset, dst, size } => {
-                    encoder.copy_buffer_to_buffer(src, *src_offset, dst, 0, *size);
+                Command::Copy { src, src_offset, dst, dst_offset, size } => {
+                    encoder.copy_buffer_to_buffer(src, *src_offset, dst, *dst_offset, *size);
                     i += 1;
                 }
                 Command::Dispatch { .. } => {
