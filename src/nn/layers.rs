@@ -13,6 +13,13 @@ pub const WEIGHT_INIT: Init = Init::Normal { mean: 0.0, std: 0.02 };
 pub const GAMMA_INIT: Init = Init::Normal { mean: 1.0, std: 0.02 };
 pub const ZERO_INIT: Init = Init::Constant(0.0);
 
+/// A convolution's weight (official init) and optional bias (zeros) slots.
+fn weight_and_bias(layout: &mut ArenaLayout, name: &str, weight_shape: [usize; 4], channels: usize, bias: bool) -> (ParamId, Option<ParamId>) {
+    let weight = layout.add(&format!("{name}.weight"), &weight_shape, WEIGHT_INIT);
+    let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[channels], ZERO_INIT));
+    (weight, bias)
+}
+
 /// `y = x W^T + b`, W [out, in] as in PyTorch.
 #[derive(Clone, Debug)]
 pub struct Linear {
@@ -51,8 +58,7 @@ pub struct Conv2d {
 impl Conv2d {
     #[allow(clippy::too_many_arguments)]
     pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), bias: bool) -> Conv2d {
-        let weight = layout.add(&format!("{name}.weight"), &[out_channels, in_channels, kernel.0, kernel.1], WEIGHT_INIT);
-        let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[out_channels], ZERO_INIT));
+        let (weight, bias) = weight_and_bias(layout, name, [out_channels, in_channels, kernel.0, kernel.1], out_channels, bias);
         Conv2d { weight, bias, in_channels, out_channels, kernel, stride, padding }
     }
 
@@ -86,8 +92,7 @@ pub struct ConvTranspose2d {
 impl ConvTranspose2d {
     #[allow(clippy::too_many_arguments)]
     pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), bias: bool) -> ConvTranspose2d {
-        let weight = layout.add(&format!("{name}.weight"), &[in_channels, out_channels, kernel.0, kernel.1], WEIGHT_INIT);
-        let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[out_channels], ZERO_INIT));
+        let (weight, bias) = weight_and_bias(layout, name, [in_channels, out_channels, kernel.0, kernel.1], out_channels, bias);
         ConvTranspose2d { weight, bias, in_channels, out_channels, kernel, stride, padding }
     }
 
