@@ -11,11 +11,13 @@ use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::infogan::train::{TrainConfig, Trainer};
 use crate::io::grid;
+use crate::nn::layers::BnMode;
 
 /// Columns of every sample grid.
 const GRID_COLS: usize = 10;
 
-/// `OUT/samples/step-N-cat.png` (rows = categories, columns = fixed noise) and one
+/// `OUT/samples/step-N-cat.png` (rows = categories, columns = fixed noise; batch norm in eval
+/// mode), `step-N-cat-batchstats.png` (the same latents, batch statistics), and one
 /// `step-N-contJ.png` per continuous code (columns sweep it over [-2, 2]). The latents come from
 /// a fixed seed, so grids of different steps are comparable.
 fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
@@ -25,6 +27,9 @@ fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(trainer.config.seed ^ 0x5eed);
     let (z, rows) = spec.category_grid(&mut rng, GRID_COLS);
     grid::write_png(&dir.join(format!("step-{step}-cat.png")), &trainer.generate(&z)?, rows, GRID_COLS)?;
+    // The same latents with G's batch norm on the grid's own statistics, as during training.
+    let batch_stats = trainer.generate_with(&z, BnMode::BatchStats)?;
+    grid::write_png(&dir.join(format!("step-{step}-cat-batchstats.png")), &batch_stats, rows, GRID_COLS)?;
     for code in 0..spec.continuous {
         let (z, rows) = spec.continuous_sweep(&mut rng, code, GRID_COLS);
         grid::write_png(&dir.join(format!("step-{step}-cont{code}.png")), &trainer.generate(&z)?, rows, GRID_COLS)?;

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use infogan::nn::layers::{BatchNorm, Conv2d, ConvTranspose2d, Linear};
+use infogan::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear};
 use infogan::nn::params::{Arena, ArenaLayout};
 use infogan::ops::adam::AdamConfig;
 use infogan::ops::elementwise::Activation;
@@ -90,7 +90,7 @@ fn small_cnn_learns_through_the_tape() {
         let mut tape = Tape::new(&gpu);
         let vx = tape.constant(x.clone());
         let h = conv.forward(&mut tape, &arena, &vx).unwrap();
-        let h = bn.forward(&mut tape, &arena, &h, true).unwrap();
+        let h = bn.forward(&mut tape, &arena, &h, BnMode::Train).unwrap();
         let h = tape.activation(&h, Activation::LeakyRelu { slope: 0.1 }).unwrap();
         let h = tape.reshape(&h, &[n, 6 * 16]).unwrap();
         let logits = fc.forward(&mut tape, &arena, &h).unwrap();

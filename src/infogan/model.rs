@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::infogan::latent::LatentSpec;
-use crate::nn::layers::{BatchNorm, Conv2d, ConvTranspose2d, Linear};
+use crate::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear};
 use crate::nn::params::{Arena, ArenaLayout};
 use crate::ops::elementwise::Activation;
 use crate::tape::{Tape, Var};
@@ -66,18 +66,18 @@ impl Generator {
     }
 
     /// Images [B, 1, 28, 28] in [0, 1] from latents [B, width].
-    pub fn forward(&self, tape: &mut Tape, z: &Var, train: bool) -> Result<Var> {
+    pub fn forward(&self, tape: &mut Tape, z: &Var, mode: BnMode) -> Result<Var> {
         let a = &self.arena;
         let batch = z.shape()[0];
         let h = self.fc1.forward(tape, a, z)?;
-        let h = self.bn1.forward(tape, a, &h, train)?;
+        let h = self.bn1.forward(tape, a, &h, mode)?;
         let h = tape.activation(&h, Activation::Relu)?;
         let h = self.fc2.forward(tape, a, &h)?;
-        let h = self.bn2.forward(tape, a, &h, train)?;
+        let h = self.bn2.forward(tape, a, &h, mode)?;
         let h = tape.activation(&h, Activation::Relu)?;
         let h = tape.reshape(&h, &[batch, 128, 7, 7])?;
         let h = self.up1.forward(tape, a, &h)?;
-        let h = self.bn3.forward(tape, a, &h, train)?;
+        let h = self.bn3.forward(tape, a, &h, mode)?;
         let h = tape.activation(&h, Activation::Relu)?;
         let h = self.up2.forward(tape, a, &h)?;
         tape.activation(&h, Activation::Sigmoid)
@@ -112,17 +112,17 @@ impl Discriminator {
     }
 
     /// Shared features [B, 1024] of images [B, 1, 28, 28].
-    pub fn body(&self, tape: &mut Tape, x: &Var, train: bool) -> Result<Var> {
+    pub fn body(&self, tape: &mut Tape, x: &Var, mode: BnMode) -> Result<Var> {
         let a = &self.arena;
         let batch = x.shape()[0];
         let h = self.conv1.forward(tape, a, x)?;
         let h = self.leaky(tape, &h)?;
         let h = self.conv2.forward(tape, a, &h)?;
-        let h = self.bn2.forward(tape, a, &h, train)?;
+        let h = self.bn2.forward(tape, a, &h, mode)?;
         let h = self.leaky(tape, &h)?;
         let h = tape.reshape(&h, &[batch, 128 * 7 * 7])?;
         let h = self.fc.forward(tape, a, &h)?;
-        let h = self.bn3.forward(tape, a, &h, train)?;
+        let h = self.bn3.forward(tape, a, &h, mode)?;
         self.leaky(tape, &h)
     }
 
@@ -131,10 +131,10 @@ impl Discriminator {
         self.d_head.forward(tape, &self.arena, features)
     }
 
-    pub fn q_head(&self, tape: &mut Tape, features: &Var, train: bool) -> Result<QOutput> {
+    pub fn q_head(&self, tape: &mut Tape, features: &Var, mode: BnMode) -> Result<QOutput> {
         let a = &self.arena;
         let h = self.q_fc.forward(tape, a, features)?;
-        let h = self.q_bn.forward(tape, a, &h, train)?;
+        let h = self.q_bn.forward(tape, a, &h, mode)?;
         let h = self.leaky(tape, &h)?;
         let cat_logits = self.q_cat.iter().map(|l| l.forward(tape, a, &h)).collect::<Result<Vec<_>>>()?;
         let cont_mean = self.q_mean.as_ref().map(|l| l.forward(tape, a, &h)).transpose()?;

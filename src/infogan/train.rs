@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::infogan::latent::{LatentBatch, LatentSpec};
 use crate::infogan::model::{Discriminator, Generator, QOutput};
+use crate::nn::layers::BnMode;
 use crate::ops::adam::AdamConfig;
 use crate::ops::elementwise;
 use crate::ops::reduce::Axes;
@@ -208,17 +209,17 @@ impl<'g> Trainer<'g> {
         let mut tape = Tape::new(gpu);
         tape.freeze(&self.g.arena.name);
         let vz = tape.constant(z);
-        let fake = self.g.forward(&mut tape, &vz, true)?;
+        let fake = self.g.forward(&mut tape, &vz, BnMode::Train)?;
         let vreal = tape.constant(real);
-        let feats_real = self.d.body(&mut tape, &vreal, true)?;
+        let feats_real = self.d.body(&mut tape, &vreal, BnMode::Train)?;
         let logit_real = self.d.d_head(&mut tape, &feats_real)?;
-        let feats_fake = self.d.body(&mut tape, &fake, true)?;
+        let feats_fake = self.d.body(&mut tape, &fake, BnMode::Train)?;
         let logit_fake = self.d.d_head(&mut tape, &feats_fake)?;
         let bce_real = tape.bce_logits(&logit_real, &self.ones)?;
         let bce_real = tape.mean(&bce_real)?;
         let bce_fake = tape.bce_logits(&logit_fake, &self.zeros)?;
         let bce_fake = tape.mean(&bce_fake)?;
-        let q = self.d.q_head(&mut tape, &feats_fake, true)?;
+        let q = self.d.q_head(&mut tape, &feats_fake, BnMode::Train)?;
         let (mi, ce, nll) = self.mutual_information_terms(&mut tape, &q, &cats, cont.as_ref())?;
         let mut loss = tape.add(&bce_real, &bce_fake, 1.0, 1.0)?;
         if let Some(mi) = mi {
@@ -237,12 +238,12 @@ impl<'g> Trainer<'g> {
         let mut tape = Tape::new(gpu);
         tape.freeze(&self.d.arena.name);
         let vz = tape.constant(z);
-        let fake = self.g.forward(&mut tape, &vz, true)?;
-        let feats = self.d.body(&mut tape, &fake, true)?;
+        let fake = self.g.forward(&mut tape, &vz, BnMode::Train)?;
+        let feats = self.d.body(&mut tape, &fake, BnMode::Train)?;
         let logit = self.d.d_head(&mut tape, &feats)?;
         let bce = tape.bce_logits(&logit, &self.ones)?;
         let bce = tape.mean(&bce)?;
-        let q = self.d.q_head(&mut tape, &feats, true)?;
+        let q = self.d.q_head(&mut tape, &feats, BnMode::Train)?;
         let (mi, ce, nll) = self.mutual_information_terms(&mut tape, &q, &cats, cont.as_ref())?;
         let loss = match mi {
             Some(mi) => tape.add(&bce, &mi, 1.0, 1.0)?,
@@ -304,11 +305,17 @@ impl<'g> Trainer<'g> {
 
     /// Images from given latents, batch norm in eval mode, as [n, 784] in [0, 1].
     pub fn generate(&self, z: &[f32]) -> Result<Vec<f32>> {
+        self.generate_with(z, BnMode::Eval)
+    }
+
+    /// Images from given latents with G's batch norm in `mode` (never updating running stats).
+    pub fn generate_with(&self, z: &[f32], mode: BnMode) -> Result<Vec<f32>> {
+        let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let n = z.len() / self.config.latent.width();
         let mut tape = Tape::new(self.gpu);
         tape.freeze(&self.g.arena.name);
         let vz = tape.constant(self.gpu.upload(&[n, self.config.latent.width()], z)?);
-        let out = self.g.forward(&mut tape, &vz, false)?;
+        let out = self.g.forward(&mut tape, &vz, mode)?;
         self.gpu.download(&out.value)
     }
 }

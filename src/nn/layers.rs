@@ -109,6 +109,17 @@ impl ConvTranspose2d {
     }
 }
 
+/// How a batch-norm layer normalises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BnMode {
+    /// Batch statistics, gradients through them, running statistics updated.
+    Train,
+    /// Batch statistics without touching the running ones (evaluation "with batch statistics").
+    BatchStats,
+    /// Running statistics.
+    Eval,
+}
+
 /// Batch norm over (N, C) or (N, C, H, W). Running statistics are state outside the arena: they
 /// are not trained, and eval-mode normalisation reads them.
 pub struct BatchNorm {
@@ -131,9 +142,12 @@ impl BatchNorm {
         Ok(BatchNorm { gamma, beta, channels, eps: 1e-5, momentum: 0.1, running })
     }
 
-    /// Training mode (batch statistics, running statistics updated) or eval mode.
-    pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var, train: bool) -> Result<Var> {
-        let config = if train { BnConfig::train(self.eps, self.momentum) } else { BnConfig::eval(self.eps) };
+    pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var, mode: BnMode) -> Result<Var> {
+        let config = match mode {
+            BnMode::Train => BnConfig::train(self.eps, self.momentum),
+            BnMode::BatchStats => BnConfig { update_running: false, ..BnConfig::train(self.eps, self.momentum) },
+            BnMode::Eval => BnConfig::eval(self.eps),
+        };
         let (g, b) = (tape.param(arena, self.gamma), tape.param(arena, self.beta));
         tape.batch_norm(x, &g, &b, &self.running, config)
     }
