@@ -70,6 +70,16 @@ struct Pipeline {
     reflection: kernel::Reflection,
 }
 
+/// A kernel (by its address: kernels are `static`s) and its define values. Looked up on every
+/// dispatch, so it allocates nothing; the readable label is built only when compiling.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct PipelineKey {
+    kernel: usize,
+    defines: [u32; MAX_DEFINES],
+}
+
+const MAX_DEFINES: usize = 4;
+
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct BindKey {
     pipeline: u64,
@@ -89,7 +99,7 @@ const PARAMS_SLOT_MAX_BYTES: u32 = 256;
 const BIND_GROUP_CACHE_MAX: usize = 16_384;
 
 struct State {
-    pipelines: HashMap<String, Rc<Pipeline>>,
+    pipelines: HashMap<PipelineKey, Rc<Pipeline>>,
     bind_groups: HashMap<BindKey, wgpu::BindGroup>,
     commands: Vec<Command>,
     params_bytes: Vec<u8>,
@@ -230,10 +240,15 @@ impl Gpu {
     }
 
     fn pipeline(&self, kernel: &Kernel, defines: Defines) -> Result<Rc<Pipeline>> {
-        let key = kernel.label(defines);
-        if let Some(p) = self.state.borrow().pipelines.get(&key) {
+        if defines.len() > MAX_DEFINES {
+            return Err(Error::new(format!("{}: more than {MAX_DEFINES} defines", kernel.label(defines))));
+        }
+        let mut cache_key = PipelineKey { kernel: kernel as *const Kernel as usize, defines: [u32::MAX; MAX_DEFINES] };
+        cache_key.defines[..defines.len()].copy_from_slice(defines);
+        if let Some(p) = self.state.borrow().pipelines.get(&cache_key) {
             return Ok(p.clone());
         }
+        let key = kernel.label(defines);
         let reflection = kernel::reflect(kernel, defines)?;
         if let Some(size) = reflection.params_size {
             if size > PARAMS_SLOT_MAX_BYTES {
@@ -260,7 +275,7 @@ impl Gpu {
         let mut state = self.state.borrow_mut();
         state.counters.pipelines_created += 1;
         let compiled = Rc::new(Pipeline { id: state.counters.pipelines_created, pipeline, layout, reflection });
-        state.pipelines.insert(key, compiled.clone());
+        state.pipelines.insert(cache_key, compiled.clone());
         Ok(compiled)
     }
 
