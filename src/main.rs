@@ -106,6 +106,9 @@ fn run(cli: Cli) -> infogan::Result<()> {
             chosen.map(|_| ())
         }
         Command::Train { data, steps, batch, seed, out, log_every, sample_every, leak, learned_std } => {
+            if steps == 0 {
+                return Err(infogan::Error::new("--steps must be at least 1"));
+            }
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
             let mut config = infogan::infogan::train::TrainConfig::paper(batch, seed);
             config.leak = leak;

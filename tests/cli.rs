@@ -70,6 +70,9 @@ fn train_writes_metrics_and_never_overwrites_a_run() {
 
 #[test]
 fn train_reports_bad_data_and_unwritable_output_clearly() {
+    let out = infogan().args(["train", "--steps", "0"]).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--steps must be at least 1"));
     let out = infogan().args(["train", "--data", "/no/such/dir", "--steps", "1"]).output().expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a folder"));
