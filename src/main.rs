@@ -1,6 +1,15 @@
 //! The `infogan` command line.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
+
+use infogan::infogan::config::{TrainConfig, Wiring};
+use infogan::infogan::{checkpoint, eval};
+use infogan::nn::layers::BnMode;
+use infogan::run::{Outcome, RunOptions, Start};
 
 use infogan::gpu::adapter;
 use infogan::{bench, Gpu, GpuOptions};
@@ -19,38 +28,172 @@ struct Cli {
 enum Command {
     /// List every adapter wgpu sees, with the limits that matter here.
     Devices,
-    /// Train InfoGAN (the paper's MNIST model) and log both bounds to OUT/metrics.jsonl.
-    Train {
-        /// `mnist` (10,000 embedded digits; the last 2,000 held out), `fashion`, or a folder of IDX files.
-        #[arg(long, default_value = "mnist")]
-        data: String,
-        #[arg(long, default_value_t = 1000)]
-        steps: u64,
-        #[arg(long, default_value_t = 128)]
-        batch: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Run folder; must not already hold a run.
-        #[arg(long, default_value = "runs/mnist")]
-        out: std::path::PathBuf,
-        /// Read back and log the scalars every this many steps.
-        #[arg(long, default_value_t = 10)]
-        log_every: u64,
-        /// Write sample grids to OUT/samples every this many steps (and at the end).
-        #[arg(long, default_value_t = 100)]
-        sample_every: u64,
-        /// LeakyReLU slope (paper 0.1, official code 0.01).
-        #[arg(long, default_value_t = 0.1)]
-        leak: f32,
-        /// Q learns a std per continuous code (paper) instead of std 1 (official code).
+    /// Train InfoGAN (the paper's MNIST model); the run folder gets metrics, checkpoints, grids
+    /// and report.html. With --resume, continue a run exactly from its newest checkpoint.
+    Train(TrainArgs),
+    /// Draw a grid of samples from a checkpoint's generator.
+    Sample(SampleArgs),
+    /// Score Q's categorical code as a classifier of held-out real images.
+    Eval {
+        /// A checkpoint file, or a run folder (its newest checkpoint).
         #[arg(long)]
-        learned_std: bool,
+        checkpoint: PathBuf,
+        /// Evaluate on this data's held-out set instead of the one the run trained on.
+        #[arg(long)]
+        data: Option<String>,
+        /// Images per forward pass (batch statistics are taken over this many).
+        #[arg(long, default_value_t = infogan::run::EVAL_BATCH)]
+        batch: usize,
+        #[arg(long)]
+        json: bool,
     },
     /// Measure kernels on the chosen adapter.
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
     },
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// `mnist` (10,000 embedded digits; the last 2,000 held out), `fashion`, or a folder of IDX files.
+    #[arg(long)]
+    data: Option<String>,
+    /// Train until this step (a resumed run counts the steps it already has).
+    #[arg(long, default_value_t = 1000)]
+    steps: u64,
+    /// Images per step [default: 128].
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Seed of the initialisation, the data order and every latent [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run folder; must not already hold a run (see --resume).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in this folder from its newest checkpoint, with its configuration.
+    #[arg(long, conflicts_with = "out")]
+    resume: Option<PathBuf>,
+    /// Noise dimensions [default: 62].
+    #[arg(long)]
+    noise: Option<usize>,
+    /// Categories of a categorical code; repeat for several codes [default: 10].
+    #[arg(long)]
+    cat: Vec<usize>,
+    /// Continuous U(-1, 1) codes [default: 2].
+    #[arg(long)]
+    cont: Option<usize>,
+    /// LeakyReLU slope (paper 0.1, official code 0.01) [default: 0.1].
+    #[arg(long)]
+    leak: Option<f32>,
+    /// Q learns a std per continuous code (paper) instead of std 1 (official code).
+    #[arg(long)]
+    learned_std: bool,
+    /// `official` (Q stepped with D; MI term in both losses) or `q-with-g` (Q stepped with G) [default: official].
+    #[arg(long)]
+    wiring: Option<String>,
+    /// D's (and, with the official wiring, Q's) Adam learning rate [default: 2e-4].
+    #[arg(long)]
+    lr_d: Option<f32>,
+    /// G's Adam learning rate [default: 1e-3].
+    #[arg(long)]
+    lr_g: Option<f32>,
+    /// Weight of the categorical MI term [default: 1].
+    #[arg(long)]
+    lambda_cat: Option<f32>,
+    /// Weight of the continuous MI term [default: 1].
+    #[arg(long)]
+    lambda_cont: Option<f32>,
+    /// Read back and log the scalars every this many steps.
+    #[arg(long, default_value_t = 10)]
+    log_every: u64,
+    /// Grids, held-out evaluation and report.html every this many steps (and at the end).
+    #[arg(long, default_value_t = 100)]
+    sample_every: u64,
+    /// Write a checkpoint every this many steps (and at the end, and on Ctrl-C).
+    #[arg(long, default_value_t = 250)]
+    checkpoint_every: u64,
+    /// Checkpoints to keep (the newest).
+    #[arg(long, default_value_t = 3)]
+    keep: usize,
+    /// Testing aid: poison G with NaN after this step.
+    #[arg(long, hide = true)]
+    debug_nan_after: Option<u64>,
+}
+
+impl TrainArgs {
+    /// Applies the configuration flags the user gave to `config`.
+    fn apply(&self, config: &mut TrainConfig) -> infogan::Result<()> {
+        if let Some(data) = &self.data {
+            config.data = data.clone();
+        }
+        if let Some(batch) = self.batch {
+            config.batch = batch;
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(noise) = self.noise {
+            config.latent.noise = noise;
+        }
+        if !self.cat.is_empty() {
+            config.latent.categorical = self.cat.clone();
+        }
+        if let Some(cont) = self.cont {
+            config.latent.continuous = cont;
+        }
+        if let Some(leak) = self.leak {
+            config.leak = leak;
+        }
+        if self.learned_std {
+            config.learned_std = true;
+        }
+        if let Some(wiring) = &self.wiring {
+            config.wiring = Wiring::parse(wiring)?;
+        }
+        for (value, slot, name) in [(self.lr_d, &mut config.lr_d, "--lr-d"), (self.lr_g, &mut config.lr_g, "--lr-g")] {
+            if let Some(v) = value {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(infogan::Error::new(format!("{name} must be a positive number")));
+                }
+                *slot = v;
+            }
+        }
+        for (value, slot, name) in [(self.lambda_cat, &mut config.lambda_cat, "--lambda-cat"), (self.lambda_cont, &mut config.lambda_cont, "--lambda-cont")] {
+            if let Some(v) = value {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(infogan::Error::new(format!("{name} must be a number >= 0")));
+                }
+                *slot = v;
+            }
+        }
+        config.latent.validate()
+    }
+}
+
+#[derive(clap::Args)]
+struct SampleArgs {
+    /// A checkpoint file, or a run folder (its newest checkpoint).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// PNG file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Fix a categorical code: `K` (the first code) or `J=K` (code J); repeatable. Without it,
+    /// the rows of the grid run through the first code's categories.
+    #[arg(long)]
+    cat: Vec<String>,
+    /// Fix continuous code I to V (`I=V`); repeatable. Codes not given are 0.
+    #[arg(long)]
+    cont: Vec<String>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Columns of the grid (rows: the first code's categories, or 10 when it is fixed).
+    #[arg(long, default_value_t = 10)]
+    cols: usize,
+    /// Generator batch norm: `eval` (running statistics) or `batch-stats`.
+    #[arg(long, default_value = "eval")]
+    bn: String,
 }
 
 #[derive(Subcommand)]
@@ -81,13 +224,96 @@ enum BenchWhat {
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(error) = run(cli) {
-        eprintln!("error: {error}");
-        std::process::exit(1);
+    match run(cli) {
+        Ok(Outcome::Finished) => {}
+        Ok(Outcome::Interrupted) => std::process::exit(130),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        }
     }
 }
 
-fn run(cli: Cli) -> infogan::Result<()> {
+fn train(adapter: Option<String>, args: TrainArgs) -> infogan::Result<Outcome> {
+    if args.steps == 0 {
+        return Err(infogan::Error::new("--steps must be at least 1"));
+    }
+    let (start, out) = match &args.resume {
+        Some(dir) => {
+            let ckpt = checkpoint::load(&checkpoint::resolve(dir)?)?;
+            let mut wanted = ckpt.config.clone();
+            args.apply(&mut wanted)?;
+            let differences = ckpt.config.differences(&wanted);
+            if !differences.is_empty() {
+                return Err(infogan::Error::new(format!(
+                    "{} was trained with another configuration ({}); drop those flags to resume it, or start a new run with --out",
+                    ckpt.path.display(),
+                    differences.join("; ")
+                )));
+            }
+            (Start::Resume(ckpt), dir.clone())
+        }
+        None => {
+            let mut config = TrainConfig::paper(128, 0);
+            args.apply(&mut config)?;
+            (Start::Fresh(config), args.out.clone().unwrap_or_else(|| PathBuf::from("runs/mnist")))
+        }
+    };
+    let gpu = Gpu::new(&GpuOptions { adapter, variant: None })?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    // First Ctrl-C: finish the step, write a checkpoint, exit. Second: exit now (checkpoints are
+    // written atomically, so even this never leaves a torn one).
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: writing a checkpoint after this step (Ctrl-C again to quit at once)");
+    });
+    let options = RunOptions {
+        out,
+        steps: args.steps,
+        log_every: args.log_every.max(1),
+        sample_every: args.sample_every.max(1),
+        checkpoint_every: args.checkpoint_every.max(1),
+        keep: args.keep.max(1),
+        poison_after: args.debug_nan_after,
+    };
+    infogan::run::train(&gpu, start, &options, stop)
+}
+
+/// `J=V` or `V` (code 0).
+fn code_value<T: std::str::FromStr>(text: &str, flag: &str) -> infogan::Result<(usize, T)> {
+    let bad = || infogan::Error::new(format!("{flag} {text}: expected VALUE or INDEX=VALUE"));
+    match text.split_once('=') {
+        Some((i, v)) => Ok((i.trim().parse().map_err(|_| bad())?, v.trim().parse().map_err(|_| bad())?)),
+        None => Ok((0, text.trim().parse().map_err(|_| bad())?)),
+    }
+}
+
+fn sample(adapter: Option<String>, args: SampleArgs) -> infogan::Result<Outcome> {
+    let mode = match args.bn.as_str() {
+        "eval" => BnMode::Eval,
+        "batch-stats" => BnMode::BatchStats,
+        other => return Err(infogan::Error::new(format!("--bn {other}: use `eval` or `batch-stats`"))),
+    };
+    if args.cols == 0 || args.cols > 100 {
+        return Err(infogan::Error::new("--cols must be between 1 and 100"));
+    }
+    let ckpt = checkpoint::load(&checkpoint::resolve(&args.checkpoint)?)?;
+    let spec = &ckpt.config.latent;
+    let cats = args.cat.iter().map(|t| code_value::<usize>(t, "--cat")).collect::<infogan::Result<Vec<_>>>()?;
+    let conts = args.cont.iter().map(|t| code_value::<f32>(t, "--cont")).collect::<infogan::Result<Vec<_>>>()?;
+    let (z, rows) = spec.sample_grid(args.seed, &cats, &conts, args.cols)?;
+    let gpu = Gpu::new(&GpuOptions { adapter, variant: None })?;
+    let model = ckpt.model(&gpu)?;
+    let images = model.generate(&gpu, &z, spec.width(), mode)?;
+    infogan::io::grid::write_png(&args.out, &images, rows, args.cols)?;
+    println!("wrote {} ({rows}x{} samples from {}, step {})", args.out.display(), args.cols, ckpt.path.display(), ckpt.step);
+    Ok(Outcome::Finished)
+}
+
+fn run(cli: Cli) -> infogan::Result<Outcome> {
     match cli.command {
         Command::Devices => {
             let instance = adapter::instance();
@@ -103,17 +329,30 @@ fn run(cli: Cli) -> infogan::Result<()> {
                 println!("{mark}{}\n  kernel variant: {}", adapter::describe(a), variant.name());
             }
             println!("(* = the adapter commands use; --adapter NAME or WGPU_ADAPTER_NAME picks another)");
-            chosen.map(|_| ())
+            chosen.map(|_| Outcome::Finished)
         }
-        Command::Train { data, steps, batch, seed, out, log_every, sample_every, leak, learned_std } => {
-            if steps == 0 {
-                return Err(infogan::Error::new("--steps must be at least 1"));
-            }
+        Command::Train(args) => train(cli.adapter, args),
+        Command::Sample(args) => sample(cli.adapter, args),
+        Command::Eval { checkpoint, data, batch, json } => {
+            let ckpt = checkpoint::load(&checkpoint::resolve(&checkpoint)?)?;
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
-            let mut config = infogan::infogan::train::TrainConfig::paper(batch, seed);
-            config.leak = leak;
-            config.learned_std = learned_std;
-            infogan::run::train(&gpu, &data, config, steps, log_every.max(1), sample_every.max(1), &out)
+            let model = ckpt.model(&gpu)?;
+            let spec = data.unwrap_or_else(|| ckpt.config.data.clone());
+            let held_out = infogan::data::load(&spec)?.eval;
+            let categories = ckpt.config.latent.categorical.first().copied().unwrap_or(0);
+            if batch < 2 {
+                return Err(infogan::Error::new("--batch must be at least 2 (batch statistics need two images)"));
+            }
+            let reports = eval::evaluate(&gpu, &model, categories, &held_out, batch)?;
+            if json {
+                println!("{{\"checkpoint\":{:?},\"step\":{},\"data\":{:?},\"eval\":{},\"batch_stats\":{}}}", ckpt.path.display().to_string(), ckpt.step, held_out.name, reports[0].json(), reports[1].json());
+            } else {
+                println!("{} (step {}) on {} with {}", ckpt.path.display(), ckpt.step, held_out.name, gpu.adapter_name());
+                for r in &reports {
+                    println!("{}", r.table());
+                }
+            }
+            Ok(Outcome::Finished)
         }
         Command::Bench { what: BenchWhat::Matmul { repeats, json, quick } } => {
             if repeats == 0 {
@@ -122,7 +361,7 @@ fn run(cli: Cli) -> infogan::Result<()> {
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
             let results = bench::bench_matmul(&gpu, repeats, quick)?;
             bench::print_report(&gpu, "matmul", &results, json);
-            Ok(())
+            Ok(Outcome::Finished)
         }
         Command::Bench { what: BenchWhat::Conv { repeats, json, batch } } => {
             if repeats == 0 || batch.contains(&0) {
@@ -131,7 +370,7 @@ fn run(cli: Cli) -> infogan::Result<()> {
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
             let results = bench::bench_conv(&gpu, repeats, &batch)?;
             bench::print_report(&gpu, "conv", &results, json);
-            Ok(())
+            Ok(Outcome::Finished)
         }
     }
 }

@@ -1,7 +1,12 @@
-//! `infogan train`: the loop around the training step, the run folder and the progress line.
+//! `infogan train`: the loop around the training step and the run folder it fills:
+//! `metrics.jsonl`, `eval.jsonl`, `checkpoints/step-N.safetensors`, `samples/*.png`,
+//! `report.html`. Resuming continues from the newest checkpoint exactly.
 
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::SeedableRng;
@@ -9,18 +14,47 @@ use rand::SeedableRng;
 use crate::data;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
+use crate::infogan::checkpoint;
+use crate::infogan::eval;
 use crate::infogan::train::{TrainConfig, Trainer};
-use crate::io::grid;
+use crate::io::{grid, progress::Progress, report};
 use crate::nn::layers::BnMode;
 
 /// Columns of every sample grid.
 const GRID_COLS: usize = 10;
 
+/// Held-out images per forward pass when evaluating (batch statistics are taken over this many).
+pub const EVAL_BATCH: usize = 500;
+
+/// How often to log, sample, evaluate and checkpoint, and where.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub out: PathBuf,
+    /// Train until this many steps in total (a resumed run counts the steps it had).
+    pub steps: u64,
+    pub log_every: u64,
+    /// Grids, evaluation on the held-out images and report.html, every this many steps.
+    pub sample_every: u64,
+    pub checkpoint_every: u64,
+    /// Checkpoints kept (the newest).
+    pub keep: usize,
+    /// Fault injection for tests: poison G's parameters with NaN after this step.
+    pub poison_after: Option<u64>,
+}
+
+/// How a run ended without an error.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    /// Ctrl-C: a checkpoint was written; `--resume` continues.
+    Interrupted,
+}
+
 /// `OUT/samples/step-N-cat.png` (rows = categories, columns = fixed noise; batch norm in eval
 /// mode), `step-N-cat-batchstats.png` (the same latents, batch statistics), and one
 /// `step-N-contJ.png` per continuous code (columns sweep it over [-2, 2]). The latents come from
 /// a fixed seed, so grids of different steps are comparable.
-fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
+pub fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
     let dir = out.join("samples");
     std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
     let spec = trainer.config.latent.clone();
@@ -37,47 +71,139 @@ fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
     Ok(())
 }
 
-pub fn train(gpu: &Gpu, data_spec: &str, config: TrainConfig, steps: u64, log_every: u64, sample_every: u64, out: &Path) -> Result<()> {
-    let split = data::load(data_spec)?;
-    let batch = config.batch;
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::new(format!("cannot write {}: {e}", path.display()))
+}
+
+/// Keeps only the JSON lines whose `"step"` is at most `step` (a resumed run rewinds its logs to
+/// its checkpoint, so no step is logged twice).
+fn rewind_log(path: &Path, step: u64) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
+    let kept: String = text
+        .lines()
+        .filter(|line| serde_json::from_str::<serde_json::Value>(line).ok().and_then(|v| v.get("step")?.as_u64()).is_some_and(|s| s <= step))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    checkpoint::write_atomically(path, kept.as_bytes())
+}
+
+fn append(path: &Path, line: &str) -> Result<()> {
+    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io_error(path))?;
+    writeln!(file, "{line}").map_err(io_error(path))
+}
+
+/// Where training starts: a fresh model, or the newest checkpoint of `--resume`.
+pub enum Start {
+    Fresh(TrainConfig),
+    Resume(checkpoint::Checkpoint),
+}
+
+pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool>) -> Result<Outcome> {
+    let out = options.out.as_path();
+    let config = match &start {
+        Start::Fresh(config) => config.clone(),
+        Start::Resume(ckpt) => ckpt.config.clone(),
+    };
+    let split = data::load(&config.data)?;
     // Settings are checked (and the model built) before anything is written.
-    let mut trainer = Trainer::new(gpu, config, &split.train)?;
-    let metrics_path = out.join("metrics.jsonl");
-    if metrics_path.exists() {
-        return Err(Error::new(format!("{} already holds a run; choose another --out", out.display())));
+    let mut trainer = match &start {
+        Start::Fresh(config) => Trainer::new(gpu, config.clone(), &split.train)?,
+        Start::Resume(ckpt) => Trainer::resume(gpu, ckpt, &split.train)?,
+    };
+    let first = trainer.step;
+    if first >= options.steps {
+        return Err(Error::new(format!("the run is already at step {first}; pass a larger --steps to continue it")));
     }
-    std::fs::create_dir_all(out).map_err(|e| Error::new(format!("cannot create {}: {e}", out.display())))?;
-    let mut log = std::fs::File::create(&metrics_path).map_err(|e| Error::new(format!("cannot write {}: {e}", metrics_path.display())))?;
+    let metrics_path = out.join("metrics.jsonl");
+    let eval_path = out.join("eval.jsonl");
+    let ckpt_dir = out.join("checkpoints");
+    match &start {
+        Start::Fresh(_) if metrics_path.exists() => {
+            return Err(Error::new(format!("{} already holds a run; choose another --out, or continue it with --resume {}", out.display(), out.display())));
+        }
+        Start::Fresh(_) => {}
+        Start::Resume(ckpt) => {
+            if ckpt.adapter != gpu.adapter_name() {
+                eprintln!("note: the checkpoint was written on {}; on {} the continuation is not bit-identical", ckpt.adapter, gpu.adapter_name());
+            }
+            rewind_log(&metrics_path, first)?;
+            rewind_log(&eval_path, first)?;
+        }
+    }
+    std::fs::create_dir_all(&ckpt_dir).map_err(|e| Error::new(format!("cannot create {}: {e}", ckpt_dir.display())))?;
+    checkpoint::write_atomically(&out.join("config.json"), config.to_json().as_bytes())?;
     println!(
-        "training InfoGAN on {} ({} images, {} held out) with {}; kernel variant {}",
+        "training InfoGAN on {} ({} images, {} held out) with {}; kernel variant {}; {} from step {first} to {}",
         split.train.name,
         split.train.len(),
         split.eval.len(),
         gpu.adapter_name(),
-        gpu.variant.name()
+        gpu.variant.name(),
+        if first == 0 { "starting" } else { "resuming" },
+        options.steps
     );
-    let start = Instant::now();
-    for step in 1..=steps {
-        let read = step % log_every == 0 || step % sample_every == 0 || step == steps || step == 1;
-        let Some(mut metrics) = trainer.step(read)? else { continue };
-        let elapsed = start.elapsed().as_secs_f64();
-        metrics.samples_per_s = (step as usize * batch) as f64 / elapsed;
-        if !metrics.is_finite() {
-            return Err(Error::new(format!(
-                "training diverged at step {step} (NaN or Inf in the losses); metrics up to the last good step are in {}",
-                metrics_path.display()
-            )));
+    let mut progress = Progress::new(first, options.steps);
+    let mut last_good: Option<PathBuf> = checkpoint::list(&ckpt_dir).pop().map(|(_, p)| p);
+    let started = Instant::now();
+    let diverged = |step: u64, last_good: &Option<PathBuf>, why: &str| -> Error {
+        let kept = match last_good {
+            Some(p) => format!("the last good checkpoint, {}, is kept; resume from it with a lower learning rate or another seed", p.display()),
+            None => "no checkpoint had been written yet".into(),
+        };
+        Error::new(format!("training diverged at step {step} ({why}); {kept}"))
+    };
+    while trainer.step < options.steps {
+        let step = trainer.step + 1;
+        let due = |every: u64| step % every.max(1) == 0 || step == options.steps;
+        let interrupted = stop.load(Ordering::SeqCst);
+        let (sample, save) = (due(options.sample_every), due(options.checkpoint_every) || interrupted);
+        let read = due(options.log_every) || sample || save || step == first + 1;
+        let metrics = trainer.step(read)?;
+        if options.poison_after == Some(step) {
+            crate::ops::elementwise::fill(gpu, &trainer.model.g.arena.values, f32::NAN)?;
         }
-        writeln!(log, "{}", metrics.json()).map_err(|e| Error::new(format!("cannot write {}: {e}", metrics_path.display())))?;
-        let eta = elapsed / step as f64 * (steps - step) as f64;
-        println!(
-            "step {step:>6}/{steps}  B_GAN {:+.3}  L_I_cat {:.3}  L_I_cont {:+.3}  D(x) {:.2}  D(G(z)) {:.2}  {:.1} samples/s  ETA {:.0}s",
-            metrics.b_gan, metrics.l_i_cat, metrics.l_i_cont, metrics.d_real[0], metrics.d_fake[0], metrics.samples_per_s, eta
-        );
-        if step % sample_every == 0 || step == steps {
+        let Some(mut metrics) = metrics else { continue };
+        metrics.samples_per_s = ((step - first) as usize * trainer.config.batch) as f64 / started.elapsed().as_secs_f64();
+        if !metrics.is_finite() {
+            return Err(diverged(step, &last_good, "NaN or Inf in the losses"));
+        }
+        append(&metrics_path, &metrics.json())?;
+        progress.update(step, &metrics);
+        if sample {
             write_grids(&trainer, out, step)?;
+            let [eval_bn, batch_stats] = eval::evaluate(gpu, &trainer.model, trainer.config.latent.categorical.first().copied().unwrap_or(0), &split.eval, EVAL_BATCH)?;
+            append(&eval_path, &format!("{{\"step\":{step},\"eval\":{},\"batch_stats\":{}}}", eval_bn.json(), batch_stats.json()))?;
+            progress.note(&format!(
+                "step {step}: held-out accuracy {:.1}% (one-to-one, batch norm eval), {:.1}% (batch statistics); NMI {:.3}",
+                100.0 * eval_bn.hungarian,
+                100.0 * batch_stats.hungarian,
+                eval_bn.nmi
+            ));
+        }
+        if save {
+            let path = ckpt_dir.join(format!("step-{step}.safetensors"));
+            if let Err(e) = checkpoint::save(&path, gpu, &trainer.model, &trainer.config, step) {
+                return Err(if e.message().contains("NaN") { diverged(step, &last_good, e.message()) } else { e });
+            }
+            checkpoint::prune(&ckpt_dir, options.keep)?;
+            last_good = Some(path);
+        }
+        if sample || save {
+            report::write(out)?;
+        }
+        if interrupted {
+            progress.finish();
+            println!("interrupted at step {step}: checkpoint written; continue with `infogan train --resume {} --steps {}`", out.display(), options.steps);
+            return Ok(Outcome::Interrupted);
         }
     }
-    println!("done: {} steps in {:.1}s; metrics in {}", steps, start.elapsed().as_secs_f64(), metrics_path.display());
-    Ok(())
+    progress.finish();
+    println!(
+        "done: steps {first}..{} in {:.1}s; metrics in {}, report in {}",
+        options.steps,
+        started.elapsed().as_secs_f64(),
+        metrics_path.display(),
+        out.join("report.html").display()
+    );
+    Ok(Outcome::Finished)
 }

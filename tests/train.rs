@@ -53,11 +53,11 @@ fn generated_images_are_in_range_and_follow_the_latents() {
     assert!(images.iter().all(|&p| (0.0..=1.0).contains(&p)));
     assert_ne!(images[..784], images[784..1568], "different latents, different images");
     // Batch statistics: also in range, and generation never moves the running statistics.
-    let before: Vec<f32> = trainer.g.batch_norms().iter().flat_map(|bn| gpu.download(&bn.running).unwrap()).collect();
+    let before: Vec<f32> = trainer.model.g.batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
     let batch_stats = trainer.generate_with(&z, infogan::nn::layers::BnMode::BatchStats).unwrap();
     assert!(batch_stats.iter().all(|&p| (0.0..=1.0).contains(&p)));
     assert_ne!(batch_stats, images);
-    let after: Vec<f32> = trainer.g.batch_norms().iter().flat_map(|bn| gpu.download(&bn.running).unwrap()).collect();
+    let after: Vec<f32> = trainer.model.g.batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
     assert_eq!(before, after);
 }
 

@@ -3,8 +3,11 @@
 
 use rand::rngs::StdRng;
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq)]
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LatentSpec {
     pub noise: usize,
     /// Number of categories of each categorical code.
@@ -26,6 +29,20 @@ impl LatentSpec {
     /// The paper's MNIST setting: 62 noise dims, one 10-way code, two continuous codes.
     pub fn mnist() -> LatentSpec {
         LatentSpec { noise: 62, categorical: vec![10], continuous: 2 }
+    }
+
+    /// Checks the sizes a user asked for.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(k) = self.categorical.iter().find(|&&k| k < 2) {
+            return Err(Error::new(format!("--cat {k}: a categorical code needs at least 2 categories")));
+        }
+        if self.width() == 0 {
+            return Err(Error::new("the latent is empty: give --noise, --cat or --cont"));
+        }
+        if self.width() > 4096 {
+            return Err(Error::new(format!("a latent of {} dims is far beyond what this model is for (at most 4096)", self.width())));
+        }
+        Ok(())
     }
 
     pub fn width(&self) -> usize {
@@ -111,5 +128,49 @@ impl LatentSpec {
             self.put_codes(row, &cats, &cont);
         }
         (z, rows)
+    }
+}
+
+impl LatentSpec {
+    /// Latents for `infogan sample`: categorical codes fixed by `cats` ((code, category) pairs)
+    /// and continuous codes by `conts` ((code, value)); others 0. When the first categorical code
+    /// is free, the rows run through its categories with one noise vector per column; otherwise
+    /// 10 rows of fresh noise. Returns (z, rows).
+    pub fn sample_grid(&self, seed: u64, cats: &[(usize, usize)], conts: &[(usize, f32)], cols: usize) -> Result<(Vec<f32>, usize)> {
+        use rand::SeedableRng;
+        let mut categories = vec![None; self.categorical.len()];
+        for &(code, category) in cats {
+            let k = *self.categorical.get(code).ok_or_else(|| Error::new(format!("--cat {code}=..: the model has {} categorical codes", self.categorical.len())))?;
+            if category >= k {
+                return Err(Error::new(format!("--cat {code}={category}: code {code} has categories 0..{}", k - 1)));
+            }
+            categories[code] = Some(category);
+        }
+        let mut continuous = vec![0.0; self.continuous];
+        for &(code, value) in conts {
+            if code >= self.continuous || !value.is_finite() {
+                return Err(Error::new(format!("--cont {code}={value}: the model has continuous codes 0..{}", self.continuous.saturating_sub(1))));
+            }
+            continuous[code] = value;
+        }
+        let rows_by_category = !self.categorical.is_empty() && categories[0].is_none();
+        let rows = if rows_by_category { self.categorical[0] } else { 10 };
+        let mut rng = StdRng::seed_from_u64(seed);
+        let column_noise: Vec<Vec<f32>> = (0..cols).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+        let width = self.width();
+        let mut z = vec![0.0; rows * cols * width];
+        for (i, row) in z.chunks_mut(width).enumerate() {
+            let (r, c) = (i / cols, i % cols);
+            if rows_by_category {
+                row[..self.noise].copy_from_slice(&column_noise[c]);
+            } else {
+                for v in &mut row[..self.noise] {
+                    *v = rng.random_range(-1.0..1.0);
+                }
+            }
+            let cats: Vec<usize> = categories.iter().enumerate().map(|(code, fixed)| fixed.unwrap_or(if code == 0 && rows_by_category { r } else { 0 })).collect();
+            self.put_codes(row, &cats, &continuous);
+        }
+        Ok((z, rows))
     }
 }

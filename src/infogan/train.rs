@@ -13,8 +13,9 @@ use rand::SeedableRng;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::infogan::latent::{LatentBatch, LatentSpec};
-use crate::infogan::model::{Discriminator, Generator, QOutput};
+pub use crate::infogan::config::{TrainConfig, Wiring};
+use crate::infogan::latent::LatentBatch;
+use crate::infogan::model::{InfoGan, QOutput};
 use crate::nn::layers::BnMode;
 use crate::ops::adam::AdamConfig;
 use crate::ops::elementwise;
@@ -22,35 +23,25 @@ use crate::ops::reduce::Axes;
 use crate::tape::{Tape, Var};
 use crate::tensor::Tensor;
 
-#[derive(Clone, Debug)]
-pub struct TrainConfig {
-    pub latent: LatentSpec,
-    pub batch: usize,
-    pub seed: u64,
-    pub lr_d: f32,
-    pub lr_g: f32,
-    pub lambda_cat: f32,
-    pub lambda_cont: f32,
-    /// Q predicts a log-std per continuous code (the paper) instead of using std 1 (official).
-    pub learned_std: bool,
-    /// LeakyReLU slope: 0.1 in the paper, 0.01 in the official code.
-    pub leak: f32,
+/// What a random stream is for; part of its seed.
+#[derive(Clone, Copy)]
+enum Purpose {
+    DataOrder = 1,
+    LatentsD = 2,
+    LatentsG = 3,
 }
 
-impl TrainConfig {
-    pub fn paper(batch: usize, seed: u64) -> TrainConfig {
-        TrainConfig {
-            latent: LatentSpec::mnist(),
-            batch,
-            seed,
-            lr_d: 2e-4,
-            lr_g: 1e-3,
-            lambda_cat: 1.0,
-            lambda_cont: 1.0,
-            learned_std: false,
-            leak: 0.1,
-        }
+/// The random stream for (seed, counter, purpose): SplitMix64 finalisers over the three, so
+/// neighbouring steps get unrelated streams. Counter-based streams make the step number the whole
+/// RNG state: resuming from a checkpoint draws exactly what the uninterrupted run would have.
+fn stream(seed: u64, counter: u64, purpose: Purpose) -> StdRng {
+    fn mix(mut x: u64) -> u64 {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
     }
+    StdRng::seed_from_u64(mix(mix(mix(seed) ^ counter) ^ purpose as u64))
 }
 
 /// Everything one logged step reports, in nats where it is a bound.
@@ -107,57 +98,68 @@ struct PhaseScalars {
 pub struct Trainer<'g> {
     gpu: &'g Gpu,
     pub config: TrainConfig,
-    pub g: Generator,
-    pub d: Discriminator,
-    rng: StdRng,
+    pub model: InfoGan,
     pixels: Vec<f32>,
+    images: usize,
+    /// The shuffled order of `epoch`.
     order: Vec<usize>,
-    cursor: usize,
+    epoch: Option<u64>,
     ones: Tensor,
     zeros: Tensor,
+    /// Steps completed.
     pub step: u64,
 }
 
 impl<'g> Trainer<'g> {
     pub fn new(gpu: &'g Gpu, config: TrainConfig, data: &Dataset) -> Result<Trainer<'g>> {
+        Self::check_batch(&config, data)?;
+        let model = InfoGan::new(gpu, &config)?;
+        Self::with_model(gpu, config, model, 0, data)
+    }
+
+    /// Continues from a checkpoint: the same networks, Adam state and step.
+    pub fn resume(gpu: &'g Gpu, checkpoint: &crate::infogan::checkpoint::Checkpoint, data: &Dataset) -> Result<Trainer<'g>> {
+        Self::check_batch(&checkpoint.config, data)?;
+        let model = checkpoint.model(gpu)?;
+        Self::with_model(gpu, checkpoint.config.clone(), model, checkpoint.step, data)
+    }
+
+    fn check_batch(config: &TrainConfig, data: &Dataset) -> Result<()> {
         if config.batch == 0 || config.batch > data.len() {
             return Err(Error::new(format!("batch {} must be between 1 and the {} training images", config.batch, data.len())));
         }
         if config.batch < 2 {
             return Err(Error::new("batch norm needs a batch of at least 2"));
         }
-        let g = Generator::new(gpu, &config.latent, config.seed)?;
-        let d = Discriminator::new(gpu, &config.latent, config.learned_std, config.leak, config.seed.wrapping_add(1))?;
-        let ones = elementwise::full(gpu, &[config.batch, 1], 1.0)?;
-        let zeros = elementwise::full(gpu, &[config.batch, 1], 0.0)?;
-        Ok(Trainer {
-            gpu,
-            rng: StdRng::seed_from_u64(config.seed.wrapping_add(2)),
-            pixels: data.pixels_f32(),
-            order: (0..data.len()).collect(),
-            cursor: data.len(),
-            ones,
-            zeros,
-            step: 0,
-            config,
-            g,
-            d,
-        })
+        Ok(())
     }
 
-    /// The next batch of real images [B, 1, 28, 28], drawn without replacement per epoch.
+    fn with_model(gpu: &'g Gpu, config: TrainConfig, model: InfoGan, step: u64, data: &Dataset) -> Result<Trainer<'g>> {
+        let ones = elementwise::full(gpu, &[config.batch, 1], 1.0)?;
+        let zeros = elementwise::full(gpu, &[config.batch, 1], 0.0)?;
+        Ok(Trainer { gpu, pixels: data.pixels_f32(), images: data.len(), order: Vec::new(), epoch: None, ones, zeros, step, config, model })
+    }
+
+    /// The real images [B, 1, 28, 28] of the current step: epoch e visits the images in an order
+    /// drawn from stream (seed, e), in whole batches (the remainder of an epoch is skipped).
     fn real_batch(&mut self) -> Result<Tensor> {
         let b = self.config.batch;
-        if self.cursor + b > self.order.len() {
-            self.order.shuffle(&mut self.rng);
-            self.cursor = 0;
+        let per_epoch = (self.images / b) as u64;
+        let (epoch, index) = (self.step / per_epoch, (self.step % per_epoch) as usize);
+        if self.epoch != Some(epoch) {
+            self.order = (0..self.images).collect();
+            self.order.shuffle(&mut stream(self.config.seed, epoch, Purpose::DataOrder));
+            self.epoch = Some(epoch);
         }
         let mut batch = Vec::with_capacity(b * 784);
-        for &i in &self.order[self.cursor..self.cursor + b] {
+        for &i in &self.order[index * b..(index + 1) * b] {
             batch.extend_from_slice(&self.pixels[i * 784..(i + 1) * 784]);
         }
-        self.cursor += b;
         self.gpu.upload(&[b, 1, 28, 28], &batch)
+    }
+
+    fn latents(&self, purpose: Purpose) -> LatentBatch {
+        self.config.latent.sample(&mut stream(self.config.seed, self.step, purpose), self.config.batch)
     }
 
     fn upload_latents(&self, latents: &LatentBatch) -> Result<(Tensor, Vec<Tensor>, Option<Tensor>)> {
@@ -169,88 +171,83 @@ impl<'g> Trainer<'g> {
         Ok((z, cats, cont))
     }
 
-    /// lambda * (sum of cross-entropies + summed NLL per row), and the pieces for the log.
-    fn mutual_information_terms(&self, tape: &mut Tape, q: &QOutput, cats: &[Tensor], cont: Option<&Tensor>) -> Result<(Option<Var>, Vec<Var>, Option<Var>)> {
-        let b = self.config.batch;
-        let mut total: Option<Var> = None;
-        let mut ces = Vec::new();
-        for (logits, labels) in q.cat_logits.iter().zip(cats) {
-            let rows = tape.softmax_xent(logits, labels)?;
-            let ce = tape.mean(&rows)?;
-            total = Some(match total {
-                Some(t) => tape.add(&t, &ce, 1.0, self.config.lambda_cat)?,
-                None => tape.add(&ce, &ce, self.config.lambda_cat, 0.0)?,
-            });
-            ces.push(ce);
-        }
-        let mut nll_out = None;
-        if let (Some(mean), Some(target)) = (&q.cont_mean, cont) {
-            let nll = match &q.cont_logstd {
-                Some(logstd) => tape.gauss_nll_learned(mean, logstd, target)?,
-                None => tape.gauss_nll(mean, target, 1.0)?,
-            };
-            // Sum over codes, mean over rows.
-            let nll = tape.sum(&nll, Axes::all(nll.value.len()), 1.0 / b as f32)?;
-            total = Some(match total {
-                Some(t) => tape.add(&t, &nll, 1.0, self.config.lambda_cont)?,
-                None => tape.add(&nll, &nll, self.config.lambda_cont, 0.0)?,
-            });
-            nll_out = Some(nll);
-        }
-        Ok((total, ces, nll_out))
-    }
-
+    /// D (and, with the official wiring, Q) on real images and G's detached fakes.
     fn d_phase(&mut self) -> Result<PhaseScalars> {
         let gpu = self.gpu;
-        self.d.arena.zero_grads(gpu)?;
+        let with_q = self.config.wiring == Wiring::Official;
         let real = self.real_batch()?;
-        let latents = self.config.latent.sample(&mut self.rng, self.config.batch);
+        let latents = self.latents(Purpose::LatentsD);
         let (z, cats, cont) = self.upload_latents(&latents)?;
+        let model = &mut self.model;
+        model.d.arena.zero_grads(gpu)?;
         let mut tape = Tape::new(gpu);
-        tape.freeze(&self.g.arena.name);
+        tape.freeze(&model.g.arena.name);
+        if with_q {
+            model.q.arena.zero_grads(gpu)?;
+        } else {
+            tape.freeze(&model.q.arena.name);
+        }
         let vz = tape.constant(z);
-        let fake = self.g.forward(&mut tape, &vz, BnMode::Train)?;
+        let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;
         let vreal = tape.constant(real);
-        let feats_real = self.d.body(&mut tape, &vreal, BnMode::Train)?;
-        let logit_real = self.d.d_head(&mut tape, &feats_real)?;
-        let feats_fake = self.d.body(&mut tape, &fake, BnMode::Train)?;
-        let logit_fake = self.d.d_head(&mut tape, &feats_fake)?;
+        let feats_real = model.d.body(&mut tape, &vreal, BnMode::Train)?;
+        let logit_real = model.d.head(&mut tape, &feats_real)?;
+        let feats_fake = model.d.body(&mut tape, &fake, BnMode::Train)?;
+        let logit_fake = model.d.head(&mut tape, &feats_fake)?;
         let bce_real = tape.bce_logits(&logit_real, &self.ones)?;
         let bce_real = tape.mean(&bce_real)?;
         let bce_fake = tape.bce_logits(&logit_fake, &self.zeros)?;
         let bce_fake = tape.mean(&bce_fake)?;
-        let q = self.d.q_head(&mut tape, &feats_fake, BnMode::Train)?;
-        let (mi, ce, nll) = self.mutual_information_terms(&mut tape, &q, &cats, cont.as_ref())?;
         let mut loss = tape.add(&bce_real, &bce_fake, 1.0, 1.0)?;
-        if let Some(mi) = mi {
-            loss = tape.add(&loss, &mi, 1.0, 1.0)?;
+        let (mut ce, mut nll) = (Vec::new(), None);
+        if with_q {
+            let q = model.q.forward(&mut tape, &feats_fake, BnMode::Train)?;
+            let (mi, ce_d, nll_d) = mutual_information_terms(&self.config, &mut tape, &q, &cats, cont.as_ref())?;
+            if let Some(mi) = mi {
+                loss = tape.add(&loss, &mi, 1.0, 1.0)?;
+            }
+            (ce, nll) = (ce_d, nll_d);
         }
         tape.backward(&loss)?;
-        self.d.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_d))?;
-        Ok(PhaseScalars { loss, bce: vec![bce_real, bce_fake], ce, nll, logits: vec![logit_real, logit_fake], logstd: q.cont_logstd })
+        model.d.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_d))?;
+        if with_q {
+            model.q.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_d))?;
+        }
+        Ok(PhaseScalars { loss, bce: vec![bce_real, bce_fake], ce, nll, logits: vec![logit_real, logit_fake], logstd: None })
     }
 
+    /// G (and, with the Q-with-G wiring, Q) on fresh latents; D's parameters frozen.
     fn g_phase(&mut self) -> Result<PhaseScalars> {
         let gpu = self.gpu;
-        self.g.arena.zero_grads(gpu)?;
-        let latents = self.config.latent.sample(&mut self.rng, self.config.batch);
+        let q_with_g = self.config.wiring == Wiring::QWithG;
+        let latents = self.latents(Purpose::LatentsG);
         let (z, cats, cont) = self.upload_latents(&latents)?;
+        let model = &mut self.model;
+        model.g.arena.zero_grads(gpu)?;
         let mut tape = Tape::new(gpu);
-        tape.freeze(&self.d.arena.name);
+        tape.freeze(&model.d.arena.name);
+        if q_with_g {
+            model.q.arena.zero_grads(gpu)?;
+        } else {
+            tape.freeze(&model.q.arena.name);
+        }
         let vz = tape.constant(z);
-        let fake = self.g.forward(&mut tape, &vz, BnMode::Train)?;
-        let feats = self.d.body(&mut tape, &fake, BnMode::Train)?;
-        let logit = self.d.d_head(&mut tape, &feats)?;
+        let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;
+        let feats = model.d.body(&mut tape, &fake, BnMode::Train)?;
+        let logit = model.d.head(&mut tape, &feats)?;
         let bce = tape.bce_logits(&logit, &self.ones)?;
         let bce = tape.mean(&bce)?;
-        let q = self.d.q_head(&mut tape, &feats, BnMode::Train)?;
-        let (mi, ce, nll) = self.mutual_information_terms(&mut tape, &q, &cats, cont.as_ref())?;
+        let q = model.q.forward(&mut tape, &feats, BnMode::Train)?;
+        let (mi, ce, nll) = mutual_information_terms(&self.config, &mut tape, &q, &cats, cont.as_ref())?;
         let loss = match mi {
             Some(mi) => tape.add(&bce, &mi, 1.0, 1.0)?,
             None => bce.clone(),
         };
         tape.backward(&loss)?;
-        self.g.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_g))?;
+        model.g.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_g))?;
+        if q_with_g {
+            model.q.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_g))?;
+        }
         Ok(PhaseScalars { loss, bce: vec![bce], ce, nll, logits: vec![logit], logstd: q.cont_logstd })
     }
 
@@ -310,12 +307,36 @@ impl<'g> Trainer<'g> {
 
     /// Images from given latents with G's batch norm in `mode` (never updating running stats).
     pub fn generate_with(&self, z: &[f32], mode: BnMode) -> Result<Vec<f32>> {
-        let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
-        let n = z.len() / self.config.latent.width();
-        let mut tape = Tape::new(self.gpu);
-        tape.freeze(&self.g.arena.name);
-        let vz = tape.constant(self.gpu.upload(&[n, self.config.latent.width()], z)?);
-        let out = self.g.forward(&mut tape, &vz, mode)?;
-        self.gpu.download(&out.value)
+        self.model.generate(self.gpu, z, self.config.latent.width(), mode)
     }
+}
+
+fn mutual_information_terms(config: &TrainConfig, tape: &mut Tape, q: &QOutput, cats: &[Tensor], cont: Option<&Tensor>) -> Result<(Option<Var>, Vec<Var>, Option<Var>)> {
+    let b = config.batch;
+    let mut total: Option<Var> = None;
+    let mut ces = Vec::new();
+    for (logits, labels) in q.cat_logits.iter().zip(cats) {
+        let rows = tape.softmax_xent(logits, labels)?;
+        let ce = tape.mean(&rows)?;
+        total = Some(match total {
+            Some(t) => tape.add(&t, &ce, 1.0, config.lambda_cat)?,
+            None => tape.add(&ce, &ce, config.lambda_cat, 0.0)?,
+        });
+        ces.push(ce);
+    }
+    let mut nll_out = None;
+    if let (Some(mean), Some(target)) = (&q.cont_mean, cont) {
+        let nll = match &q.cont_logstd {
+            Some(logstd) => tape.gauss_nll_learned(mean, logstd, target)?,
+            None => tape.gauss_nll(mean, target, 1.0)?,
+        };
+        // Sum over codes, mean over rows.
+        let nll = tape.sum(&nll, Axes::all(nll.value.len()), 1.0 / b as f32)?;
+        total = Some(match total {
+            Some(t) => tape.add(&t, &nll, 1.0, config.lambda_cont)?,
+            None => tape.add(&nll, &nll, config.lambda_cont, 0.0)?,
+        });
+        nll_out = Some(nll);
+    }
+    Ok((total, ces, nll_out))
 }

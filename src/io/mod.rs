@@ -1,3 +1,6 @@
-//! Files a run writes.
+//! Files a run writes and what the user sees while it runs.
 
+pub mod base64;
 pub mod grid;
+pub mod progress;
+pub mod report;
