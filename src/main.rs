@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use infogan::infogan::config::{TrainConfig, Wiring};
+use infogan::infogan::model::Widths;
 use infogan::infogan::{checkpoint, eval};
 use infogan::nn::layers::BnMode;
 use infogan::run::{Outcome, RunOptions, Start};
@@ -104,6 +105,10 @@ struct TrainArgs {
     /// Weight of the continuous MI term [default: 1].
     #[arg(long)]
     lambda_cont: Option<f32>,
+    /// Network widths FC,WIDE,NARROW,QFC: G's and D's FC features, the 7x7 and 14x14 feature maps'
+    /// channels, Q's hidden features [default: 1024,128,64,128, the paper's]. Small ones make quick smoke runs.
+    #[arg(long)]
+    widths: Option<String>,
     /// Read back and log the scalars every this many steps.
     #[arg(long, default_value_t = 10)]
     log_every: u64,
@@ -147,6 +152,9 @@ impl TrainArgs {
         }
         if self.learned_std {
             config.learned_std = true;
+        }
+        if let Some(widths) = &self.widths {
+            config.widths = Widths::parse(widths)?;
         }
         if let Some(wiring) = &self.wiring {
             config.wiring = Wiring::parse(wiring)?;

@@ -131,6 +131,7 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         }
     }
     std::fs::create_dir_all(&ckpt_dir).map_err(|e| Error::new(format!("cannot create {}: {e}", ckpt_dir.display())))?;
+    checkpoint::remove_stale_temporaries(&ckpt_dir);
     checkpoint::write_atomically(&out.join("config.json"), config.to_json().as_bytes())?;
     println!(
         "training InfoGAN on {} ({} images, {} held out) with {}; kernel variant {}; {} from step {first} to {}",

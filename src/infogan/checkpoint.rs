@@ -189,6 +189,16 @@ pub fn list(dir: &Path) -> Vec<(u64, PathBuf)> {
     found
 }
 
+/// Removes temporary files a killed writer left behind.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().is_some_and(|n| n.starts_with('.') && n.contains(".tmp-")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Deletes all but the newest `keep` checkpoints in `dir`.
 pub fn prune(dir: &Path, keep: usize) -> Result<()> {
     let all = list(dir);

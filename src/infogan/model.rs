@@ -36,6 +36,15 @@ pub struct Widths {
 
 impl Widths {
     pub const PAPER: Widths = Widths { fc: 1024, conv_wide: 128, conv_narrow: 64, q_fc: 128 };
+
+    /// `FC,WIDE,NARROW,QFC`, e.g. `1024,128,64,128`.
+    pub fn parse(text: &str) -> Result<Widths> {
+        let parts: Vec<usize> = text.split(',').map(|p| p.trim().parse::<usize>()).collect::<std::result::Result<_, _>>().unwrap_or_default();
+        match parts[..] {
+            [fc, conv_wide, conv_narrow, q_fc] if parts.iter().all(|&w| (1..=8192).contains(&w)) => Ok(Widths { fc, conv_wide, conv_narrow, q_fc }),
+            _ => Err(crate::error::Error::new(format!("--widths {text}: expected four counts FC,WIDE,NARROW,QFC between 1 and 8192, e.g. 1024,128,64,128"))),
+        }
+    }
 }
 
 pub struct Generator {

@@ -1,0 +1,205 @@
+//! `infogan train / sample / eval` end to end on narrow networks: exact resumption, refusals,
+//! Ctrl-C, NaN, kills during checkpoint writes, and the files a run leaves.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use infogan::infogan::checkpoint;
+
+const NARROW: &str = "32,8,4,8";
+
+fn infogan() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_infogan"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("infogan-run-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn run(args: &[&str]) -> Output {
+    infogan().args(args).output().expect("runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn train(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--batch", "8", "--widths", NARROW, "--out", out.to_str().unwrap(), "--log-every", "1", "--sample-every", "2", "--checkpoint-every", "2"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// metrics.jsonl without the wall-clock field.
+fn metrics(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap().lines().map(|l| l.split(",\"samples_per_s\"").next().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn resuming_gives_the_uninterrupted_run() {
+    let (a, b) = (scratch("whole"), scratch("halves"));
+    let whole = train(&a, &["--steps", "6", "--keep", "2"]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let first = train(&b, &["--steps", "3"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // The run folder keeps the config; --resume takes everything from the checkpoint (step 3).
+    let second = run(&["train", "--resume", b.to_str().unwrap(), "--steps", "6", "--log-every", "1", "--sample-every", "2", "--checkpoint-every", "2"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(metrics(&a), metrics(&b), "same seed, same adapter: resumed == uninterrupted");
+    assert_eq!(metrics(&a).len(), 6);
+    let steps: Vec<u64> = checkpoint::list(&a.join("checkpoints")).iter().map(|(s, _)| *s).collect();
+    assert_eq!(steps, vec![4, 6], "--keep 2 keeps the newest two");
+    let (ca, cb) = (checkpoint::load(&a.join("checkpoints/step-6.safetensors")).unwrap(), checkpoint::load(&b.join("checkpoints/step-6.safetensors")).unwrap());
+    assert_eq!((ca.step, ca.config.clone()), (cb.step, cb.config.clone()));
+    // Every output of a run is there.
+    let report = std::fs::read_to_string(a.join("report.html")).unwrap();
+    assert!(report.contains("<svg") && report.contains("data:image/png;base64,") && report.contains("accuracy"), "report.html incomplete");
+    assert_eq!(std::fs::read_to_string(a.join("eval.jsonl")).unwrap().lines().count(), 3);
+    for dir in [a, b] {
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[test]
+fn resume_refuses_another_configuration_and_finished_runs() {
+    let dir = scratch("mismatch");
+    assert!(train(&dir, &["--steps", "2"]).status.success());
+    let before = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", "4", "--batch", "16", "--leak", "0.01"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("another configuration") && err.contains("batch: 8 vs 16") && err.contains("leak"), "{err}");
+    let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", "2"]);
+    assert!(!out.status.success() && stderr(&out).contains("already at step 2"), "{}", stderr(&out));
+    let out = run(&["train", "--resume", "/no/such/run", "--steps", "2"]);
+    assert!(!out.status.success() && stderr(&out).contains("no checkpoint at"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap(), before, "nothing overwritten");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn nan_stops_training_and_keeps_the_last_good_checkpoint() {
+    let dir = scratch("nan");
+    let out = train(&dir, &["--steps", "8", "--debug-nan-after", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("diverged at step 4") && err.contains("step-2.safetensors") && err.contains("kept"), "{err}");
+    let kept: Vec<u64> = checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
+    assert_eq!(kept, vec![2]);
+    assert!(checkpoint::load(&dir.join("checkpoints/step-2.safetensors")).is_ok());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn wait_for_lines(path: &Path, lines: usize, child: &mut std::process::Child) {
+    let start = Instant::now();
+    while std::fs::read_to_string(path).map_or(0, |t| t.lines().count()) < lines {
+        assert!(child.try_wait().unwrap().is_none(), "training ended early");
+        assert!(start.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ctrl_c_writes_a_checkpoint_and_resume_continues() {
+    let dir = scratch("ctrlc");
+    let mut child = infogan()
+        .args(["train", "--batch", "8", "--widths", NARROW, "--steps", "100000", "--log-every", "1", "--checkpoint-every", "100000", "--sample-every", "100000"])
+        .args(["--out", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_lines(&dir.join("metrics.jsonl"), 2, &mut child);
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "exit code after Ctrl-C");
+    let saved = checkpoint::list(&dir.join("checkpoints"));
+    assert_eq!(saved.len(), 1, "one checkpoint on interrupt");
+    let step = saved[0].0;
+    let logged = metrics(&dir).len() as u64;
+    assert_eq!(step, logged, "checkpoint at the last logged step");
+    let more = (step + 2).to_string();
+    let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", &more]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(metrics(&dir).len() as u64, logged + 2, "the first and the last resumed steps are logged");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_kill_never_leaves_a_torn_checkpoint() {
+    let dir = scratch("kill");
+    for (round, delay_ms) in [350u64, 900, 1500].into_iter().enumerate() {
+        let mut cmd = infogan();
+        if round == 0 {
+            cmd.args(["train", "--batch", "8", "--widths", "256,16,8,8", "--out", dir.to_str().unwrap()]);
+        } else {
+            cmd.args(["train", "--resume", dir.to_str().unwrap()]);
+        }
+        let mut child = cmd
+            .args(["--steps", "100000", "--checkpoint-every", "1", "--keep", "2", "--sample-every", "100000"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if round == 0 {
+            wait_for_lines(&dir.join("metrics.jsonl"), 1, &mut child);
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let saved = checkpoint::list(&dir.join("checkpoints"));
+        assert!(!saved.is_empty(), "round {round}: no checkpoint");
+        for (step, path) in &saved {
+            let ckpt = checkpoint::load(path).unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert_eq!(ckpt.step, *step);
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn sample_and_eval_read_checkpoints() {
+    let dir = scratch("sample");
+    let out = train(&dir, &["--steps", "2", "--cat", "10", "--cat", "3", "--noise", "20", "--cont", "1", "--learned-std", "--wiring", "q-with-g"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let png = dir.join("grid.png");
+    let sample = |extra: &[&str]| {
+        let mut args = vec!["sample", "--checkpoint", dir.to_str().unwrap(), "--out", png.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let out = sample(&["--cat", "1=2", "--cont", "0=1.5", "--cols", "7"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let info = decoder.read_info().unwrap().info().clone();
+    assert_eq!((info.width, info.height), (7 * 30 + 2, 10 * 30 + 2), "10 rows (categories) x 7 columns");
+    let out = sample(&["--cat", "4"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (bad, needle) in [(&["--cat", "10"][..], "categories 0..9"), (&["--cat", "2=0"], "2 categorical codes"), (&["--cont", "3=1"], "continuous codes 0..0"), (&["--cont", "x"], "expected VALUE")] {
+        let out = sample(bad);
+        assert!(!out.status.success() && stderr(&out).contains(needle), "{bad:?}: {}", stderr(&out));
+    }
+    let out = run(&["eval", "--checkpoint", dir.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for mode in ["eval", "batch_stats"] {
+        let acc = json[mode]["accuracy_hungarian"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc));
+        let total: u64 = json[mode]["confusion"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).map(|v| v.as_u64().unwrap()).sum();
+        assert_eq!(total, 2000, "every held-out image counted");
+    }
+    let out = run(&["eval", "--checkpoint", dir.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cat -> label"));
+    // A file that is not a checkpoint, and a missing one: clear errors.
+    let junk = dir.join("junk.safetensors");
+    std::fs::write(&junk, b"not a checkpoint at all").unwrap();
+    let out = run(&["eval", "--checkpoint", junk.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("not a usable infogan checkpoint"), "{}", stderr(&out));
+    let out = run(&["sample", "--checkpoint", "/no/such.safetensors", "--out", png.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("no checkpoint at"), "{}", stderr(&out));
+    std::fs::remove_dir_all(dir).ok();
+}
