@@ -172,12 +172,10 @@ impl<'g> Trainer<'g> {
     }
 
     /// D (and, with the official wiring, Q) on real images and G's detached fakes.
-    fn d_phase(&mut self) -> Result<PhaseScalars> {
+    fn d_phase(&mut self, real: Tensor, latents: &LatentBatch) -> Result<PhaseScalars> {
         let gpu = self.gpu;
         let with_q = self.config.wiring == Wiring::Official;
-        let real = self.real_batch()?;
-        let latents = self.latents(Purpose::LatentsD);
-        let (z, cats, cont) = self.upload_latents(&latents)?;
+        let (z, cats, cont) = self.upload_latents(latents)?;
         let model = &mut self.model;
         model.d.arena.zero_grads(gpu)?;
         let mut tape = Tape::new(gpu);
@@ -217,11 +215,10 @@ impl<'g> Trainer<'g> {
     }
 
     /// G (and, with the Q-with-G wiring, Q) on fresh latents; D's parameters frozen.
-    fn g_phase(&mut self) -> Result<PhaseScalars> {
+    fn g_phase(&mut self, latents: &LatentBatch) -> Result<PhaseScalars> {
         let gpu = self.gpu;
         let q_with_g = self.config.wiring == Wiring::QWithG;
-        let latents = self.latents(Purpose::LatentsG);
-        let (z, cats, cont) = self.upload_latents(&latents)?;
+        let (z, cats, cont) = self.upload_latents(latents)?;
         let model = &mut self.model;
         model.g.arena.zero_grads(gpu)?;
         let mut tape = Tape::new(gpu);
@@ -254,8 +251,25 @@ impl<'g> Trainer<'g> {
     /// One D/Q step and one G step, recorded and submitted together. With `read`, waits for the
     /// GPU and returns the logged scalars.
     pub fn step(&mut self, read: bool) -> Result<Option<StepMetrics>> {
-        let d = self.d_phase()?;
-        let g = self.g_phase()?;
+        let real = self.real_batch()?;
+        let (latents_d, latents_g) = (self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG));
+        self.step_on(real, &latents_d, &latents_g, read)
+    }
+
+    /// One step on given inputs: real images [B, 784] in [0, 1] and the latents of each phase
+    /// (the parity test feeds PyTorch's).
+    pub fn step_with(&mut self, real: &[f32], latents_d: &LatentBatch, latents_g: &LatentBatch, read: bool) -> Result<Option<StepMetrics>> {
+        let b = self.config.batch;
+        if real.len() != b * 784 || latents_d.z.len() != b * self.config.latent.width() || latents_g.z.len() != latents_d.z.len() {
+            return Err(Error::new(format!("step_with: inputs do not match batch {b} and latent width {}", self.config.latent.width())));
+        }
+        let real = self.gpu.upload(&[b, 1, 28, 28], real)?;
+        self.step_on(real, latents_d, latents_g, read)
+    }
+
+    fn step_on(&mut self, real: Tensor, latents_d: &LatentBatch, latents_g: &LatentBatch, read: bool) -> Result<Option<StepMetrics>> {
+        let d = self.d_phase(real, latents_d)?;
+        let g = self.g_phase(latents_g)?;
         self.gpu.flush()?;
         self.step += 1;
         if !read {
