@@ -48,6 +48,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch a dataset's four IDX files into DIR from the public mirrors, checking each MD5.
+    Download {
+        /// Dataset: `mnist`.
+        dataset: String,
+        dir: PathBuf,
+        /// Try this mirror (a URL prefix) instead of the built-in list; repeatable.
+        #[arg(long)]
+        mirror: Vec<String>,
+    },
     /// Measure kernels on the chosen adapter.
     Bench {
         #[command(subcommand)]
@@ -341,6 +350,18 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
         }
         Command::Train(args) => train(cli.adapter, args),
         Command::Sample(args) => sample(cli.adapter, args),
+        Command::Download { dataset, dir, mirror } => {
+            let mut manifest = match dataset.as_str() {
+                "mnist" => infogan::data::download::Manifest::mnist(),
+                other => return Err(infogan::Error::new(format!("unknown dataset `{other}`; `infogan download mnist DIR` fetches MNIST (Fashion-MNIST: apt-get install dataset-fashion-mnist)"))),
+            };
+            if !mirror.is_empty() {
+                manifest.mirrors = mirror;
+            }
+            infogan::data::download::download(&manifest, &dir, &mut |line| println!("{line}"))?;
+            println!("MNIST is in {}; train on it with `infogan train --data {}`", dir.display(), dir.display());
+            Ok(Outcome::Finished)
+        }
         Command::Eval { checkpoint, data, batch, json } => {
             let ckpt = checkpoint::load(&checkpoint::resolve(&checkpoint)?)?;
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;

@@ -1,6 +1,7 @@
 //! Datasets: the embedded 10,000-digit MNIST subset, any folder of standard IDX files (MNIST,
 //! Fashion-MNIST; gz or raw), and Debian's Fashion-MNIST package.
 
+pub mod download;
 pub mod idx;
 
 use std::path::{Path, PathBuf};
