@@ -185,3 +185,275 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<Vec<Me
     }
     Ok(out)
 }
+
+/// Napkin FLOPs of one D+G training step of the paper's model per image, counted layer by layer
+/// (2 * MACs of each Linear / conv; batch norm, activations and Adam are memory-bound and left
+/// out). Forward passes count once; a backward pass counts once for the input gradient and once
+/// for the weight gradient where each is computed.
+///   D/Q phase: G forward (no backward: G is frozen, its output detached); D body + head on real
+///   and on fake images, forward and both gradients (no input gradient at the first conv);
+///   Q head on the fake features, forward and both gradients.
+///   G phase: G forward and both gradients (no input gradient at the first Linear); D body +
+///   head + Q forward and input gradients only (D and Q frozen).
+pub fn step_flops_per_image(widths: crate::infogan::model::Widths, latent_width: usize, categories: usize, continuous: usize) -> f64 {
+    let w = widths;
+    let lin = |i: usize, o: usize| 2.0 * (i * o) as f64;
+    // Convs: 2 * input pixels (transposed) or output pixels (direct) * c_in * c_out * 16 taps.
+    let conv = |pixels: usize, c_in: usize, c_out: usize| 2.0 * (pixels * c_in * c_out * 16) as f64;
+    let g_fc1 = lin(latent_width, w.fc);
+    let g_rest = lin(w.fc, w.conv_wide * 49) + conv(49, w.conv_wide, w.conv_narrow) + conv(196, w.conv_narrow, 1);
+    let d_conv1 = conv(196, 1, w.conv_narrow);
+    let d_rest = conv(49, w.conv_narrow, w.conv_wide) + lin(w.conv_wide * 49, w.fc) + lin(w.fc, 1);
+    let q = lin(w.fc, w.q_fc) + lin(w.q_fc, categories + 2 * continuous);
+    let g = g_fc1 + g_rest;
+    let d_phase = g + 2.0 * (d_conv1 + d_rest) * 2.0 + 2.0 * d_rest + q * 3.0;
+    let g_phase = g * 2.0 + g_rest + (d_conv1 + d_rest + q) * 2.0 - d_conv1;
+    d_phase + g_phase
+}
+
+/// `infogan bench step` at one batch size.
+#[derive(Clone, Debug)]
+pub struct StepBench {
+    pub batch: usize,
+    pub step: Measurement,
+    pub d_phase: Measurement,
+    pub g_phase: Measurement,
+    /// GPU time per kernel over one step (empty without timestamp queries).
+    pub kernels: Vec<crate::gpu::KernelTime>,
+}
+
+pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> {
+    use crate::infogan::train::{TrainConfig, Trainer};
+    let split = crate::data::embedded_mnist()?;
+    let config = TrainConfig::paper(batch, 0);
+    let flops = step_flops_per_image(config.widths, config.latent.width(), config.latent.categorical.iter().sum(), config.latent.continuous) * batch as f64;
+    let mut trainer = Trainer::new(gpu, config, &split.train)?;
+    // Warm-up: compiles every pipeline and fills the buffer pool and bind-group cache.
+    for _ in 0..2 {
+        trainer.step(false)?;
+    }
+    gpu.wait()?;
+    let mut steps = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let start = Instant::now();
+        trainer.step(false)?;
+        gpu.wait()?;
+        steps.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let (mut d, mut g) = (Vec::new(), Vec::new());
+    for _ in 0..repeats {
+        let [dt, gt] = trainer.timed_step()?;
+        d.push(dt);
+        g.push(gt);
+    }
+    let mut kernels = Vec::new();
+    if gpu.set_profiling(true)? {
+        trainer.step(false)?;
+        kernels = gpu.take_profile()?;
+        gpu.set_profiling(false)?;
+    }
+    Ok(StepBench {
+        batch,
+        step: Measurement { name: format!("D+G step b{batch}"), flops, times_ms: steps },
+        d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d },
+        g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g },
+        kernels,
+    })
+}
+
+pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
+    if json {
+        let items: Vec<String> = results
+            .iter()
+            .map(|r| {
+                let kernels: Vec<String> = r.kernels.iter().map(|k| format!("{{\"kernel\":\"{}\",\"dispatches\":{},\"ms\":{:.4}}}", k.kernel, k.dispatches, k.ms)).collect();
+                format!(
+                    "{{\"batch\":{},\"step\":{},\"samples_per_s\":{:.3},\"d_phase\":{},\"g_phase\":{},\"kernels_gpu_ms\":[{}]}}",
+                    r.batch,
+                    r.step.json(),
+                    r.batch as f64 / (r.step.median_ms() * 1e-3),
+                    r.d_phase.json(),
+                    r.g_phase.json(),
+                    kernels.join(",")
+                )
+            })
+            .collect();
+        println!(
+            "{{\"bench\":\"step\",\"adapter\":\"{}\",\"variant\":\"{}\",\"timing\":\"wall (step, phases); GPU timestamps (kernels)\",\"results\":[{}]}}",
+            gpu.adapter_name().replace('"', "'"),
+            gpu.variant.name(),
+            items.join(",")
+        );
+        return;
+    }
+    println!("training step (paper's model) on {}", gpu.adapter_name());
+    println!("kernel variant: {}; step and phases: wall clock around a synchronous submit", gpu.variant.name());
+    for r in results {
+        println!(
+            "batch {:>4}: {:>9.1} ms/step (min {:.1}, max {:.1}), {:.1} samples/s, {:.2} GFLOP/s of {:.1} GFLOP; D/Q phase {:.1} ms, G phase {:.1} ms",
+            r.batch,
+            r.step.median_ms(),
+            r.step.min_ms(),
+            r.step.max_ms(),
+            r.batch as f64 / (r.step.median_ms() * 1e-3),
+            r.step.gflops(),
+            r.step.flops * 1e-9,
+            r.d_phase.median_ms(),
+            r.g_phase.median_ms()
+        );
+        if r.kernels.is_empty() {
+            println!("  (no timestamp queries on this adapter: no per-kernel split)");
+            continue;
+        }
+        let total: f64 = r.kernels.iter().map(|k| k.ms).sum();
+        println!("  GPU time per kernel over one step (timestamp queries, one pass per dispatch): {total:.1} ms");
+        for k in &r.kernels {
+            println!("  {:<34} {:>5} dispatches {:>9.2} ms {:>5.1}%", k.kernel, k.dispatches, k.ms, 100.0 * k.ms / total.max(1e-9));
+        }
+    }
+}
+
+/// One kernel case of `bench kernels`: napkin FLOPs and bytes moved (each operand read or
+/// written once, f32), and the times.
+#[derive(Clone, Debug)]
+pub struct KernelCase {
+    pub m: Measurement,
+    pub bytes: f64,
+}
+
+impl KernelCase {
+    pub fn gbytes_per_s(&self) -> f64 {
+        self.bytes / (self.m.median_ms() * 1e6)
+    }
+}
+
+/// Times `record` per repeat: summed GPU timestamps of its dispatches where the adapter has
+/// them, else wall clock around a synchronous submit.
+fn time_case(gpu: &Gpu, repeats: usize, timestamps: bool, mut record: impl FnMut() -> Result<()>) -> Result<Vec<f64>> {
+    if !timestamps {
+        return time_gpu(gpu, repeats, record);
+    }
+    record()?;
+    gpu.take_profile()?;
+    let mut times = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        record()?;
+        times.push(gpu.take_profile()?.iter().map(|k| k.ms).sum());
+    }
+    Ok(times)
+}
+
+/// Every kernel family of the training step at the paper's shapes: the Linear layers' products
+/// (forward, input and weight gradients), the conv layers (three passes), batch norm forward and
+/// backward at each normalised shape, the activations, and Adam over each network's arena.
+/// Returns the cases and whether GPU timestamps timed them.
+pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<(Vec<KernelCase>, bool)> {
+    use crate::ops::{adam, batchnorm, conv, elementwise};
+    let timestamps = gpu.set_profiling(true)?;
+    let mut out = Vec::new();
+    let mut push = |name: String, flops: f64, bytes: f64, times: Vec<f64>| out.push(KernelCase { m: Measurement { name, flops, times_ms: times }, bytes });
+    let f = 4.0; // bytes per f32
+    for &b in batches {
+        // Linear layers: (name, in, out).
+        for (name, i, o) in [("G fc1", 74, 1024), ("G fc2", 1024, 6272), ("D fc", 6272, 1024), ("Q fc", 1024, 128)] {
+            let x = gpu.upload(&[b, i], &pseudo_random(b * i, 1))?;
+            let w = gpu.upload(&[o, i], &pseudo_random(o * i, 2))?;
+            let dy = gpu.upload(&[b, o], &pseudo_random(b * o, 3))?;
+            let (y, dx, dw) = (gpu.empty(&[b, o]), gpu.empty(&[b, i]), gpu.empty(&[o, i]));
+            let flops = matmul::flops(b, o, i);
+            let bytes = f * (b * i + o * i + b * o) as f64;
+            push(format!("{name} {i}->{o} b{b} forward"), flops, bytes, time_case(gpu, repeats, timestamps, || matmul::gemm_into(gpu, &x, &w, None, &y, Gemm::new(false, true)))?);
+            push(format!("{name} {i}->{o} b{b} input grad"), flops, bytes, time_case(gpu, repeats, timestamps, || matmul::gemm_into(gpu, &dy, &w, None, &dx, Gemm::new(false, false)))?);
+            push(format!("{name} {i}->{o} b{b} weight grad"), flops, bytes, time_case(gpu, repeats, timestamps, || matmul::gemm_into(gpu, &dy, &x, None, &dw, Gemm::new(true, false)))?);
+        }
+        for (name, transposed, c_in, c_out, side) in PAPER_CONVS {
+            let (k, s, p) = ((4, 4), (2, 2), (1, 1));
+            let g = if transposed { conv::transposed_geom(b, c_in, side, side, c_out, k, s, p)? } else { conv::ConvGeom { n: b, c_in, h: side, w: side, c_out, kernel: k, stride: s, padding: p } };
+            let (x_shape, y_shape, w_shape) = if transposed { (g.output_shape(), g.input_shape(), [g.c_out, g.c_in, 4, 4]) } else { (g.input_shape(), g.output_shape(), [g.c_out, g.c_in, 4, 4]) };
+            let x = gpu.upload(&x_shape, &pseudo_random(x_shape.iter().product(), 3))?;
+            let w = gpu.upload(&w_shape, &pseudo_random(w_shape.iter().product(), 4))?;
+            let dy = gpu.upload(&y_shape, &pseudo_random(y_shape.iter().product(), 5))?;
+            let (dx, dw) = (gpu.empty(&x_shape), gpu.empty(&w_shape));
+            let (_, saved) = if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None)? } else { conv::conv2d(gpu, &g, &x, &w, None)? };
+            let bytes = f * (x_shape.iter().product::<usize>() + w_shape.iter().product::<usize>() + y_shape.iter().product::<usize>()) as f64;
+            let forward = time_case(gpu, repeats, timestamps, || if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None).map(|_| ()) } else { conv::conv2d(gpu, &g, &x, &w, None).map(|_| ()) })?;
+            let backward = |dx: Option<(&crate::Tensor, f32)>, dw: Option<(&crate::Tensor, f32)>| {
+                if transposed { conv::conv_transpose2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None) } else { conv::conv2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None) }
+            };
+            let data = time_case(gpu, repeats, timestamps, || backward(Some((&dx, 0.0)), None))?;
+            let weight = time_case(gpu, repeats, timestamps, || backward(None, Some((&dw, 0.0))))?;
+            for (pass, times) in [("forward", forward), ("input grad", data), ("weight grad", weight)] {
+                push(format!("{name} b{b} {pass}"), g.flops(), bytes, times);
+            }
+        }
+        // Batch norm at every normalised shape: forward reads x twice (statistics, then
+        // normalisation) and writes y; backward reads x and dy twice and writes dx.
+        for (name, shape) in [("G bn1", vec![b, 1024]), ("G bn2", vec![b, 6272]), ("G bn3", vec![b, 64, 14, 14]), ("D bn2", vec![b, 128, 7, 7]), ("D bn3", vec![b, 1024]), ("Q bn", vec![b, 128])] {
+            let n: usize = shape.iter().product();
+            let c = shape[1];
+            let x = gpu.upload(&shape, &pseudo_random(n, 6))?;
+            let gamma = gpu.upload(&[c], &pseudo_random(c, 7))?;
+            let beta = gpu.upload(&[c], &pseudo_random(c, 8))?;
+            let mut running_init = vec![0.0; c];
+            running_init.extend(vec![1.0; c]);
+            let running = gpu.upload(&[2 * c], &running_init)?;
+            let dy = gpu.upload(&shape, &pseudo_random(n, 9))?;
+            let (dx, dg, db) = (gpu.empty(&shape), gpu.empty(&[c]), gpu.empty(&[c]));
+            let config = batchnorm::BnConfig::train(1e-5, 0.1);
+            let (_, stats) = batchnorm::forward(gpu, &x, &gamma, &beta, &running, config)?;
+            let forward = time_case(gpu, repeats, timestamps, || batchnorm::forward(gpu, &x, &gamma, &beta, &running, config).map(|_| ()))?;
+            let backward = time_case(gpu, repeats, timestamps, || batchnorm::backward(gpu, &x, &gamma, &stats, &dy, config, Some((&dx, 0.0)), (&dg, &db, 0.0)))?;
+            push(format!("{name} {shape:?} forward"), 0.0, f * 3.0 * n as f64, forward);
+            push(format!("{name} {shape:?} backward"), 0.0, f * 5.0 * n as f64, backward);
+        }
+        // The largest activation of each kind.
+        for (name, shape, act) in [("LeakyReLU D conv1", vec![b, 64, 14, 14], elementwise::Activation::LeakyRelu { slope: 0.1 }), ("ReLU G bn2", vec![b, 6272], elementwise::Activation::Relu), ("sigmoid G out", vec![b, 1, 28, 28], elementwise::Activation::Sigmoid)] {
+            let n: usize = shape.iter().product();
+            let x = gpu.upload(&shape, &pseudo_random(n, 10))?;
+            let dy = gpu.upload(&shape, &pseudo_random(n, 11))?;
+            let dx = gpu.empty(&shape);
+            let forward = time_case(gpu, repeats, timestamps, || elementwise::activate(gpu, &x, act).map(|_| ()))?;
+            let backward = time_case(gpu, repeats, timestamps, || elementwise::activate_backward(gpu, act, &x, &dy, &dx, 0.0))?;
+            push(format!("{name} {shape:?} forward"), 0.0, f * 2.0 * n as f64, forward);
+            push(format!("{name} {shape:?} backward"), 0.0, f * 3.0 * n as f64, backward);
+        }
+    }
+    // Adam over each arena (independent of the batch): reads params, grads, m, v; writes params, m, v.
+    let config = crate::infogan::train::TrainConfig::paper(64, 0);
+    let model = crate::infogan::model::InfoGan::new(gpu, &config)?;
+    for arena in model.arenas() {
+        let n = arena.values.len();
+        let mut t = 0;
+        let times = time_case(gpu, repeats, timestamps, || {
+            t += 1;
+            adam::step(gpu, adam::AdamConfig::infogan(1e-4), t, &arena.values, &arena.grads, &arena.m, &arena.v)
+        })?;
+        push(format!("Adam arena {} ({n} floats)", arena.name), 0.0, f * 7.0 * n as f64, times);
+    }
+    gpu.set_profiling(false)?;
+    Ok((out, timestamps))
+}
+
+pub fn print_kernels_report(gpu: &Gpu, cases: &[KernelCase], timestamps: bool, json: bool) {
+    let timing = if timestamps { "GPU timestamp queries" } else { "wall clock around a synchronous submit" };
+    if json {
+        let items: Vec<String> = cases
+            .iter()
+            .map(|c| format!("{{\"case\":\"{}\",\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3},\"gbytes_per_s\":{:.3}}}", c.m.name, c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), c.m.gflops(), c.gbytes_per_s()))
+            .collect();
+        println!(
+            "{{\"bench\":\"kernels\",\"adapter\":\"{}\",\"variant\":\"{}\",\"timing\":\"{timing}\",\"results\":[{}]}}",
+            gpu.adapter_name().replace('"', "'"),
+            gpu.variant.name(),
+            items.join(",")
+        );
+        return;
+    }
+    println!("kernels of the training step on {}", gpu.adapter_name());
+    println!("kernel variant: {}; timing: {timing}", gpu.variant.name());
+    println!("{:<52} {:>10} {:>10} {:>10} {:>9} {:>8}", "case", "median ms", "min ms", "max ms", "GFLOP/s", "GB/s");
+    for c in cases {
+        let gflops = if c.m.flops > 0.0 { format!("{:.2}", c.m.gflops()) } else { "-".into() };
+        println!("{:<52} {:>10.3} {:>10.3} {:>10.3} {:>9} {:>8.2}", c.m.name, c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), gflops, c.gbytes_per_s());
+    }
+}

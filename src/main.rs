@@ -227,6 +227,25 @@ enum BenchWhat {
         #[arg(long)]
         quick: bool,
     },
+    /// Every kernel family of the training step at the paper's shapes: time, GFLOP/s, GB/s.
+    Kernels {
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_delimiter = ',', default_value = "64,128")]
+        batch: Vec<usize>,
+    },
+    /// The whole D+G training step of the paper's model: ms/step, samples/s, the split by phase
+    /// and (with timestamp queries) GPU time per kernel.
+    Step {
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_delimiter = ',', default_value = "64,128")]
+        batch: Vec<usize>,
+    },
     /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
     Conv {
         #[arg(long, default_value_t = 5)]
@@ -390,6 +409,24 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
             let results = bench::bench_matmul(&gpu, repeats, quick)?;
             bench::print_report(&gpu, "matmul", &results, json);
+            Ok(Outcome::Finished)
+        }
+        Command::Bench { what: BenchWhat::Kernels { repeats, json, batch } } => {
+            if repeats == 0 || batch.contains(&0) {
+                return Err(infogan::Error::new("--repeats and every --batch must be at least 1"));
+            }
+            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
+            let (cases, timestamps) = bench::bench_kernels(&gpu, repeats, &batch)?;
+            bench::print_kernels_report(&gpu, &cases, timestamps, json);
+            Ok(Outcome::Finished)
+        }
+        Command::Bench { what: BenchWhat::Step { repeats, json, batch } } => {
+            if repeats == 0 || batch.iter().any(|&b| b < 2) {
+                return Err(infogan::Error::new("--repeats must be at least 1 and every --batch at least 2"));
+            }
+            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
+            let results = batch.iter().map(|&b| bench::bench_step(&gpu, repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
+            bench::print_step_report(&gpu, &results, json);
             Ok(Outcome::Finished)
         }
         Command::Bench { what: BenchWhat::Conv { repeats, json, batch } } => {

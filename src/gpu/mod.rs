@@ -88,7 +88,7 @@ struct BindKey {
 }
 
 enum Command {
-    Dispatch { pipeline: wgpu::ComputePipeline, bind_group: wgpu::BindGroup, groups: [u32; 3] },
+    Dispatch { pipeline: wgpu::ComputePipeline, bind_group: wgpu::BindGroup, groups: [u32; 3], label: &'static str },
     Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, dst_offset: u64, size: u64 },
 }
 
@@ -98,6 +98,25 @@ const PARAMS_SLOT_MAX_BYTES: u32 = 256;
 /// Bind groups kept before the cache is cleared (tests touch many shapes; training a fixed set).
 const BIND_GROUP_CACHE_MAX: usize = 16_384;
 
+/// GPU time per kernel entry point, from timestamp queries around each dispatch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelTime {
+    pub kernel: &'static str,
+    pub dispatches: u64,
+    pub ms: f64,
+}
+
+/// Timestamp queries (two per dispatch) while profiling is on.
+struct Profiler {
+    queries: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    totals: HashMap<&'static str, (u64, f64)>,
+}
+
+/// Dispatches timed per submit: two queries each, within wgpu's 4096 queries per set.
+const PROFILED_DISPATCHES: u32 = 2048;
+
 struct State {
     pipelines: HashMap<PipelineKey, Rc<Pipeline>>,
     bind_groups: HashMap<BindKey, wgpu::BindGroup>,
@@ -105,6 +124,7 @@ struct State {
     params_bytes: Vec<u8>,
     params_slots_used: u32,
     counters: Counters,
+    profiler: Option<Profiler>,
 }
 
 pub struct Gpu {
@@ -138,7 +158,8 @@ impl Gpu {
         limits.max_buffer_size = supported.max_buffer_size;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("infogan"),
-            required_features: wgpu::Features::empty(),
+            // Timestamps only serve `--profile`; asking for them costs nothing where they exist.
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -180,6 +201,7 @@ impl Gpu {
                 params_bytes: Vec::new(),
                 params_slots_used: 0,
                 counters: Counters::default(),
+                profiler: None,
             }),
             device_error,
         })
@@ -320,7 +342,8 @@ impl Gpu {
         if groups.iter().any(|&g| g > max_groups) {
             return Err(Error::new(format!("{}: dispatch {groups:?} exceeds {max_groups} workgroups per dimension", kernel.label(defines))));
         }
-        if self.state.borrow().params_slots_used == PARAMS_SLOTS {
+        let limit = if self.state.borrow().profiler.is_some() { PROFILED_DISPATCHES } else { PARAMS_SLOTS };
+        if self.state.borrow().params_slots_used == limit {
             self.flush()?;
         }
         let mut state = self.state.borrow_mut();
@@ -374,7 +397,7 @@ impl Gpu {
             }
         };
         state.counters.dispatches += 1;
-        state.commands.push(Command::Dispatch { pipeline: pipeline.pipeline.clone(), bind_group, groups });
+        state.commands.push(Command::Dispatch { pipeline: pipeline.pipeline.clone(), bind_group, groups, label: kernel.entry });
         Ok(())
     }
 
@@ -411,6 +434,8 @@ impl Gpu {
             self.queue.write_buffer(&self.params_buffer, 0, &state.params_bytes[..params_len]);
         }
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        let mut state = self.state.borrow_mut();
+        let mut timed: Vec<&'static str> = Vec::new();
         let mut i = 0;
         while i < commands.len() {
             match &commands[i] {
@@ -418,9 +443,21 @@ impl Gpu {
                     encoder.copy_buffer_to_buffer(src, *src_offset, dst, *dst_offset, *size);
                     i += 1;
                 }
+                Command::Dispatch { pipeline, bind_group, groups, label } if state.profiler.is_some() => {
+                    // Profiling: one pass per dispatch, timestamps at its start and end.
+                    let profiler = state.profiler.as_ref().map(|p| &p.queries);
+                    let index = timed.len() as u32 * 2;
+                    let timestamp_writes = profiler.map(|q| wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(index), end_of_pass_write_index: Some(index + 1) });
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
+                    pass.set_pipeline(pipeline);
+                    pass.set_bind_group(0, bind_group, &[]);
+                    pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                    timed.push(label);
+                    i += 1;
+                }
                 Command::Dispatch { .. } => {
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
-                    while let Some(Command::Dispatch { pipeline, bind_group, groups }) = commands.get(i) {
+                    while let Some(Command::Dispatch { pipeline, bind_group, groups, .. }) = commands.get(i) {
                         pass.set_pipeline(pipeline);
                         pass.set_bind_group(0, bind_group, &[]);
                         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
@@ -429,10 +466,57 @@ impl Gpu {
                 }
             }
         }
+        if let (Some(p), false) = (&state.profiler, timed.is_empty()) {
+            let queries = timed.len() as u32 * 2;
+            encoder.resolve_query_set(&p.queries, 0..queries, &p.resolve, 0);
+            encoder.copy_buffer_to_buffer(&p.resolve, 0, &p.readback, 0, u64::from(queries) * 8);
+        }
         let index = self.queue.submit([encoder.finish()]);
+        if let Some(p) = state.profiler.as_mut().filter(|_| !timed.is_empty()) {
+            let ticks = read_timestamps(&self.device, &p.readback, timed.len() * 2)?;
+            let period_ns = f64::from(self.queue.get_timestamp_period());
+            for (k, label) in timed.iter().enumerate() {
+                let entry = p.totals.entry(label).or_insert((0, 0.0));
+                entry.0 += 1;
+                entry.1 += ticks[2 * k + 1].saturating_sub(ticks[2 * k]) as f64 * period_ns * 1e-6;
+            }
+        }
+        drop(state);
         self.pool.recycle_released();
         self.check_device_error()?;
         Ok(Some(index))
+    }
+
+    /// Starts or stops per-kernel GPU timing (timestamp queries around every dispatch; each
+    /// submit then waits for its timestamps). Returns false where the adapter has no timestamps.
+    pub fn set_profiling(&self, on: bool) -> Result<bool> {
+        self.flush()?;
+        let mut state = self.state.borrow_mut();
+        if !on {
+            state.profiler = None;
+            return Ok(true);
+        }
+        if !self.device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return Ok(false);
+        }
+        let bytes = u64::from(PROFILED_DISPATCHES) * 2 * 8;
+        state.profiler = Some(Profiler {
+            queries: self.device.create_query_set(&wgpu::QuerySetDescriptor { label: Some("profile"), ty: wgpu::QueryType::Timestamp, count: PROFILED_DISPATCHES * 2 }),
+            resolve: self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("profile resolve"), size: bytes, usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false }),
+            readback: self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("profile readback"), size: bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false }),
+            totals: HashMap::new(),
+        });
+        Ok(true)
+    }
+
+    /// GPU time per kernel since profiling started (or the last take), largest first.
+    pub fn take_profile(&self) -> Result<Vec<KernelTime>> {
+        self.flush()?;
+        let mut state = self.state.borrow_mut();
+        let Some(p) = state.profiler.as_mut() else { return Ok(Vec::new()) };
+        let mut out: Vec<KernelTime> = p.totals.drain().map(|(kernel, (dispatches, ms))| KernelTime { kernel, dispatches, ms }).collect();
+        out.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+        Ok(out)
     }
 
     /// Blocks until all submitted work is done.
@@ -465,6 +549,28 @@ impl Gpu {
     pub fn download(&self, tensor: &Tensor) -> Result<Vec<f32>> {
         self.read_later(tensor).wait(self)
     }
+}
+
+/// Waits for a submitted copy into `readback` and returns its first `count` u64 timestamps.
+fn read_timestamps(device: &wgpu::Device, readback: &wgpu::Buffer, count: usize) -> Result<Vec<u64>> {
+    let bytes = count as u64 * 8;
+    let done = Arc::new(Mutex::new(None));
+    let slot = done.clone();
+    readback.slice(0..bytes).map_async(wgpu::MapMode::Read, move |r| {
+        if let Ok(mut s) = slot.lock() {
+            *s = Some(r.is_ok());
+        }
+    });
+    device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::new(format!("GPU wait failed: {e}")))?;
+    if done.lock().ok().and_then(|s| *s) != Some(true) {
+        return Err(Error::new("could not read the profiling timestamps"));
+    }
+    let ticks = {
+        let view = readback.slice(0..bytes).get_mapped_range().map_err(|e| Error::new(format!("could not read the profiling timestamps: {e}")))?;
+        view.chunks_exact(8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])).collect()
+    };
+    readback.unmap();
+    Ok(ticks)
 }
 
 /// A pending device-to-host copy.

@@ -256,6 +256,22 @@ impl<'g> Trainer<'g> {
         self.step_on(real, &latents_d, &latents_g, read)
     }
 
+    /// One step with a wait after each phase: (D/Q phase ms, G phase ms), wall clock, including
+    /// recording and the batch upload. The waits cost the overlap a normal step has.
+    pub fn timed_step(&mut self) -> Result<[f64; 2]> {
+        let start = std::time::Instant::now();
+        let real = self.real_batch()?;
+        let (latents_d, latents_g) = (self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG));
+        self.d_phase(real, &latents_d)?;
+        self.gpu.wait()?;
+        let d = start.elapsed().as_secs_f64() * 1e3;
+        let start = std::time::Instant::now();
+        self.g_phase(&latents_g)?;
+        self.gpu.wait()?;
+        self.step += 1;
+        Ok([d, start.elapsed().as_secs_f64() * 1e3])
+    }
+
     /// One step on given inputs: real images [B, 784] in [0, 1] and the latents of each phase
     /// (the parity test feeds PyTorch's).
     pub fn step_with(&mut self, real: &[f32], latents_d: &LatentBatch, latents_g: &LatentBatch, read: bool) -> Result<Option<StepMetrics>> {
