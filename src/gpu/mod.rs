@@ -238,7 +238,13 @@ impl Gpu {
             return Err(Error::new(format!("upload: shape {shape:?} holds {len} values, got {}", data.len())));
         }
         let tensor = self.empty(shape);
-        self.write(&tensor, data)?;
+        // No flush needed: a fresh pool buffer is referenced by no recorded-but-unsubmitted
+        // command (the pool hands a released buffer out only after the submit that last used
+        // it), and queue writes land before the next submit's commands. So uploads inside a
+        // step keep the step to one submit.
+        if !data.is_empty() {
+            self.queue.write_buffer(tensor.buffer(), tensor.offset_bytes(), bytemuck::cast_slice(data));
+        }
         Ok(tensor)
     }
 

@@ -19,6 +19,7 @@ use crate::infogan::model::{InfoGan, QOutput};
 use crate::nn::layers::BnMode;
 use crate::ops::adam::AdamConfig;
 use crate::ops::elementwise;
+use crate::ops::gather::GpuImages;
 use crate::ops::reduce::Axes;
 use crate::tape::{Tape, Var};
 use crate::tensor::Tensor;
@@ -99,10 +100,10 @@ pub struct Trainer<'g> {
     gpu: &'g Gpu,
     pub config: TrainConfig,
     pub model: InfoGan,
-    pixels: Vec<f32>,
-    images: usize,
-    /// The shuffled order of `epoch`.
-    order: Vec<usize>,
+    /// The training images, resident on the GPU.
+    images: GpuImages,
+    /// The shuffled order of `epoch`, on the GPU.
+    order: Option<Tensor>,
     epoch: Option<u64>,
     ones: Tensor,
     zeros: Tensor,
@@ -137,25 +138,26 @@ impl<'g> Trainer<'g> {
     fn with_model(gpu: &'g Gpu, config: TrainConfig, model: InfoGan, step: u64, data: &Dataset) -> Result<Trainer<'g>> {
         let ones = elementwise::full(gpu, &[config.batch, 1], 1.0)?;
         let zeros = elementwise::full(gpu, &[config.batch, 1], 0.0)?;
-        Ok(Trainer { gpu, pixels: data.pixels_f32(), images: data.len(), order: Vec::new(), epoch: None, ones, zeros, step, config, model })
+        let images = GpuImages::upload(gpu, &data.images.pixels, 784)?;
+        Ok(Trainer { gpu, images, order: None, epoch: None, ones, zeros, step, config, model })
     }
 
     /// The real images [B, 1, 28, 28] of the current step: epoch e visits the images in an order
     /// drawn from stream (seed, e), in whole batches (the remainder of an epoch is skipped).
     fn real_batch(&mut self) -> Result<Tensor> {
         let b = self.config.batch;
-        let per_epoch = (self.images / b) as u64;
+        let per_epoch = (self.images.count / b) as u64;
         let (epoch, index) = (self.step / per_epoch, (self.step % per_epoch) as usize);
-        if self.epoch != Some(epoch) {
-            self.order = (0..self.images).collect();
-            self.order.shuffle(&mut stream(self.config.seed, epoch, Purpose::DataOrder));
-            self.epoch = Some(epoch);
-        }
-        let mut batch = Vec::with_capacity(b * 784);
-        for &i in &self.order[index * b..(index + 1) * b] {
-            batch.extend_from_slice(&self.pixels[i * 784..(i + 1) * 784]);
-        }
-        self.gpu.upload(&[b, 1, 28, 28], &batch)
+        let order = match &self.order {
+            Some(order) if self.epoch == Some(epoch) => order,
+            _ => {
+                let mut order: Vec<usize> = (0..self.images.count).collect();
+                order.shuffle(&mut stream(self.config.seed, epoch, Purpose::DataOrder));
+                self.epoch = Some(epoch);
+                self.order.insert(GpuImages::upload_order(self.gpu, &order)?)
+            }
+        };
+        Ok(self.images.gather(self.gpu, order, index * b, b)?.reshape(&[b, 1, 28, 28]))
     }
 
     fn latents(&self, purpose: Purpose) -> LatentBatch {
@@ -286,30 +288,41 @@ impl<'g> Trainer<'g> {
     fn step_on(&mut self, real: Tensor, latents_d: &LatentBatch, latents_g: &LatentBatch, read: bool) -> Result<Option<StepMetrics>> {
         let d = self.d_phase(real, latents_d)?;
         let g = self.g_phase(latents_g)?;
-        self.gpu.flush()?;
         self.step += 1;
         if !read {
+            self.gpu.flush()?;
             return Ok(None);
         }
-        let scalar = |v: &Var| -> Result<f64> { Ok(f64::from(self.gpu.download(&v.value)?[0])) };
-        let spec = &self.config.latent;
-        let sigmoid_stats = |v: &Var| -> Result<[f64; 3]> {
-            let p: Vec<f64> = self.gpu.download(&v.value)?.iter().map(|&x| 1.0 / (1.0 + (-f64::from(x)).exp())).collect();
+        // The copies of every logged tensor ride in the step's own submit.
+        let gpu = self.gpu;
+        let mut wanted: Vec<&Var> = vec![&d.bce[0], &d.bce[1], &d.loss, &g.loss, &d.logits[0], &d.logits[1]];
+        wanted.extend(g.ce.iter());
+        wanted.extend(g.nll.iter());
+        wanted.extend(g.logstd.iter());
+        let pending: Vec<_> = wanted.iter().map(|v| gpu.read_later(&v.value)).collect();
+        gpu.flush()?;
+        let mut values = pending.into_iter().map(|r| r.wait(gpu)).collect::<Result<Vec<_>>>()?.into_iter();
+        let mut next = || values.next().ok_or_else(|| Error::new("missing readback"));
+        let scalar = |v: Vec<f32>| f64::from(v[0]);
+        let sigmoid_stats = |v: Vec<f32>| -> [f64; 3] {
+            let p: Vec<f64> = v.iter().map(|&x| 1.0 / (1.0 + (-f64::from(x)).exp())).collect();
             let mean = p.iter().sum::<f64>() / p.len() as f64;
-            Ok([mean, p.iter().copied().fold(f64::INFINITY, f64::min), p.iter().copied().fold(0.0, f64::max)])
+            [mean, p.iter().copied().fold(f64::INFINITY, f64::min), p.iter().copied().fold(0.0, f64::max)]
         };
-        let (bce_real, bce_fake) = (scalar(&d.bce[0])?, scalar(&d.bce[1])?);
+        let (bce_real, bce_fake, loss_d, loss_g) = (scalar(next()?), scalar(next()?), scalar(next()?), scalar(next()?));
+        let (d_real, d_fake) = (sigmoid_stats(next()?), sigmoid_stats(next()?));
+        let spec = &self.config.latent;
         let mut l_i_cat = 0.0;
-        for (ce, &k) in g.ce.iter().zip(&spec.categorical) {
-            l_i_cat += (k as f64).ln() - scalar(ce)?;
+        for &k in spec.categorical.iter().take(g.ce.len()) {
+            l_i_cat += (k as f64).ln() - scalar(next()?);
         }
         let l_i_cont = match &g.nll {
-            Some(nll) => spec.continuous as f64 * 2f64.ln() - scalar(nll)?,
+            Some(_) => spec.continuous as f64 * 2f64.ln() - scalar(next()?),
             None => 0.0,
         };
         let q_std = match &g.logstd {
-            Some(ls) => {
-                let s: Vec<f64> = self.gpu.download(&ls.value)?.iter().map(|&v| f64::from(v).exp()).collect();
+            Some(_) => {
+                let s: Vec<f64> = next()?.iter().map(|&v| f64::from(v).exp()).collect();
                 Some([s.iter().copied().fold(f64::INFINITY, f64::min), s.iter().copied().fold(0.0, f64::max)])
             }
             None => None,
@@ -318,13 +331,13 @@ impl<'g> Trainer<'g> {
             step: self.step,
             bce_real,
             bce_fake,
-            loss_d: scalar(&d.loss)?,
-            loss_g: scalar(&g.loss)?,
+            loss_d,
+            loss_g,
             b_gan: 2f64.ln() - 0.5 * (bce_real + bce_fake),
             l_i_cat,
             l_i_cont,
-            d_real: sigmoid_stats(&d.logits[0])?,
-            d_fake: sigmoid_stats(&d.logits[1])?,
+            d_real,
+            d_fake,
             q_std,
             samples_per_s: 0.0,
         }))

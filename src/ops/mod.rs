@@ -5,6 +5,7 @@ pub mod adam;
 pub mod batchnorm;
 pub mod conv;
 pub mod elementwise;
+pub mod gather;
 pub mod losses;
 pub mod matmul;
 pub mod reduce;
@@ -36,5 +37,6 @@ pub fn all_kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     all.extend(adam::kernels());
     all.extend(conv::kernels());
     all.extend(batchnorm::kernels());
+    all.extend(gather::kernels());
     all
 }

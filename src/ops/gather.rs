@@ -1,0 +1,65 @@
+//! A dataset resident on the GPU and the gather that builds each step's batch from it, so the
+//! host uploads only the epoch's order (once per epoch), not 200 KB of pixels per step.
+//! Kernel: shaders/gather.wgsl.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::ensure;
+use crate::error::Result;
+use crate::gpu::{Gpu, Kernel};
+use crate::ops::grid_1d;
+use crate::tensor::Tensor;
+
+pub static GATHER_IMAGES: Kernel = Kernel { family: "gather", source: include_str!("../../shaders/gather.wgsl"), entry: "gather_images", workgroup: [256, 1, 1], defines: &[] };
+
+pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
+    vec![(&GATHER_IMAGES, vec![vec![]])]
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    count: u32,
+    words: u32,
+    first: u32,
+    _pad: u32,
+}
+
+/// 8-bit images on the GPU, four pixels per u32 word.
+pub struct GpuImages {
+    pixels: Tensor,
+    pub count: usize,
+    /// Pixels per image (a multiple of 4: 784 for 28x28).
+    pub pixels_per_image: usize,
+}
+
+/// Reinterprets u32 words as the f32 slots a tensor stores; the bits are kept as they are.
+fn as_f32_bits(words: &[u32]) -> Vec<f32> {
+    words.iter().map(|&w| f32::from_bits(w)).collect()
+}
+
+impl GpuImages {
+    pub fn upload(gpu: &Gpu, bytes: &[u8], pixels_per_image: usize) -> Result<GpuImages> {
+        ensure!(pixels_per_image % 4 == 0 && pixels_per_image > 0, "gather: {pixels_per_image} pixels per image is not a multiple of 4");
+        ensure!(bytes.len() % pixels_per_image == 0, "gather: {} bytes are not whole images", bytes.len());
+        let words: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let pixels = gpu.upload(&[words.len().max(1)], &as_f32_bits(&words))?;
+        Ok(GpuImages { pixels, count: bytes.len() / pixels_per_image, pixels_per_image })
+    }
+
+    /// An index list for `gather` (e.g. an epoch's permutation), uploaded once.
+    pub fn upload_order(gpu: &Gpu, order: &[usize]) -> Result<Tensor> {
+        let words: Vec<u32> = order.iter().map(|&i| i as u32).collect();
+        gpu.upload(&[words.len().max(1)], &as_f32_bits(&words))
+    }
+
+    /// Images `order[first..first + count]` as [count, pixels] floats in [0, 1].
+    pub fn gather(&self, gpu: &Gpu, order: &Tensor, first: usize, count: usize) -> Result<Tensor> {
+        ensure!(first + count <= order.len(), "gather: positions {first}..{} past an order of {}", first + count, order.len());
+        let words = self.pixels_per_image / 4;
+        let out = gpu.empty(&[count, self.pixels_per_image]);
+        let p = Params { count: count as u32, words: words as u32, first: first as u32, _pad: 0 };
+        gpu.dispatch(&GATHER_IMAGES, &[], &p, &[&self.pixels, order, &out], grid_1d(count * words, 256))?;
+        Ok(out)
+    }
+}

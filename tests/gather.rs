@@ -1,0 +1,36 @@
+//! The GPU batch gather against a CPU gather on awkward sizes (odd image counts, batch 1, an
+//! offset into the order), on every kernel variant's runtime.
+
+mod common;
+use common::*;
+use infogan::ops::gather::GpuImages;
+use rand::seq::SliceRandom;
+use rand::RngExt;
+
+#[test]
+fn gather_picks_and_scales_the_right_pixels() {
+    for gpu in gpus() {
+        let mut r = rng(11);
+        for (images, pixels, first, count) in [(7, 12, 2, 3), (1, 784, 0, 1), (13, 784, 5, 8), (5, 4, 4, 1)] {
+            let bytes: Vec<u8> = (0..images * pixels).map(|_| r.random_range(0..=255u8)).collect();
+            let mut order: Vec<usize> = (0..images).collect();
+            order.shuffle(&mut r);
+            let on_gpu = GpuImages::upload(&gpu, &bytes, pixels).unwrap();
+            assert_eq!(on_gpu.count, images);
+            let order_tensor = GpuImages::upload_order(&gpu, &order).unwrap();
+            let got = gpu.download(&on_gpu.gather(&gpu, &order_tensor, first, count).unwrap()).unwrap();
+            let want: Vec<f64> = order[first..first + count].iter().flat_map(|&i| bytes[i * pixels..(i + 1) * pixels].iter().map(|&p| f64::from(p) / 255.0)).collect();
+            assert_close(&format!("gather {images}x{pixels} [{first}..+{count}]"), &to_f64(&got), &want, 1e-7);
+        }
+    }
+}
+
+#[test]
+fn gather_rejects_bad_shapes() {
+    let gpu = gpu();
+    assert!(GpuImages::upload(&gpu, &[1, 2, 3, 4, 5, 6], 3).is_err(), "pixels per image not a multiple of 4");
+    assert!(GpuImages::upload(&gpu, &[1, 2, 3, 4, 5, 6], 4).is_err(), "not whole images");
+    let images = GpuImages::upload(&gpu, &[7; 16], 8).unwrap();
+    let order = GpuImages::upload_order(&gpu, &[1, 0]).unwrap();
+    assert!(images.gather(&gpu, &order, 1, 2).is_err(), "past the end of the order");
+}
