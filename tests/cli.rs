@@ -85,3 +85,27 @@ fn train_reports_bad_data_and_unwritable_output_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("batch 9000"));
     assert!(!never.exists(), "a rejected run must not create its folder");
 }
+
+#[test]
+fn bench_step_and_kernels_report_json() {
+    let out = infogan().args(["bench", "step", "--batch", "2", "--repeats", "1", "--json"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert!(json["adapter"].is_string() && json["variant"].is_string() && json["timing"].is_string());
+    let result = &json["results"][0];
+    assert_eq!(result["batch"], 2);
+    assert!(result["step"]["median_ms"].as_f64().unwrap() > 0.0 && result["samples_per_s"].as_f64().unwrap() > 0.0);
+    assert!(result["d_phase"]["median_ms"].as_f64().unwrap() > 0.0 && result["g_phase"]["median_ms"].as_f64().unwrap() > 0.0);
+    // Where the adapter has timestamp queries (lavapipe does), the matmuls show up per kernel.
+    if let Some(kernels) = result["kernels_gpu_ms"].as_array().filter(|k| !k.is_empty()) {
+        assert!(kernels.iter().any(|k| k["kernel"].as_str().unwrap().starts_with("matmul")), "{kernels:?}");
+    }
+    let out = infogan().args(["bench", "kernels", "--batch", "3", "--repeats", "1", "--json"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let cases = json["results"].as_array().unwrap();
+    for needle in ["D fc 6272->1024 b3 weight grad", "D conv 1->64 28x28 b3 forward", "G bn2 [3, 6272] backward", "Adam arena D"] {
+        assert!(cases.iter().any(|c| c["case"].as_str().unwrap().starts_with(needle)), "missing {needle}");
+    }
+    assert!(cases.iter().all(|c| c["median_ms"].as_f64().unwrap() >= 0.0));
+}

@@ -1,0 +1,14 @@
+//! `cargo bench --bench step`: the same as `infogan bench step` (batch 64 and 128).
+
+fn main() {
+    let run = || -> infogan::Result<()> {
+        let gpu = infogan::Gpu::new(&infogan::GpuOptions::default())?;
+        let results = [64, 128].iter().map(|&b| infogan::bench::bench_step(&gpu, 5, b)).collect::<infogan::Result<Vec<_>>>()?;
+        infogan::bench::print_step_report(&gpu, &results, false);
+        Ok(())
+    };
+    if let Err(e) = run() {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}
