@@ -6,6 +6,7 @@
 //   binary          out = alpha*a + beta*b  (op ADD)   bindings 1 a, 2 b, 3 out
 //                   out = a * b             (op MUL)
 //   fill            out = alpha                         binding 3 out
+//   fill4           the same, four floats per invocation   binding 4 out4 (length a multiple of 4)
 //   axpy            out = acc*out + alpha*a             bindings 1 a, 3 out (gradient accumulation)
 // One invocation per element; 2-D grid so huge tensors stay under the per-dimension limit.
 
@@ -102,4 +103,13 @@ fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let i = index(gid, groups);
     if (i >= p.n) { return; }
     accumulate(i, p.alpha * a[i]);
+}
+
+@group(0) @binding(4) var<storage, read_write> out4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn fill4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n / 4u) { return; }
+    out4[i] = vec4<f32>(p.alpha);
 }

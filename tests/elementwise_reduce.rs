@@ -101,6 +101,17 @@ fn add_mul_fill_axpy_match_reference() {
 }
 
 #[test]
+fn fill_writes_every_element_scalar_and_vec4() {
+    let gpu = gpu();
+    // 4, 64 and 70,004 take fill4; 1, 3 and 70,001 the scalar kernel.
+    for n in [1, 3, 4, 64, 70_001, 70_004] {
+        let out = gpu.upload(&[n], &vec![f32::NAN; n]).unwrap();
+        elementwise::fill(&gpu, &out, -1.25).unwrap();
+        assert!(download(&gpu, &out).iter().all(|&v| v == -1.25), "fill n={n}");
+    }
+}
+
+#[test]
 fn sums_and_broadcasts_match_reference() {
     let gpu = gpu();
     let mut r = rng(5);

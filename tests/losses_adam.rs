@@ -122,7 +122,8 @@ fn adam_matches_reference_over_several_steps() {
     let gpu = gpu();
     let mut r = rng(10);
     let config = AdamConfig { lr: 1e-2, beta1: 0.5, beta2: 0.999, eps: 1e-8 };
-    for n in [1, 3, 129, 4097] {
+    // Lengths that are multiples of 4 take the vec4 kernel (adam4), the others the scalar one.
+    for n in [1, 3, 4, 129, 4097, 4160] {
         let (p, mut p64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
         let m = gpu.upload(&[n], &vec![0.0; n]).unwrap();
         let v = gpu.upload(&[n], &vec![0.0; n]).unwrap();

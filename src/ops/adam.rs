@@ -16,8 +16,11 @@ pub static ADAM: Kernel = Kernel {
     defines: &[],
 };
 
+/// Four parameters per invocation, for lengths that are multiples of 4 (every arena).
+pub static ADAM4: Kernel = Kernel { entry: "adam4", ..ADAM };
+
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    vec![(&ADAM, vec![vec![]])]
+    vec![(&ADAM, vec![vec![]]), (&ADAM4, vec![vec![]])]
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,5 +70,8 @@ pub fn step(gpu: &Gpu, config: AdamConfig, t: u64, params: &Tensor, grads: &Tens
         bc2: bc2 as f32,
         _pad: 0,
     };
+    if n % 4 == 0 {
+        return gpu.dispatch(&ADAM4, &[], &p, &[params, grads, m, v], grid_1d(n / 4, ADAM4.invocations_per_workgroup()));
+    }
     gpu.dispatch(&ADAM, &[], &p, &[params, grads, m, v], grid_1d(n, ADAM.invocations_per_workgroup()))
 }

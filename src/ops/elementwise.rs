@@ -19,9 +19,11 @@ pub static UNARY_BACKWARD: Kernel = kernel("unary_backward");
 pub static BINARY: Kernel = kernel("binary");
 pub static FILL: Kernel = kernel("fill");
 pub static AXPY: Kernel = kernel("axpy");
+/// `fill` four floats per invocation, for lengths that are multiples of 4 (gradient arenas).
+pub static FILL4: Kernel = kernel("fill4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY, &FILL4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
 #[repr(C)]
@@ -111,6 +113,9 @@ pub fn mul(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
 pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
     let mut p = Params::new(out.len(), 0);
     p.alpha = value;
+    if out.len() % 4 == 0 {
+        return gpu.dispatch(&FILL4, &[], &p, &[out], grid_1d(out.len() / 4, FILL4.invocations_per_workgroup()));
+    }
     launch(gpu, &FILL, p, &[out])
 }
 
