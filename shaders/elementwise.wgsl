@@ -6,8 +6,11 @@
 //   binary          out = alpha*a + beta*b  (op ADD)   bindings 1 a, 2 b, 3 out
 //                   out = a * b             (op MUL)
 //   fill            out = alpha                         binding 3 out
-//   fill4           the same, four floats per invocation   binding 4 out4 (length a multiple of 4)
 //   axpy            out = acc*out + alpha*a             bindings 1 a, 3 out (gradient accumulation)
+//   fill4, unary4, unary_backward4, axpy4: the same four floats per invocation through vec4
+//                   views (bindings 4 a4, 5 b4, 6 out4: the scalar kernels' order), for
+//                   lengths that are multiples of 4 (llvmpipe
+//                   moves vec4s several times faster than scalars).
 // One invocation per element; 2-D grid so huge tensors stay under the per-dimension limit.
 
 struct Params {
@@ -105,11 +108,47 @@ fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     accumulate(i, p.alpha * a[i]);
 }
 
-@group(0) @binding(4) var<storage, read_write> out4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> out4: array<vec4<f32>>;
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn fill4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = index(gid, groups);
     if (i >= p.n / 4u) { return; }
     out4[i] = vec4<f32>(p.alpha);
+}
+
+@group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> b4: array<vec4<f32>>;
+
+fn activate4(x: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(activate(x.x), activate(x.y), activate(x.z), activate(x.w));
+}
+
+fn derivative4(s: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(derivative(s.x), derivative(s.y), derivative(s.z), derivative(s.w));
+}
+
+fn accumulate4(i: u32, v: vec4<f32>) {
+    if (p.acc != 0.0) { out4[i] = p.acc * out4[i] + v; } else { out4[i] = v; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn unary4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n / 4u) { return; }
+    out4[i] = activate4(a4[i]);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn unary_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n / 4u) { return; }
+    accumulate4(i, b4[i] * derivative4(a4[i]));
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn axpy4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = index(gid, groups);
+    if (i >= p.n / 4u) { return; }
+    accumulate4(i, p.alpha * a4[i]);
 }

@@ -5,6 +5,7 @@ use common::*;
 use infogan::ops::elementwise::{self, Activation};
 use infogan::ops::reduce::{self, Axes};
 
+/// 1000 takes the vec4 kernels (lengths that are multiples of 4); the others the scalar ones.
 const SIZES: &[usize] = &[1, 3, 17, 129, 1000, 70_001];
 
 fn reference(f: Activation, x: f64) -> (f64, f64) {

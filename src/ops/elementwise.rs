@@ -19,11 +19,14 @@ pub static UNARY_BACKWARD: Kernel = kernel("unary_backward");
 pub static BINARY: Kernel = kernel("binary");
 pub static FILL: Kernel = kernel("fill");
 pub static AXPY: Kernel = kernel("axpy");
-/// `fill` four floats per invocation, for lengths that are multiples of 4 (gradient arenas).
+// Four floats per invocation through vec4 views, for lengths that are multiples of 4.
 pub static FILL4: Kernel = kernel("fill4");
+pub static UNARY4: Kernel = kernel("unary4");
+pub static UNARY_BACKWARD4: Kernel = kernel("unary_backward4");
+pub static AXPY4: Kernel = kernel("axpy4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY, &FILL4].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY, &FILL4, &UNARY4, &UNARY_BACKWARD4, &AXPY4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
 #[repr(C)]
@@ -77,9 +80,18 @@ fn launch(gpu: &Gpu, kernel: &Kernel, params: Params, tensors: &[&Tensor]) -> Re
     gpu.dispatch(kernel, &[], &params, tensors, groups)
 }
 
+/// The vec4 twin when the length allows (every tensor of a call has the same length).
+fn launch_vectorized(gpu: &Gpu, scalar: &Kernel, vec4: &Kernel, params: Params, tensors: &[&Tensor]) -> Result<()> {
+    if params.n % 4 == 0 {
+        let groups = grid_1d(params.n as usize / 4, vec4.invocations_per_workgroup());
+        return gpu.dispatch(vec4, &[], &params, tensors, groups);
+    }
+    launch(gpu, scalar, params, tensors)
+}
+
 pub fn activate(gpu: &Gpu, x: &Tensor, f: Activation) -> Result<Tensor> {
     let y = gpu.empty(x.shape());
-    launch(gpu, &UNARY, f.params(x.len()), &[x, &y])?;
+    launch_vectorized(gpu, &UNARY, &UNARY4, f.params(x.len()), &[x, &y])?;
     Ok(y)
 }
 
@@ -88,7 +100,7 @@ pub fn activate_backward(gpu: &Gpu, f: Activation, saved: &Tensor, dy: &Tensor, 
     ensure!(saved.len() == dy.len() && dy.len() == dx.len(), "activation backward: sizes differ");
     let mut p = f.params(dx.len());
     p.acc = acc;
-    launch(gpu, &UNARY_BACKWARD, p, &[saved, dy, dx])
+    launch_vectorized(gpu, &UNARY_BACKWARD, &UNARY_BACKWARD4, p, &[saved, dy, dx])
 }
 
 /// `alpha * a + beta * b`.
@@ -113,10 +125,7 @@ pub fn mul(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
 pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
     let mut p = Params::new(out.len(), 0);
     p.alpha = value;
-    if out.len() % 4 == 0 {
-        return gpu.dispatch(&FILL4, &[], &p, &[out], grid_1d(out.len() / 4, FILL4.invocations_per_workgroup()));
-    }
-    launch(gpu, &FILL, p, &[out])
+    launch_vectorized(gpu, &FILL, &FILL4, p, &[out])
 }
 
 pub fn full(gpu: &Gpu, shape: &[usize], value: f32) -> Result<Tensor> {
@@ -131,5 +140,5 @@ pub fn axpy(gpu: &Gpu, a: &Tensor, out: &Tensor, alpha: f32, acc: f32) -> Result
     let mut p = Params::new(a.len(), 0);
     p.alpha = alpha;
     p.acc = acc;
-    launch(gpu, &AXPY, p, &[a, out])
+    launch_vectorized(gpu, &AXPY, &AXPY4, p, &[a, out])
 }
