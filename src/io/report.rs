@@ -115,14 +115,37 @@ fn eval_table(eval: &Value) -> String {
     html
 }
 
+/// The run's curves as (file stem, SVG): the three bounds, losses, D's outputs, samples/s and
+/// held-out accuracy.
+pub fn charts(out: &Path) -> Vec<(&'static str, String)> {
+    let metrics = json_lines(&out.join("metrics.jsonl"));
+    let evals = json_lines(&out.join("eval.jsonl"));
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap_or_default()).unwrap_or(Value::Null);
+    let ln_k: f64 = config.pointer("/latent/categorical").and_then(Value::as_array).map_or(0.0, |ks| ks.iter().filter_map(Value::as_f64).map(f64::ln).sum());
+    let continuous = config.pointer("/latent/continuous").and_then(Value::as_f64).unwrap_or(0.0);
+    vec![
+        ("l_i_cat", chart("L_I_cat = ln K - CE (categorical MI bound)", &[("L_I_cat", series(&metrics, &["L_I_cat"]))], (ln_k > 0.0).then_some(("H(c) = ln K", ln_k)))),
+        ("l_i_cont", chart("L_I_cont = sum(ln 2 - NLL)", &[("L_I_cont", series(&metrics, &["L_I_cont"]))], (continuous > 0.0).then_some(("H(c)", continuous * 2f64.ln())))),
+        ("b_gan", chart("B_GAN = ln 2 - (BCE_real + BCE_fake)/2", &[("B_GAN", series(&metrics, &["B_GAN"]))], Some(("ln 2", 2f64.ln())))),
+        ("losses", chart("losses", &[("loss_D", series(&metrics, &["loss_D"])), ("loss_G", series(&metrics, &["loss_G"]))], None)),
+        ("d_outputs", chart("mean D output", &[("D(x)", series(&metrics, &["D_real", "mean"])), ("D(G(z))", series(&metrics, &["D_fake", "mean"]))], Some(("0.5", 0.5)))),
+        ("samples_per_s", chart("samples/s", &[("samples/s", series(&metrics, &["samples_per_s"]))], None)),
+        (
+            "accuracy",
+            chart(
+                "held-out accuracy (one-to-one mapping)",
+                &[("BN eval", series(&evals, &["eval", "accuracy_hungarian"])), ("BN batch stats", series(&evals, &["batch_stats", "accuracy_hungarian"]))],
+                None,
+            ),
+        ),
+    ]
+}
+
 /// Rebuilds `OUT/report.html` from the files of the run folder.
 pub fn write(out: &Path) -> Result<()> {
     let metrics = json_lines(&out.join("metrics.jsonl"));
     let evals = json_lines(&out.join("eval.jsonl"));
     let config = std::fs::read_to_string(out.join("config.json")).unwrap_or_default();
-    let parsed: Value = serde_json::from_str(&config).unwrap_or(Value::Null);
-    let ln_k: f64 = parsed.pointer("/latent/categorical").and_then(Value::as_array).map_or(0.0, |ks| ks.iter().filter_map(Value::as_f64).map(f64::ln).sum());
-    let continuous = parsed.pointer("/latent/continuous").and_then(Value::as_f64).unwrap_or(0.0);
     let last_step = metrics.last().and_then(|m| field(m, &["step"])).unwrap_or(0.0);
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>infogan run</title><style>\
@@ -132,20 +155,16 @@ td.hit{background:#cfe8cf}img{image-rendering:pixelated;width:300px;margin:4px}c
     );
     html += &format!("<h1>infogan run: {}</h1><p>step {last_step:.0}; folder <code>{}</code></p>", escape(&out.display().to_string()), escape(&out.display().to_string()));
     html += &format!("<p>configuration: <code>{}</code></p>", escape(&config));
-    html += "<h2>Bounds (nats)</h2>";
-    html += &chart("L_I_cat = ln K - CE (categorical MI bound)", &[("L_I_cat", series(&metrics, &["L_I_cat"]))], (ln_k > 0.0).then_some(("H(c) = ln K", ln_k)));
-    html += &chart("L_I_cont = sum(ln 2 - NLL)", &[("L_I_cont", series(&metrics, &["L_I_cont"]))], (continuous > 0.0).then_some(("H(c)", continuous * 2f64.ln())));
-    html += &chart("B_GAN = ln 2 - (BCE_real + BCE_fake)/2", &[("B_GAN", series(&metrics, &["B_GAN"]))], Some(("ln 2", 2f64.ln())));
-    html += "<h2>Losses and D</h2>";
-    html += &chart("losses", &[("loss_D", series(&metrics, &["loss_D"])), ("loss_G", series(&metrics, &["loss_G"]))], None);
-    html += &chart("mean D output", &[("D(x)", series(&metrics, &["D_real", "mean"])), ("D(G(z))", series(&metrics, &["D_fake", "mean"]))], Some(("0.5", 0.5)));
-    html += &chart("samples/s", &[("samples/s", series(&metrics, &["samples_per_s"]))], None);
-    html += "<h2>Held-out accuracy of the categorical code</h2>";
-    html += &chart(
-        "accuracy (one-to-one mapping)",
-        &[("BN eval", series(&evals, &["eval", "accuracy_hungarian"])), ("BN batch stats", series(&evals, &["batch_stats", "accuracy_hungarian"]))],
-        None,
-    );
+    let charts = charts(out);
+    for (i, (_, svg)) in charts.iter().enumerate() {
+        html += match i {
+            0 => "<h2>Bounds (nats)</h2>",
+            3 => "<h2>Losses and D</h2>",
+            6 => "<h2>Held-out accuracy of the categorical code</h2>",
+            _ => "",
+        };
+        html += svg;
+    }
     if let Some(last) = evals.last() {
         html += &format!("<h3>evaluation at step {:.0}</h3>", field(last, &["step"]).unwrap_or(0.0));
         html += &eval_table(last);
