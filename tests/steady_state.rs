@@ -27,7 +27,8 @@ fn training_steps_create_nothing_and_submit_once() {
     }
     gpu.wait().unwrap();
     let (before, rss_before) = (gpu.counters(), rss_kib());
-    let steps = 100;
+    // INFOGAN_STEADY_STEPS=2000 for the long check (the default keeps the suite quick).
+    let steps: u64 = std::env::var("INFOGAN_STEADY_STEPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     for step in 0..steps {
         trainer.step(step % 10 == 0).unwrap();
     }
