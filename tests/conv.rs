@@ -22,6 +22,9 @@ fn geometries() -> Vec<ConvGeom> {
         geom(1, 5, 6, 7, 3, (2, 3), (1, 2), (2, 1)),
         geom(2, 1, 28, 28, 3, (4, 4), (2, 2), (1, 1)),
         geom(2, 7, 14, 14, 9, (4, 4), (2, 2), (1, 1)),
+        // Few taps and output channels in sixteens: the direct kernel (conv_direct.wgsl).
+        geom(1, 1, 13, 11, 16, (4, 4), (2, 2), (1, 1)),
+        geom(3, 2, 9, 7, 32, (3, 3), (1, 1), (0, 2)),
     ]
 }
 
@@ -90,6 +93,7 @@ fn conv_t_ref(n: usize, ci: usize, h: usize, wd: usize, co: usize, k: (usize, us
 
 #[test]
 fn conv2d_forward_matches_reference() {
+    assert!(geometries().iter().filter(|g| infogan::ops::conv_direct::suits(g)).count() >= 2, "the direct kernel is exercised");
     for gpu in gpus() {
         let mut r = rng(30);
         for g in geometries() {
@@ -108,7 +112,7 @@ fn conv2d_forward_matches_reference() {
 fn conv2d_backward_matches_finite_differences() {
     for gpu in gpus() {
         let mut r = rng(31);
-        for g in geometries().into_iter().take(4) {
+        for g in geometries().into_iter().filter(|g| g.input_shape().iter().product::<usize>() <= 400) {
             let xlen: usize = g.input_shape().iter().product();
             let wshape = [g.c_out, g.c_in, g.kernel.0, g.kernel.1];
             let wlen: usize = wshape.iter().product();
@@ -141,6 +145,8 @@ const TRANSPOSED: &[TCase] = &[
     (2, 3, 4, 3, 5, (4, 3), (2, 1), (1, 0)),
     (3, 5, 7, 7, 3, (4, 4), (2, 2), (1, 1)),
     (1, 2, 5, 4, 3, (3, 2), (2, 2), (2, 0)),
+    // One output channel, input channels in sixteens: the input gradient takes the direct kernel.
+    (2, 16, 5, 4, 1, (4, 4), (2, 2), (1, 1)),
 ];
 
 #[test]

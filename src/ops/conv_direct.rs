@@ -1,0 +1,74 @@
+//! Direct convolution forward for layers with few taps per output (see shaders/conv_direct.wgsl):
+//! D's first conv and the input gradient of G's last transposed conv, which as im2col + matmul
+//! were bound by data movement.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::ensure;
+use crate::error::Result;
+use crate::gpu::{Gpu, Kernel};
+use crate::ops::conv::ConvGeom;
+use crate::ops::{grid_1d, matmul};
+use crate::tensor::Tensor;
+
+pub static CONV_DIRECT: Kernel = Kernel { family: "conv_direct", source: include_str!("../../shaders/conv_direct.wgsl"), entry: "conv_direct", workgroup: [64, 1, 1], defines: &[] };
+
+pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
+    vec![(&CONV_DIRECT, vec![vec![]])]
+}
+
+/// Taps per output at or below which the direct kernel is used.
+pub const MAX_TAPS: usize = 32;
+
+/// Whether `conv2d_direct_into` takes this geometry.
+pub fn suits(g: &ConvGeom) -> bool {
+    g.taps() <= MAX_TAPS && g.c_out % 16 == 0
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    c_out: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    sh: u32,
+    sw: u32,
+    ph: u32,
+    pw: u32,
+    has_bias: u32,
+    acc: f32,
+    _pad: u32,
+}
+
+/// `y = acc * y + conv(x, weight) (+ bias)`, weight [c_out, c_in, kh, kw], y `g.output_shape()`.
+pub fn conv2d_direct_into(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, y: &Tensor, acc: f32) -> Result<()> {
+    ensure!(suits(g), "conv_direct: {} taps and {} output channels (needs <= {MAX_TAPS} and a multiple of 16)", g.taps(), g.c_out);
+    ensure!(x.len() == g.input_shape().iter().product::<usize>() && y.len() == g.output_shape().iter().product::<usize>(), "conv_direct: tensors do not match the geometry");
+    let wt = matmul::transpose(gpu, &weight.reshape(&[g.c_out, g.taps()]))?;
+    let p = Params {
+        n: g.n as u32,
+        c: g.c_in as u32,
+        h: g.h as u32,
+        w: g.w as u32,
+        c_out: g.c_out as u32,
+        oh: g.out_h() as u32,
+        ow: g.out_w() as u32,
+        kh: g.kernel.0 as u32,
+        kw: g.kernel.1 as u32,
+        sh: g.stride.0 as u32,
+        sw: g.stride.1 as u32,
+        ph: g.padding.0 as u32,
+        pw: g.padding.1 as u32,
+        has_bias: u32::from(bias.is_some()),
+        acc,
+        _pad: 0,
+    };
+    let invocations = g.n * g.out_h() * g.out_w().div_ceil(4) * (g.c_out / 16);
+    gpu.dispatch(&CONV_DIRECT, &[], &p, &[x, &wt, bias.unwrap_or(gpu.placeholder()), y], grid_1d(invocations, 64))
+}
