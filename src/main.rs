@@ -78,7 +78,7 @@ struct TrainArgs {
     /// Seed of the initialisation, the data order and every latent [default: 0].
     #[arg(long)]
     seed: Option<u64>,
-    /// Run folder; must not already hold a run (see --resume).
+    /// Run folder; must not already hold a run (see --resume) [default: runs/mnist].
     #[arg(long)]
     out: Option<PathBuf>,
     /// Continue the run in this folder from its newest checkpoint, with its configuration.

@@ -157,6 +157,13 @@ fn a_kill_never_leaves_a_torn_checkpoint() {
             let ckpt = checkpoint::load(path).unwrap_or_else(|e| panic!("round {round}: {e}"));
             assert_eq!(ckpt.step, *step);
         }
+        // Resuming rewinds the log to the checkpoint, so no step is ever logged twice.
+        let steps: Vec<u64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap())
+            .collect();
+        assert!(steps.windows(2).all(|w| w[0] < w[1]), "round {round}: steps logged out of order or twice: {steps:?}");
     }
     std::fs::remove_dir_all(dir).ok();
 }
