@@ -139,7 +139,11 @@ impl TrainArgs {
     /// Applies the configuration flags the user gave to `config`.
     fn apply(&self, config: &mut TrainConfig) -> infogan::Result<()> {
         if let Some(data) = &self.data {
-            config.data = data.clone();
+            // A folder is stored absolute, so `--resume` works from any working directory.
+            config.data = match data.as_str() {
+                "mnist" | "fashion" => data.clone(),
+                folder => std::fs::canonicalize(folder).map_or_else(|_| data.clone(), |p| p.display().to_string()),
+            };
         }
         if let Some(batch) = self.batch {
             config.batch = batch;
