@@ -31,9 +31,12 @@ pub struct Checkpoint {
     adam_steps: HashMap<String, u64>,
 }
 
+/// A tensor on the host: name, shape, values.
+type NamedTensor = (String, Vec<usize>, Vec<f32>);
+
 /// Every tensor of the model as (name, shape, values): parameters under their own names, Adam
 /// moments under `adam_m.` / `adam_v.`, running statistics as `<bn>.running_mean` / `_var`.
-fn model_tensors(gpu: &Gpu, model: &InfoGan) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+fn model_tensors(gpu: &Gpu, model: &InfoGan) -> Result<Vec<NamedTensor>> {
     let mut out = Vec::new();
     for arena in model.arenas() {
         let pending = [&arena.values, &arena.m, &arena.v].map(|t| gpu.read_later(t));

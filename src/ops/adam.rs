@@ -70,7 +70,7 @@ pub fn step(gpu: &Gpu, config: AdamConfig, t: u64, params: &Tensor, grads: &Tens
         bc2: bc2 as f32,
         _pad: 0,
     };
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         return gpu.dispatch(&ADAM4, &[], &p, &[params, grads, m, v], grid_1d(n / 4, ADAM4.invocations_per_workgroup()));
     }
     gpu.dispatch(&ADAM, &[], &p, &[params, grads, m, v], grid_1d(n, ADAM.invocations_per_workgroup()))

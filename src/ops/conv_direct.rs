@@ -22,7 +22,7 @@ pub const MAX_TAPS: usize = 32;
 
 /// Whether `conv2d_direct_into` takes this geometry.
 pub fn suits(g: &ConvGeom) -> bool {
-    g.taps() <= MAX_TAPS && g.c_out % 16 == 0
+    g.taps() <= MAX_TAPS && g.c_out.is_multiple_of(16)
 }
 
 #[repr(C)]

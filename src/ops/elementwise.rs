@@ -82,7 +82,7 @@ fn launch(gpu: &Gpu, kernel: &Kernel, params: Params, tensors: &[&Tensor]) -> Re
 
 /// The vec4 twin when the length allows (every tensor of a call has the same length).
 fn launch_vectorized(gpu: &Gpu, scalar: &Kernel, vec4: &Kernel, params: Params, tensors: &[&Tensor]) -> Result<()> {
-    if params.n % 4 == 0 {
+    if params.n.is_multiple_of(4) {
         let groups = grid_1d(params.n as usize / 4, vec4.invocations_per_workgroup());
         return gpu.dispatch(vec4, &[], &params, tensors, groups);
     }

@@ -40,8 +40,8 @@ fn as_f32_bits(words: &[u32]) -> Vec<f32> {
 
 impl GpuImages {
     pub fn upload(gpu: &Gpu, bytes: &[u8], pixels_per_image: usize) -> Result<GpuImages> {
-        ensure!(pixels_per_image % 4 == 0 && pixels_per_image > 0, "gather: {pixels_per_image} pixels per image is not a multiple of 4");
-        ensure!(bytes.len() % pixels_per_image == 0, "gather: {} bytes are not whole images", bytes.len());
+        ensure!(pixels_per_image.is_multiple_of(4) && pixels_per_image > 0, "gather: {pixels_per_image} pixels per image is not a multiple of 4");
+        ensure!(bytes.len().is_multiple_of(pixels_per_image), "gather: {} bytes are not whole images", bytes.len());
         let words: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let pixels = gpu.upload(&[words.len().max(1)], &as_f32_bits(&words))?;
         Ok(GpuImages { pixels, count: bytes.len() / pixels_per_image, pixels_per_image })
