@@ -7,12 +7,12 @@
 // C_out a multiple of 16), 3 bias [C_out] (read only when has_bias), 4 y [N, C_out, OH, OW]
 // (y = acc * y + conv(x)).
 
+// The first 16 words are shaders/conv.wgsl's geometry (one Rust struct fills both).
 struct Params {
     n: u32,
     c: u32,
     h: u32,
     w: u32,
-    c_out: u32,
     oh: u32,
     ow: u32,
     kh: u32,
@@ -21,9 +21,14 @@ struct Params {
     sw: u32,
     ph: u32,
     pw: u32,
-    has_bias: u32,
     acc: f32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+    c_out: u32,
+    has_bias: u32,
+    _pad3: u32,
+    _pad4: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

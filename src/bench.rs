@@ -36,14 +36,31 @@ impl Measurement {
 
     pub fn json(&self) -> String {
         format!(
-            "{{\"name\":\"{}\",\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3}}}",
-            self.name,
+            "{{\"name\":{},\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3}}}",
+            json_string(&self.name),
             self.median_ms(),
             self.min_ms(),
             self.max_ms(),
             self.gflops()
         )
     }
+}
+
+/// `text` as a JSON string literal (quotes and escapes included).
+fn json_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// One line: `{"bench", "adapter", "variant", "timing", "results": [items]}` for `--json`.
+fn print_json(gpu: &Gpu, bench: &str, timing: &str, items: &[String]) {
+    println!(
+        "{{\"bench\":{},\"adapter\":{},\"variant\":\"{}\",\"timing\":{},\"results\":[{}]}}",
+        json_string(bench),
+        json_string(&gpu.adapter_name()),
+        gpu.variant.name(),
+        json_string(timing),
+        items.join(",")
+    );
 }
 
 /// Times `record` (which records GPU work) `repeats` times after one warm-up run.
@@ -106,12 +123,7 @@ pub fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
 pub fn print_report(gpu: &Gpu, title: &str, results: &[Measurement], json: bool) {
     if json {
         let items: Vec<String> = results.iter().map(Measurement::json).collect();
-        println!(
-            "{{\"bench\":\"{title}\",\"adapter\":\"{}\",\"variant\":\"{}\",\"timing\":\"wall\",\"results\":[{}]}}",
-            gpu.adapter_name().replace('"', "'"),
-            gpu.variant.name(),
-            items.join(",")
-        );
+        print_json(gpu, title, "wall", &items);
         return;
     }
     println!("{title} on {}", gpu.adapter_name());
@@ -278,12 +290,7 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
                 )
             })
             .collect();
-        println!(
-            "{{\"bench\":\"step\",\"adapter\":\"{}\",\"variant\":\"{}\",\"timing\":\"wall (step, phases); GPU timestamps (kernels)\",\"results\":[{}]}}",
-            gpu.adapter_name().replace('"', "'"),
-            gpu.variant.name(),
-            items.join(",")
-        );
+        print_json(gpu, "step", "wall (step, phases); GPU timestamps (kernels)", &items);
         return;
     }
     println!("training step (paper's model) on {}", gpu.adapter_name());
@@ -439,14 +446,9 @@ pub fn print_kernels_report(gpu: &Gpu, cases: &[KernelCase], timestamps: bool, j
     if json {
         let items: Vec<String> = cases
             .iter()
-            .map(|c| format!("{{\"case\":\"{}\",\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3},\"gbytes_per_s\":{:.3}}}", c.m.name, c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), c.m.gflops(), c.gbytes_per_s()))
+            .map(|c| format!("{{\"case\":{},\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3},\"gbytes_per_s\":{:.3}}}", json_string(&c.m.name), c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), c.m.gflops(), c.gbytes_per_s()))
             .collect();
-        println!(
-            "{{\"bench\":\"kernels\",\"adapter\":\"{}\",\"variant\":\"{}\",\"timing\":\"{timing}\",\"results\":[{}]}}",
-            gpu.adapter_name().replace('"', "'"),
-            gpu.variant.name(),
-            items.join(",")
-        );
+        print_json(gpu, "kernels", timing, &items);
         return;
     }
     println!("kernels of the training step on {}", gpu.adapter_name());

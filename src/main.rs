@@ -232,34 +232,35 @@ enum BenchWhat {
         quick: bool,
     },
     /// Every kernel family of the training step at the paper's shapes: time, GFLOP/s, GB/s.
-    Kernels {
-        #[arg(long, default_value_t = 5)]
-        repeats: usize,
-        #[arg(long)]
-        json: bool,
-        #[arg(long, value_delimiter = ',', default_value = "64,128")]
-        batch: Vec<usize>,
-    },
+    Kernels(BatchedBench),
     /// The whole D+G training step of the paper's model: ms/step, samples/s, the split by phase
     /// and (with timestamp queries) GPU time per kernel.
-    Step {
-        #[arg(long, default_value_t = 5)]
-        repeats: usize,
-        #[arg(long)]
-        json: bool,
-        #[arg(long, value_delimiter = ',', default_value = "64,128")]
-        batch: Vec<usize>,
-    },
+    Step(BatchedBench),
     /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
-    Conv {
-        #[arg(long, default_value_t = 5)]
-        repeats: usize,
-        #[arg(long)]
-        json: bool,
-        /// Batch sizes to measure.
-        #[arg(long, value_delimiter = ',', default_value = "64,128")]
-        batch: Vec<usize>,
-    },
+    Conv(BatchedBench),
+}
+
+/// What the benchmarks at the paper's batch sizes take.
+#[derive(clap::Args)]
+struct BatchedBench {
+    /// Timed runs per case (after warm-up).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// One JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Batch sizes to measure.
+    #[arg(long, value_delimiter = ',', default_value = "64,128")]
+    batch: Vec<usize>,
+}
+
+impl BatchedBench {
+    fn check(&self, min_batch: usize) -> infogan::Result<()> {
+        if self.repeats == 0 || self.batch.iter().any(|&b| b < min_batch) {
+            return Err(infogan::Error::new(format!("--repeats must be at least 1 and every --batch at least {min_batch}")));
+        }
+        Ok(())
+    }
 }
 
 fn main() {
@@ -397,7 +398,15 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             }
             let reports = eval::evaluate(&gpu, &model, categories, &held_out, batch)?;
             if json {
-                println!("{{\"checkpoint\":{:?},\"step\":{},\"data\":{:?},\"eval\":{},\"batch_stats\":{}}}", ckpt.path.display().to_string(), ckpt.step, held_out.name, reports[0].json(), reports[1].json());
+                let text = |t: String| serde_json::Value::from(t).to_string();
+                println!(
+                    "{{\"checkpoint\":{},\"step\":{},\"data\":{},\"eval\":{},\"batch_stats\":{}}}",
+                    text(ckpt.path.display().to_string()),
+                    ckpt.step,
+                    text(held_out.name.clone()),
+                    reports[0].json(),
+                    reports[1].json()
+                );
             } else {
                 println!("{} (step {}) on {} with {}", ckpt.path.display(), ckpt.step, held_out.name, gpu.adapter_name());
                 for r in &reports {
@@ -406,41 +415,29 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             }
             Ok(Outcome::Finished)
         }
-        Command::Bench { what: BenchWhat::Matmul { repeats, json, quick } } => {
-            if repeats == 0 {
-                return Err(infogan::Error::new("--repeats must be at least 1"));
-            }
-            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
-            let results = bench::bench_matmul(&gpu, repeats, quick)?;
-            bench::print_report(&gpu, "matmul", &results, json);
-            Ok(Outcome::Finished)
-        }
-        Command::Bench { what: BenchWhat::Kernels { repeats, json, batch } } => {
-            if repeats == 0 || batch.contains(&0) {
-                return Err(infogan::Error::new("--repeats and every --batch must be at least 1"));
-            }
-            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
-            let (cases, timestamps) = bench::bench_kernels(&gpu, repeats, &batch)?;
-            bench::print_kernels_report(&gpu, &cases, timestamps, json);
-            Ok(Outcome::Finished)
-        }
-        Command::Bench { what: BenchWhat::Step { repeats, json, batch } } => {
-            if repeats == 0 || batch.iter().any(|&b| b < 2) {
-                return Err(infogan::Error::new("--repeats must be at least 1 and every --batch at least 2"));
-            }
-            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
-            let results = batch.iter().map(|&b| bench::bench_step(&gpu, repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
-            bench::print_step_report(&gpu, &results, json);
-            Ok(Outcome::Finished)
-        }
-        Command::Bench { what: BenchWhat::Conv { repeats, json, batch } } => {
-            if repeats == 0 || batch.contains(&0) {
-                return Err(infogan::Error::new("--repeats and every --batch must be at least 1"));
-            }
-            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
-            let results = bench::bench_conv(&gpu, repeats, &batch)?;
-            bench::print_report(&gpu, "conv", &results, json);
-            Ok(Outcome::Finished)
-        }
+        Command::Bench { what } => bench(cli.adapter, what),
     }
+}
+
+fn bench(adapter: Option<String>, what: BenchWhat) -> infogan::Result<Outcome> {
+    match &what {
+        BenchWhat::Matmul { repeats: 0, .. } => return Err(infogan::Error::new("--repeats must be at least 1")),
+        BenchWhat::Matmul { .. } => {}
+        BenchWhat::Step(args) => args.check(2)?,
+        BenchWhat::Kernels(args) | BenchWhat::Conv(args) => args.check(1)?,
+    }
+    let gpu = Gpu::new(&GpuOptions { adapter, variant: None })?;
+    match what {
+        BenchWhat::Matmul { repeats, json, quick } => bench::print_report(&gpu, "matmul", &bench::bench_matmul(&gpu, repeats, quick)?, json),
+        BenchWhat::Kernels(a) => {
+            let (cases, timestamps) = bench::bench_kernels(&gpu, a.repeats, &a.batch)?;
+            bench::print_kernels_report(&gpu, &cases, timestamps, a.json);
+        }
+        BenchWhat::Step(a) => {
+            let results = a.batch.iter().map(|&b| bench::bench_step(&gpu, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
+            bench::print_step_report(&gpu, &results, a.json);
+        }
+        BenchWhat::Conv(a) => bench::print_report(&gpu, "conv", &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),
+    }
+    Ok(Outcome::Finished)
 }

@@ -30,9 +30,10 @@ pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     [&IM2COL, &COL2IM, &SWAP_LAST].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
+/// The geometry every conv kernel reads (the first 16 words of their params).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
+pub(crate) struct Params {
     n: u32,
     c: u32,
     h: u32,
@@ -102,7 +103,7 @@ impl ConvGeom {
         2.0 * (self.n * self.out_h() * self.out_w()) as f64 * self.c_out as f64 * self.taps() as f64
     }
 
-    fn params(&self, acc: f32) -> Params {
+    pub(crate) fn params(&self, acc: f32) -> Params {
         Params {
             n: self.n as u32,
             c: self.c_in as u32,

@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::{Gpu, Kernel};
-use crate::ops::conv::ConvGeom;
+use crate::ops::conv::{self, ConvGeom};
 use crate::ops::{grid_1d, matmul};
 use crate::tensor::Tensor;
 
@@ -25,25 +25,14 @@ pub fn suits(g: &ConvGeom) -> bool {
     g.taps() <= MAX_TAPS && g.c_out.is_multiple_of(16)
 }
 
+/// The conv geometry (shared with shaders/conv.wgsl), then what only this kernel needs.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct Params {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
+    geom: conv::Params,
     c_out: u32,
-    oh: u32,
-    ow: u32,
-    kh: u32,
-    kw: u32,
-    sh: u32,
-    sw: u32,
-    ph: u32,
-    pw: u32,
     has_bias: u32,
-    acc: f32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// `y = acc * y + conv(x, weight) (+ bias)`, weight [c_out, c_in, kh, kw], y `g.output_shape()`.
@@ -51,24 +40,7 @@ pub fn conv2d_direct_into(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, 
     ensure!(suits(g), "conv_direct: {} taps and {} output channels (needs <= {MAX_TAPS} and a multiple of 16)", g.taps(), g.c_out);
     ensure!(x.len() == g.input_shape().iter().product::<usize>() && y.len() == g.output_shape().iter().product::<usize>(), "conv_direct: tensors do not match the geometry");
     let wt = matmul::transpose(gpu, &weight.reshape(&[g.c_out, g.taps()]))?;
-    let p = Params {
-        n: g.n as u32,
-        c: g.c_in as u32,
-        h: g.h as u32,
-        w: g.w as u32,
-        c_out: g.c_out as u32,
-        oh: g.out_h() as u32,
-        ow: g.out_w() as u32,
-        kh: g.kernel.0 as u32,
-        kw: g.kernel.1 as u32,
-        sh: g.stride.0 as u32,
-        sw: g.stride.1 as u32,
-        ph: g.padding.0 as u32,
-        pw: g.padding.1 as u32,
-        has_bias: u32::from(bias.is_some()),
-        acc,
-        _pad: 0,
-    };
+    let p = Params { geom: g.params(acc), c_out: g.c_out as u32, has_bias: u32::from(bias.is_some()), _pad: [0; 2] };
     let invocations = g.n * g.out_h() * g.out_w().div_ceil(4) * (g.c_out / 16);
     gpu.dispatch(&CONV_DIRECT, &[], &p, &[x, &wt, bias.unwrap_or(gpu.placeholder()), y], grid_1d(invocations, 64))
 }
