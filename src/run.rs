@@ -183,8 +183,8 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         }
         if save {
             let path = ckpt_dir.join(format!("step-{step}.safetensors"));
-            if let Err(e) = checkpoint::save(&path, gpu, &trainer.model, &trainer.config, step) {
-                return Err(if e.message().contains("NaN") { diverged(step, &last_good, e.message()) } else { e });
+            if let checkpoint::Saved::NotFinite(tensor) = checkpoint::save(&path, gpu, &trainer.model, &trainer.config, step)? {
+                return Err(diverged(step, &last_good, &format!("{tensor} holds NaN or Inf")));
             }
             checkpoint::prune(&ckpt_dir, options.keep)?;
             last_good = Some(path);

@@ -90,6 +90,14 @@ fn nan_stops_training_and_keeps_the_last_good_checkpoint() {
     let kept: Vec<u64> = checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
     assert_eq!(kept, vec![2]);
     assert!(checkpoint::load(&dir.join("checkpoints/step-2.safetensors")).is_ok());
+    std::fs::remove_dir_all(&dir).ok();
+    // Poisoned right after step 4's losses were read: the checkpoint of step 4 is refused.
+    let out = train(&dir, &["--steps", "8", "--debug-nan-after", "4"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("diverged at step 4") && err.contains("holds NaN or Inf") && err.contains("step-2.safetensors"), "{err}");
+    let kept: Vec<u64> = checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
+    assert_eq!(kept, vec![2]);
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -58,12 +58,20 @@ fn model_tensors(gpu: &Gpu, model: &InfoGan) -> Result<Vec<NamedTensor>> {
     Ok(out)
 }
 
-/// Writes `path` atomically. Refuses (and writes nothing) when any value is NaN or infinite, so
-/// a diverged state never replaces a good checkpoint.
-pub fn save(path: &Path, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step: u64) -> Result<()> {
+/// What `save` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Saved {
+    Written,
+    /// Nothing written: this tensor holds NaN or Inf (a diverged state never replaces a good
+    /// checkpoint).
+    NotFinite(String),
+}
+
+/// Writes `path` atomically, unless some value is NaN or infinite.
+pub fn save(path: &Path, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step: u64) -> Result<Saved> {
     let tensors = model_tensors(gpu, model)?;
     if let Some((name, _, _)) = tensors.iter().find(|(_, _, v)| v.iter().any(|x| !x.is_finite())) {
-        return Err(Error::new(format!("not writing a checkpoint at step {step}: {name} holds NaN or Inf")));
+        return Ok(Saved::NotFinite(name.clone()));
     }
     let mut metadata = HashMap::new();
     metadata.insert("format".to_owned(), FORMAT.to_owned());
@@ -79,7 +87,8 @@ pub fn save(path: &Path, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step:
         .map(|(name, shape, values)| Ok((name.clone(), TensorView::new(Dtype::F32, shape.clone(), bytemuck::cast_slice(values)).map_err(|e| Error::new(format!("{name}: {e}")))?)))
         .collect::<Result<Vec<_>>>()?;
     let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| Error::new(format!("cannot encode checkpoint: {e}")))?;
-    write_atomically(path, &bytes)
+    write_atomically(path, &bytes)?;
+    Ok(Saved::Written)
 }
 
 /// Temporary file in the same folder, fsync, rename, fsync of the folder.

@@ -160,6 +160,11 @@ impl<'g> Trainer<'g> {
         Ok(self.images.gather(self.gpu, order, index * b, b)?.reshape(&[b, 1, 28, 28]))
     }
 
+    /// The current step's real batch and the latents of its two phases.
+    fn inputs(&mut self) -> Result<(Tensor, LatentBatch, LatentBatch)> {
+        Ok((self.real_batch()?, self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG)))
+    }
+
     fn latents(&self, purpose: Purpose) -> LatentBatch {
         self.config.latent.sample(&mut stream(self.config.seed, self.step, purpose), self.config.batch)
     }
@@ -253,8 +258,7 @@ impl<'g> Trainer<'g> {
     /// One D/Q step and one G step, recorded and submitted together. With `read`, waits for the
     /// GPU and returns the logged scalars.
     pub fn step(&mut self, read: bool) -> Result<Option<StepMetrics>> {
-        let real = self.real_batch()?;
-        let (latents_d, latents_g) = (self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG));
+        let (real, latents_d, latents_g) = self.inputs()?;
         self.step_on(real, &latents_d, &latents_g, read)
     }
 
@@ -262,8 +266,7 @@ impl<'g> Trainer<'g> {
     /// recording and the batch upload. The waits cost the overlap a normal step has.
     pub fn timed_step(&mut self) -> Result<[f64; 2]> {
         let start = std::time::Instant::now();
-        let real = self.real_batch()?;
-        let (latents_d, latents_g) = (self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG));
+        let (real, latents_d, latents_g) = self.inputs()?;
         self.d_phase(real, &latents_d)?;
         self.gpu.wait()?;
         let d = start.elapsed().as_secs_f64() * 1e3;
