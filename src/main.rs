@@ -366,7 +366,7 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             for a in &adapters {
                 let info = a.get_info();
                 let mark = if chosen.as_ref().is_ok_and(|c| *c == info) { "* " } else { "  " };
-                let variant = infogan::Variant::for_device_type(info.device_type);
+                let variant = infogan::Variant::for_adapter(a);
                 println!("{mark}{}\n  kernel variant: {}", adapter::describe(a), variant.name());
             }
             println!("(* = the adapter commands use; --adapter NAME or WGPU_ADAPTER_NAME picks another)");

@@ -17,6 +17,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (64, 72, 128),
     (100, 36, 40),
     (36, 260, 8),
+    (130, 196, 12),
 ];
 
 #[test]
@@ -26,9 +27,9 @@ fn test_shapes_reach_every_entry_point() {
         for &(m, n, k) in SHAPES {
             for ta in [false, true] {
                 for tb in [false, true] {
-                    let (kernel, defines) = infogan::ops::matmul::select(variant, m, n, k, ta, tb);
-                    seen.insert(kernel.label(&defines));
-                    if ta && defines[0] == 0 {
+                    let choice = infogan::ops::matmul::select(variant, m, n, k, ta, tb);
+                    seen.insert(choice.kernel.label(choice.defines()));
+                    if choice.transpose_a_first {
                         // The launcher transposes A first for entry points without A^T.
                         let t = &infogan::ops::matmul::TRANSPOSE;
                         seen.insert(t.label(&[0, 0, 0]));

@@ -76,7 +76,7 @@ pub fn reflect(kernel: &Kernel, defines: Defines) -> Result<Reflection> {
         .map_err(|e| Error::new(format!("{label}: WGSL parse error: {}", e.emit_to_string(&text))))?;
     let info = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
+        naga::valid::Capabilities::default() | naga::valid::Capabilities::SUBGROUP,
     )
     .validate(&module)
     .map_err(|e| Error::new(format!("{label}: WGSL validation error: {}", e.emit_to_string(&text))))?;

@@ -9,6 +9,7 @@ use crate::tensor::Tensor;
 use crate::{bail, ensure};
 
 const SOURCE: &str = include_str!("../../shaders/matmul.wgsl");
+const SUBGROUP_SOURCE: &str = include_str!("../../shaders/matmul_subgroup.wgsl");
 
 /// 32x32 outputs per invocation, 8 invocations side by side: 32 rows x 256 columns per workgroup.
 /// vec4 loads only; needs K % 4 == 0 and the vec4 conditions.
@@ -18,6 +19,16 @@ pub static REGISTER_TILE: Kernel = Kernel {
     entry: "matmul_register_tile",
     workgroup: [8, 1, 1],
     defines: &["TRANS_A", "TRANS_B", "VEC4"],
+};
+
+/// 64x8 outputs per invocation, one 8-lane subgroup per workgroup sharing A's rows through
+/// broadcasts: 64 rows x 64 columns per workgroup. Same conditions as `REGISTER_TILE`.
+pub static SUBGROUP_TILE: Kernel = Kernel {
+    family: "matmul_subgroup",
+    source: SUBGROUP_SOURCE,
+    entry: "matmul_subgroup_tile",
+    workgroup: [8, 1, 1],
+    defines: &["TRANS_B"],
 };
 
 /// 8x8 outputs per invocation, 8x8 invocations: 64x64 of C per workgroup; any shape.
@@ -52,6 +63,8 @@ pub static WORKGROUP_TILE: Kernel = Kernel {
 fn outputs_per_invocation(kernel: &Kernel) -> (usize, usize) {
     if std::ptr::eq(kernel, &REGISTER_TILE) {
         (32, 32)
+    } else if std::ptr::eq(kernel, &SUBGROUP_TILE) {
+        (64, 8)
     } else if std::ptr::eq(kernel, &REGISTER_TILE_SMALL) {
         (8, 8)
     } else {
@@ -59,25 +72,44 @@ fn outputs_per_invocation(kernel: &Kernel) -> (usize, usize) {
     }
 }
 
-/// Whether the 32x32 register tile can run op(A).op(B) once A is stored untransposed.
+/// Whether the big register tiles (32x32, subgroup 64x8) can run op(A).op(B) once A is stored untransposed.
 fn big_tile_fits(m: usize, n: usize, k: usize, trans_b: bool) -> bool {
     let b_contiguous = if trans_b { k } else { n };
     k.is_multiple_of(4) && b_contiguous % 4 == 0 && m >= 32 && n >= 32
 }
 
+/// What runs one product: the entry point, its define values, and whether the launcher first
+/// transposes a stored A^T (entry points without a TRANS_A switch take A as stored [M,K]).
+#[derive(Clone, Copy, Debug)]
+pub struct Choice {
+    pub kernel: &'static Kernel,
+    defines: [u32; 3],
+    pub transpose_a_first: bool,
+}
+
+impl Choice {
+    pub fn defines(&self) -> &[u32] {
+        &self.defines[..self.kernel.defines.len()]
+    }
+}
+
 /// Which entry point and defines a product of this shape runs on this variant.
-pub fn select(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> (&'static Kernel, [u32; 3]) {
+pub fn select(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Choice {
     // vec4 loads need the contiguous dimension of each stored operand to be a multiple of 4.
     let a_contiguous = if trans_a { m } else { k };
     let b_contiguous = if trans_b { k } else { n };
     let vec4 = a_contiguous % 4 == 0 && b_contiguous % 4 == 0;
     let (ta, tb) = (trans_a as u32, trans_b as u32);
-    match variant {
-        // The 32x32 tile never sees A^T: the launcher transposes A first (see `gemm_into`).
-        Variant::RegisterTile if big_tile_fits(m, n, k, trans_b) => (&REGISTER_TILE, [0, tb, 1]),
-        Variant::RegisterTile => (&REGISTER_TILE_SMALL, [ta, tb, vec4 as u32]),
+    let big = big_tile_fits(m, n, k, trans_b);
+    let (kernel, defines) = match variant {
+        // The big tiles never see A^T: the launcher transposes A first.
+        Variant::RegisterTile if big => (&REGISTER_TILE, [0, tb, 1]),
+        Variant::SubgroupTile if big => (&SUBGROUP_TILE, [tb, 0, 0]),
+        Variant::RegisterTile | Variant::SubgroupTile => (&REGISTER_TILE_SMALL, [ta, tb, vec4 as u32]),
         Variant::WorkgroupTile => (&WORKGROUP_TILE, [ta, tb, 0]),
-    }
+    };
+    let takes_trans_a = kernel.defines.first() == Some(&"TRANS_A");
+    Choice { kernel, defines, transpose_a_first: trans_a && (!takes_trans_a || defines[0] == 0) }
 }
 
 #[repr(C)]
@@ -98,7 +130,13 @@ pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     let mut small = with(0);
     small.extend(with(1));
     let big = vec![vec![0, 0, 1], vec![0, 1, 1]];
-    vec![(&REGISTER_TILE, big), (&REGISTER_TILE_SMALL, small), (&WORKGROUP_TILE, with(0)), (&TRANSPOSE, vec![vec![0, 0, 0]])]
+    vec![
+        (&REGISTER_TILE, big),
+        (&SUBGROUP_TILE, vec![vec![0], vec![1]]),
+        (&REGISTER_TILE_SMALL, small),
+        (&WORKGROUP_TILE, with(0)),
+        (&TRANSPOSE, vec![vec![0, 0, 0]]),
+    ]
 }
 
 /// Logical shape of op(X) for a stored 2-D tensor.
@@ -151,9 +189,10 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
         _pad: [0; 2],
     };
     let bias = bias.unwrap_or(gpu.placeholder());
-    let (kernel, defines) = select(gpu.variant, m, n, k, g.trans_a, g.trans_b);
+    let choice = select(gpu.variant, m, n, k, g.trans_a, g.trans_b);
+    let kernel = choice.kernel;
     let transposed;
-    let a = if g.trans_a && defines[0] == 0 {
+    let a = if choice.transpose_a_first {
         transposed = transpose(gpu, a)?;
         &transposed
     } else {
@@ -162,7 +201,7 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
     let (rows, cols) = outputs_per_invocation(kernel);
     let [wx, wy, _] = kernel.workgroup;
     let groups = [n.div_ceil(cols * wx as usize) as u32, m.div_ceil(rows * wy as usize) as u32, 1];
-    gpu.dispatch(kernel, &defines, &params, &[a, b, bias, c], groups)
+    gpu.dispatch(kernel, choice.defines(), &params, &[a, b, bias, c], groups)
 }
 
 /// A new [cols, rows] tensor holding the transpose of a 2-D tensor.
