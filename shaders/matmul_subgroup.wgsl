@@ -1,7 +1,8 @@
 // matmul_subgroup: C[M,N] = alpha * A . op(B) (+ bias[N]) (+ acc * C), the product of
 // shaders/matmul.wgsl for llvmpipe, with the operand every lane shares loaded once.
 //   A stored [M,K] (the launcher transposes A^T first), K % 4 == 0.
-//   op(B) = B stored [K,N] (N % 4 == 0), or B^T with B stored [N,K] when TRANS_B = 1.
+//   op(B) = B stored [K,N], or B^T with B stored [N,K] when TRANS_B = 1; N % 4 == 0 either way
+//   (C and the bias are written and read as vec4s).
 // On llvmpipe a subgroup is one SIMD vector (8 lanes) and a storage load is a loop over the lanes,
 // so loads cost per lane whatever their addresses, while subgroupBroadcast from a constant lane is
 // a register shuffle. Here a workgroup is one subgroup: 8 lanes side by side along N, each with
@@ -27,8 +28,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<storage, read> bias4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;
 
 // A[row, k0 .. k0 + 3], the row clamped (results of clamped rows are never stored).
 fn a_share(row: u32, k0: u32) -> vec4<f32> {
@@ -46,21 +47,18 @@ fn b_block(k0: u32, c0: u32) -> mat4x4<f32> {
     return mat4x4<f32>(b4[k0 * s + q], b4[(k0 + 1u) * s + q], b4[(k0 + 2u) * s + q], b4[(k0 + 3u) * s + q]);
 }
 
-fn store(row: u32, col: u32, value: f32) {
-    var v = p.alpha * value;
-    if (p.has_bias != 0u) { v += bias[col]; }
-    let i = row * p.n + col;
-    if (p.acc != 0.0) { v += p.acc * c[i]; }
-    c[i] = v;
-}
-
-// Column r of `acc` is row r0 + r of C, columns c0 .. c0 + 3.
+// Column r of `acc` is row r0 + r of C, columns c0 .. c0 + 3, written as vec4s (N % 4 == 0, so
+// a block is all in or all out): a quarter of the per-lane store loops of scalar stores.
 fn store_block(acc: mat4x4<f32>, r0: u32, c0: u32) {
+    if (c0 >= p.n) { return; }
+    var b = vec4<f32>();
+    if (p.has_bias != 0u) { b = bias4[c0 / 4u]; }
     for (var r = 0u; r < 4u; r++) {
         if (r0 + r >= p.m) { return; }
-        for (var j = 0u; j < 4u; j++) {
-            if (c0 + j < p.n) { store(r0 + r, c0 + j, acc[r][j]); }
-        }
+        let i = ((r0 + r) * p.n + c0) / 4u;
+        var v = p.alpha * acc[r] + b;
+        if (p.acc != 0.0) { v += p.acc * c4[i]; }
+        c4[i] = v;
     }
 }
 

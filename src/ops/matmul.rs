@@ -22,7 +22,7 @@ pub static REGISTER_TILE: Kernel = Kernel {
 };
 
 /// 64x8 outputs per invocation, one 8-lane subgroup per workgroup sharing A's rows through
-/// broadcasts: 64 rows x 64 columns per workgroup. Same conditions as `REGISTER_TILE`.
+/// broadcasts: 64 rows x 64 columns per workgroup. Conditions of `REGISTER_TILE`, and N % 4 == 0.
 pub static SUBGROUP_TILE: Kernel = Kernel {
     family: "matmul_subgroup",
     source: SUBGROUP_SOURCE,
@@ -104,7 +104,8 @@ pub fn select(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, tra
     let (kernel, defines) = match variant {
         // The big tiles never see A^T: the launcher transposes A first.
         Variant::RegisterTile if big => (&REGISTER_TILE, [0, tb, 1]),
-        Variant::SubgroupTile if big => (&SUBGROUP_TILE, [tb, 0, 0]),
+        // It also writes C as vec4s.
+        Variant::SubgroupTile if big && n % 4 == 0 => (&SUBGROUP_TILE, [tb, 0, 0]),
         Variant::RegisterTile | Variant::SubgroupTile => (&REGISTER_TILE_SMALL, [ta, tb, vec4 as u32]),
         Variant::WorkgroupTile => (&WORKGROUP_TILE, [ta, tb, 0]),
     };
