@@ -21,6 +21,10 @@ struct Cli {
     /// Use the adapter whose name contains this text (case-insensitive); see `infogan devices`.
     #[arg(long, global = true)]
     adapter: Option<String>,
+    /// Force a kernel variant: register-tile, subgroup-tile (lavapipe with 8-lane subgroups) or
+    /// workgroup-tile. Default: the adapter's best (`infogan devices` shows it).
+    #[arg(long, global = true, value_parser = parse_variant)]
+    variant: Option<infogan::Variant>,
     #[command(subcommand)]
     command: Command,
 }
@@ -275,7 +279,14 @@ fn main() {
     }
 }
 
-fn train(adapter: Option<String>, args: TrainArgs) -> infogan::Result<Outcome> {
+fn parse_variant(name: &str) -> Result<infogan::Variant, String> {
+    infogan::Variant::ALL.into_iter().find(|v| v.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = infogan::Variant::ALL.iter().map(|v| v.name()).collect();
+        format!("unknown kernel variant {name:?}; choose one of {}", names.join(", "))
+    })
+}
+
+fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcome> {
     if args.steps == 0 {
         return Err(infogan::Error::new("--steps must be at least 1"));
     }
@@ -300,7 +311,7 @@ fn train(adapter: Option<String>, args: TrainArgs) -> infogan::Result<Outcome> {
             (Start::Fresh(config), args.out.clone().unwrap_or_else(|| PathBuf::from("runs/mnist")))
         }
     };
-    let gpu = Gpu::new(&GpuOptions { adapter, variant: None })?;
+    let gpu = Gpu::new(&gpu_options)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     // First Ctrl-C: finish the step, write a checkpoint, exit. Second: exit now (checkpoints are
@@ -332,7 +343,7 @@ fn code_value<T: std::str::FromStr>(text: &str, flag: &str) -> infogan::Result<(
     }
 }
 
-fn sample(adapter: Option<String>, args: SampleArgs) -> infogan::Result<Outcome> {
+fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outcome> {
     let mode = match args.bn.as_str() {
         "eval" => BnMode::Eval,
         "batch-stats" => BnMode::BatchStats,
@@ -346,7 +357,7 @@ fn sample(adapter: Option<String>, args: SampleArgs) -> infogan::Result<Outcome>
     let cats = args.cat.iter().map(|t| code_value::<usize>(t, "--cat")).collect::<infogan::Result<Vec<_>>>()?;
     let conts = args.cont.iter().map(|t| code_value::<f32>(t, "--cont")).collect::<infogan::Result<Vec<_>>>()?;
     let (z, rows) = spec.sample_grid(args.seed, &cats, &conts, args.cols)?;
-    let gpu = Gpu::new(&GpuOptions { adapter, variant: None })?;
+    let gpu = Gpu::new(&gpu_options)?;
     let model = ckpt.model(&gpu)?;
     let images = model.generate(&gpu, &z, spec.width(), mode)?;
     infogan::io::grid::write_png(&args.out, &images, rows, args.cols)?;
@@ -372,8 +383,8 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             println!("(* = the adapter commands use; --adapter NAME or WGPU_ADAPTER_NAME picks another)");
             chosen.map(|_| Outcome::Finished)
         }
-        Command::Train(args) => train(cli.adapter, args),
-        Command::Sample(args) => sample(cli.adapter, args),
+        Command::Train(args) => train(GpuOptions { adapter: cli.adapter, variant: cli.variant }, args),
+        Command::Sample(args) => sample(GpuOptions { adapter: cli.adapter, variant: cli.variant }, args),
         Command::Download { dataset, dir, mirror } => {
             let mut manifest = match dataset.as_str() {
                 "mnist" => infogan::data::download::Manifest::mnist(),
@@ -388,7 +399,7 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
         }
         Command::Eval { checkpoint, data, batch, json } => {
             let ckpt = checkpoint::load(&checkpoint::resolve(&checkpoint)?)?;
-            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: None })?;
+            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: cli.variant })?;
             let model = ckpt.model(&gpu)?;
             let spec = data.unwrap_or_else(|| ckpt.config.data.clone());
             let held_out = infogan::data::load(&spec)?.eval;
@@ -415,18 +426,18 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             }
             Ok(Outcome::Finished)
         }
-        Command::Bench { what } => bench(cli.adapter, what),
+        Command::Bench { what } => bench(GpuOptions { adapter: cli.adapter, variant: cli.variant }, what),
     }
 }
 
-fn bench(adapter: Option<String>, what: BenchWhat) -> infogan::Result<Outcome> {
+fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
     match &what {
         BenchWhat::Matmul { repeats: 0, .. } => return Err(infogan::Error::new("--repeats must be at least 1")),
         BenchWhat::Matmul { .. } => {}
         BenchWhat::Step(args) => args.check(2)?,
         BenchWhat::Kernels(args) | BenchWhat::Conv(args) => args.check(1)?,
     }
-    let gpu = Gpu::new(&GpuOptions { adapter, variant: None })?;
+    let gpu = Gpu::new(&gpu_options)?;
     match what {
         BenchWhat::Matmul { repeats, json, quick } => bench::print_report(&gpu, "matmul", &bench::bench_matmul(&gpu, repeats, quick)?, json),
         BenchWhat::Kernels(a) => {

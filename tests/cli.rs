@@ -109,3 +109,28 @@ fn bench_step_and_kernels_report_json() {
     }
     assert!(cases.iter().all(|c| c["median_ms"].as_f64().unwrap() >= 0.0));
 }
+
+#[test]
+fn variant_flag_forces_a_variant_and_refuses_what_the_adapter_cannot_run() {
+    let out = infogan().args(["--variant", "register-tile", "bench", "matmul", "--quick", "--repeats", "1", "--json"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"variant\":\"register-tile\""));
+
+    let out = infogan().args(["--variant", "tiled", "devices"]).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("subgroup-tile"), "{stderr}");
+
+    // llvmpipe at 128 bits has 4-lane subgroups: the subgroup tile must be refused, not miscompute.
+    let out = infogan()
+        .args(["--variant", "subgroup-tile", "bench", "matmul", "--quick", "--repeats", "1"])
+        .env("LP_NATIVE_VECTOR_WIDTH", "128")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        // Not llvmpipe: an adapter with fixed 8-wide subgroups ran it.
+        assert!(String::from_utf8_lossy(&out.stdout).contains("subgroup-tile"));
+    } else {
+        assert!(stderr.contains("needs subgroups of exactly 8 lanes") && !stderr.contains("panicked"), "{stderr}");
+    }
+}
