@@ -3,6 +3,8 @@
 # outputs. Usage: scripts/benchmarks.sh [OUT_DIR]
 #   TORCH_PYTHON=/path/to/python   also time PyTorch's identical step (scripts/torch_reference.py)
 #   TORCH_ARGS="--threads 2"       its arguments ("--device cuda" on a GPU machine)
+#   COMPARE_VARIANT=register-tile  also run `bench step` and `bench matmul` under that kernel variant,
+#                                  alternating with the default one (ratios side by side)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench-out}
@@ -14,6 +16,15 @@ $bin bench step --batch 64,128 --repeats 5 | tee "$out/step.txt"
 $bin bench kernels --batch 64,128 --repeats 5 | tee "$out/kernels.txt"
 $bin bench matmul | tee "$out/matmul.txt"
 $bin bench conv | tee "$out/conv.txt"
+if [ -n "${COMPARE_VARIANT:-}" ]; then
+  # Alternate the two so that drift on a shared machine hits both alike.
+  for round in 1 2; do
+    $bin bench step --batch 64 --repeats 3 | tee "$out/step-default-$round.txt"
+    $bin --variant "$COMPARE_VARIANT" bench step --batch 64 --repeats 3 | tee "$out/step-$COMPARE_VARIANT-$round.txt"
+    $bin bench matmul | tee "$out/matmul-default-$round.txt"
+    $bin --variant "$COMPARE_VARIANT" bench matmul | tee "$out/matmul-$COMPARE_VARIANT-$round.txt"
+  done
+fi
 if [ -n "${TORCH_PYTHON:-}" ]; then
   # shellcheck disable=SC2086
   "$TORCH_PYTHON" scripts/torch_reference.py --batch 64,128 ${TORCH_ARGS:---threads 2} | tee "$out/torch.txt"
