@@ -25,9 +25,10 @@ const fn kernel(entry: &'static str) -> Kernel {
 pub static IM2COL: Kernel = kernel("im2col");
 pub static COL2IM: Kernel = kernel("col2im");
 pub static SWAP_LAST: Kernel = kernel("swap_last");
+pub static SWAP_LAST4: Kernel = kernel("swap_last4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&IM2COL, &COL2IM, &SWAP_LAST].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&IM2COL, &COL2IM, &SWAP_LAST, &SWAP_LAST4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
 /// The geometry every conv kernel reads (the first 16 words of their params).
@@ -147,6 +148,9 @@ pub fn col2im_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc: f32) 
 pub fn swap_last_into(gpu: &Gpu, src: &Tensor, (b, r, c): (usize, usize, usize), dst: &Tensor, acc: f32) -> Result<()> {
     ensure!(src.len() == b * r * c && dst.len() == src.len(), "swap: {:?} as {b}x{r}x{c} into {:?}", src.shape(), dst.shape());
     let params = Params { n: b as u32, h: r as u32, w: c as u32, acc, ..Params::zeroed() };
+    if r.is_multiple_of(4) && c.is_multiple_of(4) {
+        return launch(gpu, &SWAP_LAST4, params, src.len() / 16, src, dst);
+    }
     launch(gpu, &SWAP_LAST, params, src.len(), src, dst)
 }
 
