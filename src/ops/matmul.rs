@@ -72,7 +72,7 @@ fn outputs_per_invocation(kernel: &Kernel) -> (usize, usize) {
     }
 }
 
-/// Whether the big register tiles (32x32, subgroup 64x8) can run op(A).op(B) once A is stored untransposed.
+/// Whether the big tiles (32x32, subgroup 64x8) can run op(A).op(B) once A is untransposed.
 fn big_tile_fits(m: usize, n: usize, k: usize, trans_b: bool) -> bool {
     let b_contiguous = if trans_b { k } else { n };
     k.is_multiple_of(4) && b_contiguous % 4 == 0 && m >= 32 && n >= 32
@@ -104,7 +104,7 @@ pub fn select(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, tra
     let (kernel, defines) = match variant {
         // The big tiles never see A^T: the launcher transposes A first.
         Variant::RegisterTile if big => (&REGISTER_TILE, [0, tb, 1]),
-        // It also writes C as vec4s.
+        // The subgroup tile also writes C and reads the bias as vec4s: N % 4 == 0.
         Variant::SubgroupTile if big && n % 4 == 0 => (&SUBGROUP_TILE, [tb, 0, 0]),
         Variant::RegisterTile | Variant::SubgroupTile => (&REGISTER_TILE_SMALL, [ta, tb, vec4 as u32]),
         Variant::WorkgroupTile => (&WORKGROUP_TILE, [ta, tb, 0]),
