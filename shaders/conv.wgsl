@@ -12,6 +12,9 @@
 //   swap_last4  the same when R % 4 == 0 and C % 4 == 0, one 4x4 block per invocation through the
 //               vec4 views (bindings 3 src4, 4 dst4): 4 + 4 vector accesses instead of 16 + 16
 //               scalar ones, and on llvmpipe each access is a loop over the lanes.
+//   swap_rows4  the same when only R % 4 == 0: 4 scalar loads down a column, one vec4 store
+//   swap_cols4  the same when only C % 4 == 0: one vec4 load along a row, 4 scalar stores
+//               (bindings 3 src4, 5 dst_after4)
 
 struct Params {
     n: u32,
@@ -37,6 +40,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<storage, read> src4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dst4: array<vec4<f32>>;
+// dst as floats again for an entry that reads src4: tensors bind in ascending binding order.
+@group(0) @binding(5) var<storage, read_write> dst_after4: array<f32>;
 
 fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * WG_X;
@@ -131,5 +136,35 @@ fn swap_last4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     for (var c = 0u; c < 4u; c++) {
         let i = ((b * p.w + cb * 4u + c) * p.h + rb * 4u) / 4u;
         if (p.acc != 0.0) { dst4[i] = p.acc * dst4[i] + t[c]; } else { dst4[i] = t[c]; }
+    }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn swap_rows4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // e indexes dst's vec4s: (b, column j, rows 4rb .. 4rb + 3).
+    let e = flat(gid, groups);
+    let rows4 = p.h / 4u;
+    if (e >= p.n * p.w * rows4) { return; }
+    let rb = e % rows4;
+    let j = (e / rows4) % p.w;
+    let b = e / (rows4 * p.w);
+    let at = (b * p.h + rb * 4u) * p.w + j;
+    let v = vec4<f32>(src[at], src[at + p.w], src[at + 2u * p.w], src[at + 3u * p.w]);
+    if (p.acc != 0.0) { dst4[e] = p.acc * dst4[e] + v; } else { dst4[e] = v; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn swap_cols4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // e indexes src's vec4s: (b, row i, columns 4cb .. 4cb + 3); neighbours take neighbouring rows.
+    let e = flat(gid, groups);
+    let cols4 = p.w / 4u;
+    if (e >= p.n * p.h * cols4) { return; }
+    let i = e % p.h;
+    let cb = (e / p.h) % cols4;
+    let b = e / (p.h * cols4);
+    let v = src4[(b * p.h + i) * cols4 + cb];
+    for (var c = 0u; c < 4u; c++) {
+        let at = (b * p.w + cb * 4u + c) * p.h + i;
+        if (p.acc != 0.0) { dst_after4[at] = p.acc * dst_after4[at] + v[c]; } else { dst_after4[at] = v[c]; }
     }
 }

@@ -204,8 +204,9 @@ fn bad_geometry_is_a_clear_error() {
 fn swap_last_matches_a_transpose_with_and_without_vec4_blocks() {
     let mut r = rng(31);
     let gpu = gpu();
-    // (b, rows, cols): odd sizes take the scalar kernel, multiples of 4 the 4x4-block one.
-    for (b, rows, cols) in [(1, 1, 1), (2, 3, 5), (3, 7, 4), (1, 4, 4), (2, 8, 12), (3, 20, 16), (2, 196, 64)] {
+    // (b, rows, cols): odd sizes take the scalar kernel, multiples of 4 on one side or both the
+    // vec4 ones.
+    for (b, rows, cols) in [(1, 1, 1), (2, 3, 5), (3, 7, 4), (2, 8, 5), (1, 4, 4), (2, 8, 12), (3, 20, 16), (2, 196, 64), (2, 49, 12), (2, 12, 49)] {
         let (src, src64) = upload(&gpu, &[b, rows, cols], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
         let (old, old64) = upload(&gpu, &[b, cols, rows], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
         for acc in [0.0f32, 0.5] {

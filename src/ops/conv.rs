@@ -26,9 +26,11 @@ pub static IM2COL: Kernel = kernel("im2col");
 pub static COL2IM: Kernel = kernel("col2im");
 pub static SWAP_LAST: Kernel = kernel("swap_last");
 pub static SWAP_LAST4: Kernel = kernel("swap_last4");
+pub static SWAP_ROWS4: Kernel = kernel("swap_rows4");
+pub static SWAP_COLS4: Kernel = kernel("swap_cols4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&IM2COL, &COL2IM, &SWAP_LAST, &SWAP_LAST4].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&IM2COL, &COL2IM, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
 /// The geometry every conv kernel reads (the first 16 words of their params).
@@ -148,10 +150,13 @@ pub fn col2im_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc: f32) 
 pub fn swap_last_into(gpu: &Gpu, src: &Tensor, (b, r, c): (usize, usize, usize), dst: &Tensor, acc: f32) -> Result<()> {
     ensure!(src.len() == b * r * c && dst.len() == src.len(), "swap: {:?} as {b}x{r}x{c} into {:?}", src.shape(), dst.shape());
     let params = Params { n: b as u32, h: r as u32, w: c as u32, acc, ..Params::zeroed() };
-    if r.is_multiple_of(4) && c.is_multiple_of(4) {
-        return launch(gpu, &SWAP_LAST4, params, src.len() / 16, src, dst);
+    // As many vec4 accesses as the shape allows (each access is a loop over lanes on llvmpipe).
+    match (r.is_multiple_of(4), c.is_multiple_of(4)) {
+        (true, true) => launch(gpu, &SWAP_LAST4, params, src.len() / 16, src, dst),
+        (true, false) => launch(gpu, &SWAP_ROWS4, params, src.len() / 4, src, dst),
+        (false, true) => launch(gpu, &SWAP_COLS4, params, src.len() / 4, src, dst),
+        (false, false) => launch(gpu, &SWAP_LAST, params, src.len(), src, dst),
     }
-    launch(gpu, &SWAP_LAST, params, src.len(), src, dst)
 }
 
 fn swap_last(gpu: &Gpu, src: &Tensor, dims: (usize, usize, usize), shape: &[usize]) -> Result<Tensor> {
