@@ -51,6 +51,10 @@ fn accumulate(i: u32, v: f32) {
     if (p.acc != 0.0) { dst[i] = p.acc * dst[i] + v; } else { dst[i] = v; }
 }
 
+fn accumulate4(i: u32, v: vec4<f32>) {
+    if (p.acc != 0.0) { dst4[i] = p.acc * dst4[i] + v; } else { dst4[i] = v; }
+}
+
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     // One invocation per (output pixel, channel, kernel row): the KW taps of that row are
@@ -135,7 +139,7 @@ fn swap_last4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let t = transpose(block);
     for (var c = 0u; c < 4u; c++) {
         let i = ((b * p.w + cb * 4u + c) * p.h + rb * 4u) / 4u;
-        if (p.acc != 0.0) { dst4[i] = p.acc * dst4[i] + t[c]; } else { dst4[i] = t[c]; }
+        accumulate4(i, t[c]);
     }
 }
 
@@ -150,7 +154,7 @@ fn swap_rows4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let b = e / (rows4 * p.w);
     let at = (b * p.h + rb * 4u) * p.w + j;
     let v = vec4<f32>(src[at], src[at + p.w], src[at + 2u * p.w], src[at + 3u * p.w]);
-    if (p.acc != 0.0) { dst4[e] = p.acc * dst4[e] + v; } else { dst4[e] = v; }
+    accumulate4(e, v);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)

@@ -366,6 +366,7 @@ fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outcome>
 }
 
 fn run(cli: Cli) -> infogan::Result<Outcome> {
+    let gpu_options = GpuOptions { adapter: cli.adapter.clone(), variant: cli.variant };
     match cli.command {
         Command::Devices => {
             let instance = adapter::instance();
@@ -383,8 +384,8 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             println!("(* = the adapter commands use; --adapter NAME or WGPU_ADAPTER_NAME picks another)");
             chosen.map(|_| Outcome::Finished)
         }
-        Command::Train(args) => train(GpuOptions { adapter: cli.adapter, variant: cli.variant }, args),
-        Command::Sample(args) => sample(GpuOptions { adapter: cli.adapter, variant: cli.variant }, args),
+        Command::Train(args) => train(gpu_options, args),
+        Command::Sample(args) => sample(gpu_options, args),
         Command::Download { dataset, dir, mirror } => {
             let mut manifest = match dataset.as_str() {
                 "mnist" => infogan::data::download::Manifest::mnist(),
@@ -399,7 +400,7 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
         }
         Command::Eval { checkpoint, data, batch, json } => {
             let ckpt = checkpoint::load(&checkpoint::resolve(&checkpoint)?)?;
-            let gpu = Gpu::new(&GpuOptions { adapter: cli.adapter, variant: cli.variant })?;
+            let gpu = Gpu::new(&gpu_options)?;
             let model = ckpt.model(&gpu)?;
             let spec = data.unwrap_or_else(|| ckpt.config.data.clone());
             let held_out = infogan::data::load(&spec)?.eval;
@@ -426,7 +427,7 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             }
             Ok(Outcome::Finished)
         }
-        Command::Bench { what } => bench(GpuOptions { adapter: cli.adapter, variant: cli.variant }, what),
+        Command::Bench { what } => bench(gpu_options, what),
     }
 }
 
