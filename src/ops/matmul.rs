@@ -105,7 +105,7 @@ pub fn select(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, tra
         // The big tiles never see A^T: the launcher transposes A first.
         Variant::RegisterTile if big => (&REGISTER_TILE, [0, tb, 1]),
         // The subgroup tile also writes C and reads the bias as vec4s: N % 4 == 0.
-        Variant::SubgroupTile if big && n % 4 == 0 => (&SUBGROUP_TILE, [tb, 0, 0]),
+        Variant::SubgroupTile if big && n.is_multiple_of(4) => (&SUBGROUP_TILE, [tb, 0, 0]),
         Variant::RegisterTile | Variant::SubgroupTile => (&REGISTER_TILE_SMALL, [ta, tb, vec4 as u32]),
         Variant::WorkgroupTile => (&WORKGROUP_TILE, [ta, tb, 0]),
     };
