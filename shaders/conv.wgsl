@@ -8,6 +8,11 @@
 //   im2col      dst = col(src)             one invocation per (output pixel, channel, kernel row)
 //   col2im      dst = acc*dst + sum of the col entries each input pixel feeds (a gather, so no
 //               atomics)                                one invocation per input element
+//   taps_by_phase  a weight [R, C*KH*KW] with each channel's taps reordered (i, j) ->
+//               (i/2, j/2, i%2, j%2), for col2im_s2     one invocation per element
+//   col2im_s2   col2im for stride 2 and even kernels from columns in taps_by_phase order: one
+//               invocation per 2x2 block of input pixels, one vec4 load per column row it reads
+//               (bindings 3 src4, 5 dst_after4)
 //   swap_last   dst[b, j, i] = acc*dst + src[b, i, j] for src [B, R, C] (NCHW <-> [N, HW, C])
 //   swap_last4  the same when R % 4 == 0 and C % 4 == 0, one 4x4 block per invocation through the
 //               vec4 views (bindings 3 src4, 4 dst4): 4 + 4 vector accesses instead of 16 + 16
@@ -53,6 +58,10 @@ fn accumulate(i: u32, v: f32) {
 
 fn accumulate4(i: u32, v: vec4<f32>) {
     if (p.acc != 0.0) { dst4[i] = p.acc * dst4[i] + v; } else { dst4[i] = v; }
+}
+
+fn accumulate_after4(i: u32, v: f32) {
+    if (p.acc != 0.0) { dst_after4[i] = p.acc * dst_after4[i] + v; } else { dst_after4[i] = v; }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
@@ -113,6 +122,60 @@ fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn taps_by_phase(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // src [n, c, kh, kw] -> dst with each (row, channel)'s kh*kw taps in (i/2, j/2, i%2, j%2)
+    // order; kh and kw even. e indexes src.
+    let e = flat(gid, groups);
+    if (e >= p.n * p.c * p.kh * p.kw) { return; }
+    let j = e % p.kw;
+    let i = (e / p.kw) % p.kh;
+    let block = e - i * p.kw - j;
+    dst[block + ((i / 2u) * (p.kw / 2u) + j / 2u) * 4u + (i % 2u) * 2u + j % 2u] = src[e];
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn col2im_s2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // With stride 2, input pixel (y, x) with y + PH = 2by + ri, x + PW = 2bx + rj (ri, rj in
+    // {0, 1}) receives from column row (oy, ox) = (by - qi, bx - qj) the tap (2qi + ri, 2qj + rj).
+    // So the 2x2 pixels of block (by, bx) read the same rows, and in taps_by_phase order their
+    // four taps of each row are one vec4: a quarter of col2im's load loops, and its index
+    // arithmetic paid once per four pixels. Blocks cover y + PH from PH to H + PH - 1.
+    let e = flat(gid, groups);
+    let by0 = p.ph / 2u;
+    let bx0 = p.pw / 2u;
+    let bh = (p.h + p.ph + 1u) / 2u - by0;
+    let bw = (p.w + p.pw + 1u) / 2u - bx0;
+    if (e >= p.n * p.c * bh * bw) { return; }
+    let bx = bx0 + e % bw;
+    let by = by0 + (e / bw) % bh;
+    let c = (e / (bw * bh)) % p.c;
+    let n = e / (bw * bh * p.c);
+    let qh = p.kh / 2u;
+    let qw = p.kw / 2u;
+    let taps4 = p.c * qh * qw;
+    var sum = vec4<f32>(0.0);
+    for (var qi = 0u; qi < qh && qi <= by; qi++) {
+        let oy = by - qi;
+        if (oy >= p.oh) { continue; }
+        for (var qj = 0u; qj < qw && qj <= bx; qj++) {
+            let ox = bx - qj;
+            if (ox >= p.ow) { continue; }
+            sum += src4[((n * p.oh + oy) * p.ow + ox) * taps4 + (c * qh + qi) * qw + qj];
+        }
+    }
+    let plane = (n * p.c + c) * p.h;
+    for (var ri = 0u; ri < 2u; ri++) {
+        let ty = 2u * by + ri;
+        if (ty < p.ph || ty - p.ph >= p.h) { continue; }
+        for (var rj = 0u; rj < 2u; rj++) {
+            let tx = 2u * bx + rj;
+            if (tx < p.pw || tx - p.pw >= p.w) { continue; }
+            accumulate_after4((plane + ty - p.ph) * p.w + tx - p.pw, sum[ri * 2u + rj]);
+        }
+    }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn swap_last(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     // src [n, h, w] -> dst [n, w, h]; e indexes dst.
     let e = flat(gid, groups);
@@ -168,7 +231,6 @@ fn swap_cols4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let b = e / (p.h * cols4);
     let v = src4[(b * p.h + i) * cols4 + cb];
     for (var c = 0u; c < 4u; c++) {
-        let at = (b * p.w + cb * 4u + c) * p.h + i;
-        if (p.acc != 0.0) { dst_after4[at] = p.acc * dst_after4[at] + v[c]; } else { dst_after4[at] = v[c]; }
+        accumulate_after4((b * p.w + cb * 4u + c) * p.h + i, v[c]);
     }
 }

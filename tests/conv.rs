@@ -27,6 +27,10 @@ fn geometries() -> Vec<ConvGeom> {
         // Few taps and output channels in sixteens: the direct kernel (conv_direct.wgsl).
         geom(1, 1, 13, 11, 16, (4, 4), (2, 2), (1, 1)),
         geom(3, 2, 9, 7, 32, (3, 3), (1, 1), (0, 2)),
+        // Stride 2 and even kernels: the input gradient takes col2im_s2, here with padding 0 and
+        // 2 and non-square kernels (blocks cut off at every border).
+        geom(1, 3, 7, 8, 5, (2, 4), (2, 2), (0, 2)),
+        geom(2, 1, 9, 5, 3, (6, 2), (2, 2), (2, 1)),
     ]
 }
 
@@ -149,6 +153,9 @@ const TRANSPOSED: &[TCase] = &[
     (1, 2, 5, 4, 3, (3, 2), (2, 2), (2, 0)),
     // One output channel, input channels in sixteens: the input gradient takes the direct kernel.
     (2, 16, 5, 4, 1, (4, 4), (2, 2), (1, 1)),
+    // Stride 2 and even kernels (col2im_s2) with padding 0 to 2.
+    (2, 3, 4, 5, 3, (2, 4), (2, 2), (0, 1)),
+    (1, 4, 3, 3, 5, (6, 4), (2, 2), (2, 0)),
 ];
 
 #[test]
@@ -223,6 +230,76 @@ fn swap_last_matches_a_transpose_with_and_without_vec4_blocks() {
                 }
             }
             assert_close(&format!("swap {b}x{rows}x{cols} acc {acc}"), &download(&gpu, &dst), &want, 1e-6);
+        }
+    }
+}
+
+/// A convolution's input gradient: dx[n, c, y*s-p+i, x*s-p+j] += dy[n, o, y, x] w[o, c, i, j].
+fn input_gradient_ref(g: &ConvGeom, dy: &[f64], w: &[f64]) -> Vec<f64> {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    let (kh, kw) = g.kernel;
+    let mut dx = vec![0.0; g.input_shape().iter().product()];
+    for n in 0..g.n {
+        for o in 0..g.c_out {
+            for y in 0..oh {
+                for xx in 0..ow {
+                    let d = dy[((n * g.c_out + o) * oh + y) * ow + xx];
+                    for c in 0..g.c_in {
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                let iy = (y * g.stride.0 + i) as isize - g.padding.0 as isize;
+                                let ix = (xx * g.stride.1 + j) as isize - g.padding.1 as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
+                                    dx[((n * g.c_in + c) * g.h + iy as usize) * g.w + ix as usize] += d * w[((o * g.c_in + c) * kh + i) * kw + j];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    dx
+}
+
+#[test]
+fn input_gradient_writes_and_accumulates_on_both_paths() {
+    let mut r = rng(33);
+    let cases = [
+        geom(1, 3, 7, 8, 5, (2, 4), (2, 2), (0, 2)),
+        geom(2, 5, 14, 14, 7, (4, 4), (2, 2), (1, 1)),
+        geom(3, 2, 9, 6, 4, (4, 4), (2, 2), (1, 1)),
+        geom(1, 1, 11, 10, 2, (6, 4), (2, 2), (2, 2)),
+        geom(2, 3, 7, 5, 5, (3, 2), (2, 1), (1, 0)),
+    ];
+    assert!(cases.iter().any(|g| !conv::phased(g)) && cases.iter().filter(|g| conv::phased(g)).count() >= 3);
+    for gpu in gpus() {
+        for g in cases {
+            let (oh, ow) = (g.out_h(), g.out_w());
+            let rows_len = g.n * oh * ow * g.c_out;
+            let (rows, rows64) = upload(&gpu, &[g.n * oh * ow, g.c_out], &uniform(&mut r, rows_len, -1.0, 1.0));
+            let wshape = [g.c_out, g.c_in, g.kernel.0, g.kernel.1];
+            let (w, w64) = upload(&gpu, &wshape, &uniform(&mut r, wshape.iter().product(), -1.0, 1.0));
+            let xlen: usize = g.input_shape().iter().product();
+            let (old, old64) = upload(&gpu, &g.input_shape(), &uniform(&mut r, xlen, -1.0, 1.0));
+            // rows [n*oh*ow, c_out] as dy [n, c_out, oh, ow].
+            let mut dy = vec![0.0; rows_len];
+            for n in 0..g.n {
+                for o in 0..g.c_out {
+                    for px in 0..oh * ow {
+                        dy[(n * g.c_out + o) * oh * ow + px] = rows64[(n * oh * ow + px) * g.c_out + o];
+                    }
+                }
+            }
+            let grad = input_gradient_ref(&g, &dy, &w64);
+            for acc in [0.0f32, 1.0] {
+                let x = gpu.empty(&g.input_shape());
+                gpu.copy(&old, &x).unwrap();
+                conv::input_gradient_into(&gpu, &g, &rows, &w, &x, acc).unwrap();
+                let want: Vec<f64> = grad.iter().zip(&old64).map(|(d, o)| d + f64::from(acc) * o).collect();
+                let what = format!("input gradient {:?} {g:?} acc {acc} phased {}", gpu.variant, conv::phased(&g));
+                assert_close(&what, &download(&gpu, &x), &want, 1e-5);
+            }
         }
     }
 }

@@ -24,13 +24,15 @@ const fn kernel(entry: &'static str) -> Kernel {
 
 pub static IM2COL: Kernel = kernel("im2col");
 pub static COL2IM: Kernel = kernel("col2im");
+pub static TAPS_BY_PHASE: Kernel = kernel("taps_by_phase");
+pub static COL2IM_S2: Kernel = kernel("col2im_s2");
 pub static SWAP_LAST: Kernel = kernel("swap_last");
 pub static SWAP_LAST4: Kernel = kernel("swap_last4");
 pub static SWAP_ROWS4: Kernel = kernel("swap_rows4");
 pub static SWAP_COLS4: Kernel = kernel("swap_cols4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&IM2COL, &COL2IM, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&IM2COL, &COL2IM, &TAPS_BY_PHASE, &COL2IM_S2, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
 /// The geometry every conv kernel reads (the first 16 words of their params).
@@ -146,6 +148,32 @@ pub fn col2im_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc: f32) 
     launch(gpu, &COL2IM, g.params(acc), x.len(), col, x)
 }
 
+/// Whether the input gradient takes the stride-2 path (`taps_by_phase` + `col2im_s2`), as the
+/// paper's four layers do.
+pub fn phased(g: &ConvGeom) -> bool {
+    g.stride == (2, 2) && g.kernel.0.is_multiple_of(2) && g.kernel.1.is_multiple_of(2)
+}
+
+/// `x = acc * x + col2im(rows . weight)`: a convolution's input gradient from the output
+/// gradient as rows [n*out_h*out_w, c_out] and its weight [c_out, c_in, kh, kw], which is also a
+/// transposed convolution's forward.
+pub fn input_gradient_into(gpu: &Gpu, g: &ConvGeom, rows: &Tensor, weight: &Tensor, x: &Tensor, acc: f32) -> Result<()> {
+    let weight = weight.reshape(&[g.c_out, g.taps()]);
+    if !phased(g) {
+        let col = matmul::gemm(gpu, rows, &weight, None, false, false)?;
+        return col2im_into(gpu, g, &col, x, acc);
+    }
+    ensure!(x.len() == g.input_shape().iter().product::<usize>(), "col2im: output {:?} for {:?}", x.shape(), g.input_shape());
+    // The columns come out in taps_by_phase order because the weight's columns are in it.
+    let by_phase = gpu.empty(weight.shape());
+    let order = Params { n: g.c_out as u32, c: g.c_in as u32, kh: g.kernel.0 as u32, kw: g.kernel.1 as u32, ..Params::zeroed() };
+    launch(gpu, &TAPS_BY_PHASE, order, weight.len(), &weight, &by_phase)?;
+    let col = matmul::gemm(gpu, rows, &by_phase, None, false, false)?;
+    let blocks = (g.h + g.padding.0).div_ceil(2) - g.padding.0 / 2;
+    let blocks = blocks * ((g.w + g.padding.1).div_ceil(2) - g.padding.1 / 2);
+    launch(gpu, &COL2IM_S2, g.params(acc), g.n * g.c_in * blocks, &col, x)
+}
+
 /// `dst[b, j, i] = acc * dst + src[b, i, j]` for src [b, r, c]: NCHW <-> [N, HW, C].
 pub fn swap_last_into(gpu: &Gpu, src: &Tensor, (b, r, c): (usize, usize, usize), dst: &Tensor, acc: f32) -> Result<()> {
     ensure!(src.len() == b * r * c && dst.len() == src.len(), "swap: {:?} as {b}x{r}x{c} into {:?}", src.shape(), dst.shape());
@@ -214,8 +242,7 @@ pub fn conv2d_backward(
         reduce::sum_into(gpu, &dy_rows, Axes::columns_of(g.n * pixels, g.c_out), db, 1.0, acc)?;
     }
     if let Some((dx, acc)) = dx {
-        let dcol = matmul::gemm(gpu, &dy_rows, &weight.reshape(&[g.c_out, g.taps()]), None, false, false)?;
-        col2im_into(gpu, g, &dcol, dx, acc)?;
+        input_gradient_into(gpu, g, &dy_rows, weight, dx, acc)?;
     }
     Ok(())
 }
@@ -245,9 +272,8 @@ pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bi
     ensure!(x.shape() == g.output_shape(), "conv_transpose2d: input {:?}, expected {:?}", x.shape(), g.output_shape());
     let pixels = g.out_h() * g.out_w();
     let x_rows = swap_last(gpu, x, (g.n, g.c_out, pixels), &[g.n * pixels, g.c_out])?;
-    let dcol = matmul::gemm(gpu, &x_rows, &weight.reshape(&[g.c_out, g.taps()]), None, false, false)?;
     let out = gpu.empty(&g.input_shape());
-    col2im_into(gpu, g, &dcol, &out, 0.0)?;
+    input_gradient_into(gpu, g, &x_rows, weight, &out, 0.0)?;
     if let Some(bias) = bias {
         ensure!(bias.len() == g.c_in, "conv_transpose2d: bias holds {}, expected {}", bias.len(), g.c_in);
         reduce::broadcast_into(gpu, bias, Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w }, &out, 1.0, 1.0)?;
