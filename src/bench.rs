@@ -232,6 +232,21 @@ pub struct StepBench {
     pub g_phase: Measurement,
     /// GPU time per kernel over one step (empty without timestamp queries).
     pub kernels: Vec<crate::gpu::KernelTime>,
+    /// CPU time of this whole process per timed step, where the OS reports it (Linux).
+    pub cpu_ms_per_step: Option<f64>,
+}
+
+/// User + system CPU time of this process so far, in ms, from /proc/self/stat (Linux; None
+/// elsewhere). On a CPU adapter this is the work the driver's threads did: on a shared VM whose
+/// cores are taken away for a while, wall time swings by 2x between runs and this by ~5%.
+fn process_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux architecture Rust targets.
+    Some(ticks * 10.0)
 }
 
 pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> {
@@ -246,12 +261,14 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
     }
     gpu.wait()?;
     let mut steps = Vec::with_capacity(repeats);
+    let cpu_start = process_cpu_ms();
     for _ in 0..repeats {
         let start = Instant::now();
         trainer.step(false)?;
         gpu.wait()?;
         steps.push(start.elapsed().as_secs_f64() * 1e3);
     }
+    let cpu_ms_per_step = cpu_start.zip(process_cpu_ms()).map(|(a, b)| (b - a) / repeats as f64);
     let (mut d, mut g) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
         let [dt, gt] = trainer.timed_step()?;
@@ -270,6 +287,7 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
         d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d },
         g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g },
         kernels,
+        cpu_ms_per_step,
     })
 }
 
@@ -280,10 +298,11 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
             .map(|r| {
                 let kernels: Vec<String> = r.kernels.iter().map(|k| format!("{{\"kernel\":\"{}\",\"dispatches\":{},\"ms\":{:.4}}}", k.kernel, k.dispatches, k.ms)).collect();
                 format!(
-                    "{{\"batch\":{},\"step\":{},\"samples_per_s\":{:.3},\"d_phase\":{},\"g_phase\":{},\"kernels_gpu_ms\":[{}]}}",
+                    "{{\"batch\":{},\"step\":{},\"samples_per_s\":{:.3},\"cpu_ms_per_step\":{},\"d_phase\":{},\"g_phase\":{},\"kernels_gpu_ms\":[{}]}}",
                     r.batch,
                     r.step.json(),
                     r.batch as f64 / (r.step.median_ms() * 1e-3),
+                    r.cpu_ms_per_step.map_or("null".to_string(), |v| format!("{v:.1}")),
                     r.d_phase.json(),
                     r.g_phase.json(),
                     kernels.join(",")
@@ -308,6 +327,9 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
             r.d_phase.median_ms(),
             r.g_phase.median_ms()
         );
+        if let Some(cpu) = r.cpu_ms_per_step {
+            println!("  process CPU time: {cpu:.0} ms per step (all threads; steadier than wall time on a shared machine)");
+        }
         if r.kernels.is_empty() {
             println!("  (no timestamp queries on this adapter: no per-kernel split)");
             continue;

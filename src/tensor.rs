@@ -74,6 +74,11 @@ impl Tensor {
         round_up((self.len() as u64 * 4).max(16), 16)
     }
 
+    /// Whether both are the same range of the same buffer.
+    pub(crate) fn same_view(&self, other: &Tensor) -> bool {
+        self.same_buffer(other) && self.offset_bytes == other.offset_bytes && self.len() == other.len()
+    }
+
     pub(crate) fn same_buffer(&self, other: &Tensor) -> bool {
         Rc::ptr_eq(&self.buffer, &other.buffer)
     }

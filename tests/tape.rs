@@ -217,3 +217,67 @@ fn small_mlp_learns_through_the_tape() {
     assert!(first > 0.5, "initial loss {first} should be near ln 3");
     assert!(last < 0.2 * first, "loss fell only from {first} to {last}");
 }
+
+/// One weight used by several products in one tape (as D's weights are on real and fake images):
+/// its gradient is the sum of theirs, whether the tape stacks the uses into one product (W, wide
+/// enough that stacking pays) or runs them one by one (V), and it adds to what the arena held.
+#[test]
+fn shared_weight_gradients_sum_stacked_or_not() {
+    let gpu = gpu();
+    let mut r = rng(14);
+    let (out, inp, k, n) = (24, 40, 5, 3);
+    let mut layout = ArenaLayout::default();
+    let w_id = layout.add("w", &[out, inp], Init::Uniform { bound: 0.8 });
+    let v_id = layout.add("v", &[k, n], Init::Uniform { bound: 0.8 });
+    let arena = Arena::new(&gpu, "shared", layout, 3).unwrap();
+    arena.zero_grads(&gpu).unwrap();
+    // Uses of W with 2, 3 and 4 rows (x_i . W^T, weighted by m_i), of V with 3 and 1 rows.
+    let w_uses: Vec<_> = [2, 3, 4].iter().map(|&rows| (upload(&gpu, &[rows, inp], &uniform(&mut r, rows * inp, -1.0, 1.0)), upload(&gpu, &[rows, out], &uniform(&mut r, rows * out, -1.0, 1.0)))).collect();
+    let v_uses: Vec<_> = [3, 1].iter().map(|&rows| (upload(&gpu, &[rows, k], &uniform(&mut r, rows * k, -1.0, 1.0)), upload(&gpu, &[rows, n], &uniform(&mut r, rows * n, -1.0, 1.0)))).collect();
+    let mut want_w = vec![0.0; out * inp];
+    for ((x, x64), (_, m64)) in &w_uses {
+        let rows = x.rows();
+        for o in 0..out {
+            for i in 0..inp {
+                want_w[o * inp + i] += (0..rows).map(|b| m64[b * out + o] * x64[b * inp + i]).sum::<f64>();
+            }
+        }
+    }
+    let mut want_v = vec![0.0; k * n];
+    for ((u, u64_), (_, m64)) in &v_uses {
+        let rows = u.rows();
+        for kk in 0..k {
+            for j in 0..n {
+                want_v[kk * n + j] += (0..rows).map(|b| u64_[b * k + kk] * m64[b * n + j]).sum::<f64>();
+            }
+        }
+    }
+    for round in 1..=2 {
+        let mut tape = Tape::new(&gpu);
+        let (w, v) = (tape.param(&arena, w_id), tape.param(&arena, v_id));
+        let mut terms = Vec::new();
+        for ((x, _), (m, _)) in &w_uses {
+            let vx = tape.constant(x.clone());
+            let y = tape.linear(&vx, &w, None).unwrap();
+            let vm = tape.constant(m.clone());
+            let weighted = tape.mul(&y, &vm).unwrap();
+            terms.push(tape.sum(&weighted, Axes::all(y.value.len()), 1.0).unwrap());
+        }
+        for ((u, _), (m, _)) in &v_uses {
+            let vu = tape.constant(u.clone());
+            let y = tape.matmul(&vu, &v, false, false, None).unwrap();
+            let vm = tape.constant(m.clone());
+            let weighted = tape.mul(&y, &vm).unwrap();
+            terms.push(tape.sum(&weighted, Axes::all(y.value.len()), 1.0).unwrap());
+        }
+        let mut loss = terms[0].clone();
+        for t in &terms[1..] {
+            loss = tape.add(&loss, t, 1.0, 1.0).unwrap();
+        }
+        tape.backward(&loss).unwrap();
+        // The second round adds to the first's gradients (the arena is not zeroed in between).
+        let scale = |v: &[f64]| v.iter().map(|x| x * round as f64).collect::<Vec<_>>();
+        assert_close(&format!("stacked W gradient, round {round}"), &download(&gpu, &arena.grad(w_id)), &scale(&want_w), 1e-5);
+        assert_close(&format!("unstacked V gradient, round {round}"), &download(&gpu, &arena.grad(v_id)), &scale(&want_v), 1e-5);
+    }
+}

@@ -451,6 +451,15 @@ impl Gpu {
         Ok(())
     }
 
+    /// Records a copy of `src` into `dst` starting `offset` floats in (e.g. one block of rows).
+    pub fn copy_at(&self, src: &Tensor, dst: &Tensor, offset: usize) -> Result<()> {
+        if offset + src.len() > dst.len() {
+            return Err(Error::new(format!("copy: {:?} at {offset} overruns {:?}", src.shape(), dst.shape())));
+        }
+        self.copy_raw(src.buffer(), src.offset_bytes(), dst.buffer(), dst.offset_bytes() + offset as u64 * 4, src.len() as u64 * 4);
+        Ok(())
+    }
+
     fn copy_raw(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
         if size == 0 {
             return;

@@ -90,11 +90,11 @@ impl Confusion {
         let col: Vec<f64> = (0..self.classes).map(|l| (0..self.categories).map(|c| self.get(c, l) as f64).sum()).collect();
         let entropy = |v: &[f64]| -> f64 { v.iter().filter(|&&x| x > 0.0).map(|&x| -(x / total) * (x / total).ln()).sum() };
         let mut mi = 0.0;
-        for c in 0..self.categories {
-            for l in 0..self.classes {
+        for (c, row_c) in row.iter().enumerate() {
+            for (l, col_l) in col.iter().enumerate() {
                 let n = self.get(c, l) as f64;
                 if n > 0.0 {
-                    mi += n / total * (n * total / (row[c] * col[l])).ln();
+                    mi += n / total * (n * total / (row_c * col_l)).ln();
                 }
             }
         }
