@@ -2,7 +2,9 @@
 //! records what its backward needs. `backward(loss)` walks the records in reverse and encodes the
 //! backward kernels, accumulating where a value feeds several ops: the first contribution writes
 //! (acc = 0), later ones add (acc = 1). Parameter gradients land straight in their arena's
-//! gradient buffer, which the caller zeroes once per step. Every backward rule is in the one
+//! gradient buffer, which the caller zeroes once per step, or which the tape writes afresh
+//! (`overwrite_grads`: each parameter's first contribution overwrites, saving a zeroing pass and
+//! a read of every weight gradient). Every backward rule is in the one
 //! exhaustive `match` in `backward`, so an op without one does not compile.
 //!
 //! A weight's gradient in a product (`DeferredGrad`) waits until the walk ends: the uses of one
@@ -101,11 +103,13 @@ pub struct Tape<'g> {
     /// Arenas whose parameters enter this tape as constants: no gradient work for them.
     frozen: Vec<String>,
     deferred: Vec<DeferredGrad>,
+    /// Gradient slices of the arenas this tape writes afresh, and whether each has been written.
+    fresh: Vec<(Tensor, bool)>,
 }
 
 impl<'g> Tape<'g> {
     pub fn new(gpu: &'g Gpu) -> Tape<'g> {
-        Tape { gpu, records: Vec::new(), grads: Vec::new(), is_param: Vec::new(), frozen: Vec::new(), deferred: Vec::new() }
+        Tape { gpu, records: Vec::new(), grads: Vec::new(), is_param: Vec::new(), frozen: Vec::new(), deferred: Vec::new(), fresh: Vec::new() }
     }
 
     pub fn gpu(&self) -> &'g Gpu {
@@ -132,6 +136,27 @@ impl<'g> Tape<'g> {
     /// trains through it), so no weight gradients are computed for them.
     pub fn freeze(&mut self, name: &str) {
         self.frozen.push(name.to_owned());
+    }
+
+    /// Let `backward` write this arena's gradients afresh instead of adding to them: each
+    /// parameter's first contribution overwrites what the buffer held, and parameters that get no
+    /// contribution are zeroed when `backward` ends. Replaces `Arena::zero_grads` before a tape.
+    pub fn overwrite_grads(&mut self, arena: &Arena) {
+        for slot in 0..arena.layout.slots.len() {
+            self.fresh.push((arena.grad(ParamId(slot)), false));
+        }
+    }
+
+    /// How a contribution to the parameter gradient `target` combines with it: 0 (overwrite) the
+    /// first time for an arena written afresh, 1 (add) otherwise.
+    fn param_acc(&mut self, target: &Tensor) -> f32 {
+        match self.fresh.iter_mut().find(|(slice, _)| slice.same_view(target)) {
+            Some((_, written)) if !*written => {
+                *written = true;
+                0.0
+            }
+            _ => 1.0,
+        }
     }
 
     /// A parameter whose gradient accumulates into its arena's gradient buffer.
@@ -282,8 +307,12 @@ impl<'g> Tape<'g> {
 
     /// Where the gradient of `node` goes: the existing tensor (accumulate) or a new one (write).
     fn grad_target(&mut self, node: usize, shape: &[usize]) -> (Tensor, f32) {
-        match &self.grads[node] {
-            Some(g) => (g.clone(), 1.0),
+        match self.grads[node].clone() {
+            Some(g) if self.is_param[node] => {
+                let acc = self.param_acc(&g);
+                (g, acc)
+            }
+            Some(g) => (g, 1.0),
             None => {
                 let g = self.gpu.empty(shape);
                 self.grads[node] = Some(g.clone());
@@ -306,7 +335,13 @@ impl<'g> Tape<'g> {
             let Some(dy) = self.grads[record.out].clone() else { continue };
             self.backward_one(&record.op, &dy)?;
         }
-        self.run_deferred()
+        self.run_deferred()?;
+        for (slice, written) in std::mem::take(&mut self.fresh) {
+            if !written {
+                elementwise::fill(self.gpu, &slice, 0.0)?;
+            }
+        }
+        Ok(())
     }
 
     /// The held-back weight gradients, grouped by weight. A group is stacked into one product
@@ -321,17 +356,18 @@ impl<'g> Tape<'g> {
                 None => groups.push(vec![d]),
             }
         }
-        let product = Gemm::new(true, false).accumulate(1.0);
         for group in groups {
             let target = &group[0].target;
             let (c1, c2) = (group[0].first.cols(), group[0].second.cols());
             let rows: usize = group.iter().map(|d| d.first.rows()).sum();
+            let product = Gemm::new(true, false).accumulate(self.param_acc(target));
             if group.len() > 1 && rows * (c1 + c2) < c1 * c2 {
                 let first = stack_rows(gpu, group.iter().map(|d| &d.first), rows, c1)?;
                 let second = stack_rows(gpu, group.iter().map(|d| &d.second), rows, c2)?;
                 matmul::gemm_into(gpu, &first, &second, None, target, product)?;
             } else {
-                for d in &group {
+                for (i, d) in group.iter().enumerate() {
+                    let product = if i == 0 { product } else { product.accumulate(1.0) };
                     matmul::gemm_into(gpu, &d.first, &d.second, None, target, product)?;
                 }
             }
@@ -348,7 +384,8 @@ impl<'g> Tape<'g> {
                 let weight = b.node.filter(|&n| self.is_param[n] && !*trans_a);
                 let db = b.node.filter(|_| weight.is_none()).map(|n| self.grad_target(n, b.value.shape()));
                 if let Some(n) = weight {
-                    let (target, _) = self.grad_target(n, b.value.shape());
+                    // Not grad_target: whether it overwrites is decided when the product runs.
+                    let target = self.grads[n].clone().ok_or_else(|| Error::new("a parameter node without its gradient slice"))?;
                     let (first, second) = if *trans_b { (dy.clone(), a.value.clone()) } else { (a.value.clone(), dy.clone()) };
                     self.deferred.push(DeferredGrad { target, first, second });
                 }

@@ -51,6 +51,8 @@ fn check_case(tag: &str, learned_std: bool, wiring: Wiring) {
             values[slot.offset..slot.offset + slot.len()].copy_from_slice(&to_f32(init));
         }
         gpu.write(&arena.values, &values).unwrap();
+        // Stale gradients (as a previous step leaves them): the step must not add to them.
+        gpu.write(&arena.grads, &vec![123.0; values.len()]).unwrap();
     }
     for (name, bn) in trainer.model.batch_norms() {
         let mut running = to_f32(get(&g, &format!("{tag}/init/{name}.running_mean")));

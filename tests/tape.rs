@@ -220,7 +220,8 @@ fn small_mlp_learns_through_the_tape() {
 
 /// One weight used by several products in one tape (as D's weights are on real and fake images):
 /// its gradient is the sum of theirs, whether the tape stacks the uses into one product (W, wide
-/// enough that stacking pays) or runs them one by one (V), and it adds to what the arena held.
+/// enough that stacking pays) or runs them one by one (V), and it adds to what the arena held, or
+/// with `overwrite_grads` replaces it (and a parameter with no use, U, is zeroed).
 #[test]
 fn shared_weight_gradients_sum_stacked_or_not() {
     let gpu = gpu();
@@ -229,6 +230,7 @@ fn shared_weight_gradients_sum_stacked_or_not() {
     let mut layout = ArenaLayout::default();
     let w_id = layout.add("w", &[out, inp], Init::Uniform { bound: 0.8 });
     let v_id = layout.add("v", &[k, n], Init::Uniform { bound: 0.8 });
+    let u_id = layout.add("u", &[3, 7], Init::Uniform { bound: 0.8 });
     let arena = Arena::new(&gpu, "shared", layout, 3).unwrap();
     arena.zero_grads(&gpu).unwrap();
     // Uses of W with 2, 3 and 4 rows (x_i . W^T, weighted by m_i), of V with 3 and 1 rows.
@@ -252,8 +254,13 @@ fn shared_weight_gradients_sum_stacked_or_not() {
             }
         }
     }
-    for round in 1..=2 {
+    for round in 1..=3 {
         let mut tape = Tape::new(&gpu);
+        if round == 3 {
+            // Garbage in U's gradient; the overwriting tape must leave zeros there.
+            gpu.copy(&gpu.upload(&[21], &[0.5; 21]).unwrap(), &arena.grad(u_id)).unwrap();
+            tape.overwrite_grads(&arena);
+        }
         let (w, v) = (tape.param(&arena, w_id), tape.param(&arena, v_id));
         let mut terms = Vec::new();
         for ((x, _), (m, _)) in &w_uses {
@@ -275,9 +282,12 @@ fn shared_weight_gradients_sum_stacked_or_not() {
             loss = tape.add(&loss, t, 1.0, 1.0).unwrap();
         }
         tape.backward(&loss).unwrap();
-        // The second round adds to the first's gradients (the arena is not zeroed in between).
-        let scale = |v: &[f64]| v.iter().map(|x| x * round as f64).collect::<Vec<_>>();
+        // The second round adds to the first's gradients (the arena is not zeroed in between); the
+        // third overwrites them.
+        let times = if round == 3 { 1.0 } else { round as f64 };
+        let scale = |v: &[f64]| v.iter().map(|x| x * times).collect::<Vec<_>>();
         assert_close(&format!("stacked W gradient, round {round}"), &download(&gpu, &arena.grad(w_id)), &scale(&want_w), 1e-5);
         assert_close(&format!("unstacked V gradient, round {round}"), &download(&gpu, &arena.grad(v_id)), &scale(&want_v), 1e-5);
     }
+    assert_eq!(download(&gpu, &arena.grad(u_id)), vec![0.0; 21], "an unused parameter's gradient is zeroed");
 }

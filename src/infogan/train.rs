@@ -184,11 +184,11 @@ impl<'g> Trainer<'g> {
         let with_q = self.config.wiring == Wiring::Official;
         let (z, cats, cont) = self.upload_latents(latents)?;
         let model = &mut self.model;
-        model.d.arena.zero_grads(gpu)?;
         let mut tape = Tape::new(gpu);
+        tape.overwrite_grads(&model.d.arena);
         tape.freeze(&model.g.arena.name);
         if with_q {
-            model.q.arena.zero_grads(gpu)?;
+            tape.overwrite_grads(&model.q.arena);
         } else {
             tape.freeze(&model.q.arena.name);
         }
@@ -227,11 +227,11 @@ impl<'g> Trainer<'g> {
         let q_with_g = self.config.wiring == Wiring::QWithG;
         let (z, cats, cont) = self.upload_latents(latents)?;
         let model = &mut self.model;
-        model.g.arena.zero_grads(gpu)?;
         let mut tape = Tape::new(gpu);
+        tape.overwrite_grads(&model.g.arena);
         tape.freeze(&model.d.arena.name);
         if q_with_g {
-            model.q.arena.zero_grads(gpu)?;
+            tape.overwrite_grads(&model.q.arena);
         } else {
             tape.freeze(&model.q.arena.name);
         }
