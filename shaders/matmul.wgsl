@@ -24,7 +24,9 @@ struct Params {
     has_bias: u32,
     alpha: f32,
     acc: f32,
-    _pad0: u32,
+    // matmul_register_tile_small only: when nonzero, workgroup z sums K from z * k_split (a
+    // multiple of 4) to the next split and writes its partial product at c[z * M * N ..].
+    k_split: u32,
     _pad1: u32,
 }
 
@@ -50,10 +52,13 @@ fn b_at(kk: u32, col: u32) -> f32 {
     return b4[i >> 2u][i & 3u];
 }
 
+// Where this invocation's C starts (a split-K partial's slice; 0 otherwise).
+var<private> c_base: u32;
+
 fn store(row: u32, col: u32, value: f32) {
     var v = p.alpha * value;
     if (p.has_bias != 0u) { v += bias[col]; }
-    let i = row * p.n + col;
+    let i = c_base + row * p.n + col;
     if (p.acc != 0.0) { v += p.acc * c[i]; }
     c[i] = v;
 }
@@ -166,17 +171,27 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // 8x8 outputs per invocation, any shape: vec4 steps along K where VEC4 = 1, then masked scalar
-// steps for the rest (all of K where VEC4 = 0).
+// steps for the rest (all of K where VEC4 = 0). With k_split, a small C with a long K (a conv
+// weight gradient summed over every pixel of the batch) spreads over gid.z workgroups instead of
+// running on one core; the launcher sums the partials.
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
     let m0 = gid.y * 8u;
     let n0 = gid.x * 8u;
     if (m0 >= p.m || n0 >= p.n) { return; }
+    var k_begin = 0u;
+    var k_end = p.k;
+    if (p.k_split != 0u) {
+        k_begin = gid.z * p.k_split;
+        k_end = min(p.k, k_begin + p.k_split);
+        c_base = gid.z * p.m * p.n;
+    }
     var acc00 = mat4x4<f32>(); var acc01 = mat4x4<f32>();
     var acc10 = mat4x4<f32>(); var acc11 = mat4x4<f32>();
-    // Two loops rather than one with a branch: llvmpipe may run both sides of a branch.
-    let k_fast = select(0u, p.k & ~3u, VEC4 != 0u);
-    for (var k0 = 0u; k0 < k_fast; k0 += 4u) {
+    // Two loops rather than one with a branch: llvmpipe may run both sides of a branch. Only the
+    // last split can end off a multiple of 4, and there the masked loads stop at K.
+    let k_fast = select(k_begin, k_begin + ((k_end - k_begin) & ~3u), VEC4 != 0u);
+    for (var k0 = k_begin; k0 < k_fast; k0 += 4u) {
         let a0 = a_block(m0 + 0u, k0, true);
         let a1 = a_block(m0 + 4u, k0, true);
         let b0 = b_block(k0, n0 + 0u, true);
@@ -184,7 +199,7 @@ fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc00 += b0 * a0; acc01 += b1 * a0;
         acc10 += b0 * a1; acc11 += b1 * a1;
     }
-    for (var k0 = k_fast; k0 < p.k; k0 += 4u) {
+    for (var k0 = k_fast; k0 < k_end; k0 += 4u) {
         let a0 = a_block(m0 + 0u, k0, false);
         let a1 = a_block(m0 + 4u, k0, false);
         let b0 = b_block(k0, n0 + 0u, false);

@@ -18,7 +18,21 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (100, 36, 40),
     (36, 260, 8),
     (130, 196, 12),
+    // A small C with a long K: split into K ranges summed afterwards (2 and 4 splits, the last
+    // range off a multiple of 4), unless there is a bias.
+    (5, 7, 1037),
+    (64, 16, 2052),
 ];
+
+#[test]
+fn long_thin_products_split_k() {
+    for variant in [infogan::Variant::RegisterTile, infogan::Variant::SubgroupTile] {
+        let splits = |m, n, k, bias| infogan::ops::matmul::k_splits_of(variant, m, n, k, true, false, bias);
+        assert_eq!((splits(5, 7, 1037, false), splits(64, 16, 2052, false)), (2, 4), "{variant:?}");
+        assert_eq!(splits(64, 16, 2052, true), 1, "{variant:?}: a bias is added once, so no split");
+        assert_eq!(splits(64, 16, 12544, false), 16, "{variant:?}: D's first conv weight gradient at batch 64");
+    }
+}
 
 #[test]
 fn test_shapes_reach_every_entry_point() {

@@ -5,6 +5,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::error::Result;
 use crate::gpu::{Gpu, Kernel, Variant};
+use crate::ops::reduce::{self, Axes};
 use crate::tensor::Tensor;
 use crate::{bail, ensure};
 
@@ -122,7 +123,9 @@ struct Params {
     has_bias: u32,
     alpha: f32,
     acc: f32,
-    _pad: [u32; 2],
+    /// K per split-K partial (register_tile_small only); 0: no split.
+    k_split: u32,
+    _pad: u32,
 }
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
@@ -180,14 +183,15 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
     if m == 0 || n == 0 {
         return Ok(());
     }
-    let params = Params {
+    let mut params = Params {
         m: m as u32,
         n: n as u32,
         k: k as u32,
         has_bias: bias.is_some() as u32,
         alpha: g.alpha,
         acc: g.acc,
-        _pad: [0; 2],
+        k_split: 0,
+        _pad: 0,
     };
     let bias = bias.unwrap_or(gpu.placeholder());
     let choice = select(gpu.variant, m, n, k, g.trans_a, g.trans_b);
@@ -199,17 +203,51 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
     } else {
         a
     };
+    let groups = grid(kernel, m, n);
+    let splits = k_splits(kernel, groups, k, params.has_bias != 0);
+    if splits == 1 {
+        return gpu.dispatch(kernel, choice.defines(), &params, &[a, b, bias, c], groups);
+    }
+    // Split K: partials [splits, M, N] (alpha applied when they are summed), then one sum.
+    let k_split = k.div_ceil(splits).next_multiple_of(4);
+    let splits = k.div_ceil(k_split);
+    let partials = gpu.empty(&[splits, m, n]);
+    params.k_split = k_split as u32;
+    (params.alpha, params.acc) = (1.0, 0.0);
+    gpu.dispatch(kernel, choice.defines(), &params, &[a, b, bias, &partials], [groups[0], groups[1], splits as u32])?;
+    reduce::sum_into(gpu, &partials, Axes { outer: splits, mid: m * n, inner: 1 }, c, g.alpha, g.acc)
+}
+
+/// Workgroups along x (columns of C) and y (rows) for an [m, n] output.
+fn grid(kernel: &Kernel, m: usize, n: usize) -> [u32; 3] {
     let (rows, cols) = outputs_per_invocation(kernel);
     let [wx, wy, _] = kernel.workgroup;
-    let groups = [n.div_ceil(cols * wx as usize) as u32, m.div_ceil(rows * wy as usize) as u32, 1];
-    gpu.dispatch(kernel, choice.defines(), &params, &[a, b, bias, c], groups)
+    [n.div_ceil(cols * wx as usize) as u32, m.div_ceil(rows * wy as usize) as u32, 1]
+}
+
+/// Into how many K ranges `gemm_into` splits this product (1: none), for tests and benchmarks.
+pub fn k_splits_of(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool, has_bias: bool) -> usize {
+    let kernel = select(variant, m, n, k, trans_a, trans_b).kernel;
+    k_splits(kernel, grid(kernel, m, n), k, has_bias)
+}
+
+/// Workgroups along z for a product whose C fits in so few workgroups that most cores would
+/// idle through a long K (D's first conv: C [64, 16], K = 12,544 at batch 64). 1: no split.
+fn k_splits(kernel: &Kernel, groups: [u32; 3], k: usize, has_bias: bool) -> usize {
+    const MIN_WORKGROUPS: usize = 16;
+    const MIN_K_PER_SPLIT: usize = 512;
+    let workgroups = (groups[0] * groups[1]) as usize;
+    if !std::ptr::eq(kernel, &REGISTER_TILE_SMALL) || has_bias || workgroups >= MIN_WORKGROUPS {
+        return 1;
+    }
+    (MIN_WORKGROUPS / workgroups).min(k / MIN_K_PER_SPLIT).max(1)
 }
 
 /// A new [cols, rows] tensor holding the transpose of a 2-D tensor.
 pub fn transpose(gpu: &Gpu, a: &Tensor) -> Result<Tensor> {
     let (rows, cols) = (a.rows(), a.cols());
     let out = gpu.empty(&[cols, rows]);
-    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, _pad: [0; 2] };
+    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, k_split: 0, _pad: 0 };
     let [wx, wy, _] = TRANSPOSE.workgroup;
     let groups = [(cols as u32).div_ceil(wx), (rows as u32).div_ceil(wy), 1];
     gpu.dispatch(&TRANSPOSE, &[0, 0, 0], &params, &[a, &out], groups)?;
