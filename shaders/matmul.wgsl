@@ -27,7 +27,9 @@ struct Params {
     // matmul_register_tile_small only: when nonzero, workgroup z sums K from z * k_split (a
     // multiple of 4) to the next split and writes its partial product at c[z * M * N ..].
     k_split: u32,
-    _pad1: u32,
+    // matmul_register_tile_small only: 1 when gid.x walks C's row blocks (for narrow C, so
+    // that llvmpipe's lanes, which run along x, all have outputs).
+    rows_along_x: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -176,8 +178,9 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
 // running on one core; the launcher sums the partials.
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let m0 = gid.y * 8u;
-    let n0 = gid.x * 8u;
+    let along_x = p.rows_along_x != 0u;
+    let m0 = select(gid.y, gid.x, along_x) * 8u;
+    let n0 = select(gid.x, gid.y, along_x) * 8u;
     if (m0 >= p.m || n0 >= p.n) { return; }
     var k_begin = 0u;
     var k_end = p.k;

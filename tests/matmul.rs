@@ -22,6 +22,10 @@ const SHAPES: &[(usize, usize, usize)] = &[
     // range off a multiple of 4), unless there is a bias.
     (5, 7, 1037),
     (64, 16, 2052),
+    // Narrow C: the small tile walks row blocks along x (the lanes on llvmpipe), with and
+    // without vec4 loads, with ragged row and column blocks.
+    (203, 13, 36),
+    (97, 5, 19),
 ];
 
 #[test]
@@ -31,6 +35,17 @@ fn long_thin_products_split_k() {
         assert_eq!((splits(5, 7, 1037, false), splits(64, 16, 2052, false)), (2, 4), "{variant:?}");
         assert_eq!(splits(64, 16, 2052, true), 1, "{variant:?}: a bias is added once, so no split");
         assert_eq!(splits(64, 16, 12544, false), 16, "{variant:?}: D's first conv weight gradient at batch 64");
+    }
+}
+
+#[test]
+fn narrow_products_walk_rows_along_lanes() {
+    for variant in [infogan::Variant::RegisterTile, infogan::Variant::SubgroupTile] {
+        let along = |m, n, k| infogan::ops::matmul::rows_along_x_of(variant, m, n, k, false, false);
+        assert!(along(203, 13, 36) && along(97, 5, 19) && along(64, 16, 2052), "{variant:?}: narrow test shapes");
+        assert!(along(12544, 16, 64), "{variant:?}: G's last transposed conv at batch 64");
+        assert!(!along(65, 66, 67) && !along(5, 7, 1037), "{variant:?}: wide enough, or as few row blocks as column blocks");
+        assert!(!infogan::ops::matmul::rows_along_x_of(infogan::Variant::WorkgroupTile, 203, 13, 36, false, false));
     }
 }
 

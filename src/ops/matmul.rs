@@ -125,7 +125,8 @@ struct Params {
     acc: f32,
     /// K per split-K partial (register_tile_small only); 0: no split.
     k_split: u32,
-    _pad: u32,
+    /// register_tile_small only: 1 lays C's row blocks along x, the SIMD lanes on llvmpipe.
+    rows_along_x: u32,
 }
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
@@ -191,7 +192,7 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
         alpha: g.alpha,
         acc: g.acc,
         k_split: 0,
-        _pad: 0,
+        rows_along_x: 0,
     };
     let bias = bias.unwrap_or(gpu.placeholder());
     let choice = select(gpu.variant, m, n, k, g.trans_a, g.trans_b);
@@ -203,7 +204,9 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
     } else {
         a
     };
-    let groups = grid(kernel, m, n);
+    let along_x = rows_along_x(kernel, m, n);
+    params.rows_along_x = along_x as u32;
+    let groups = grid(kernel, m, n, along_x);
     let splits = k_splits(kernel, groups, k, params.has_bias != 0);
     if splits == 1 {
         return gpu.dispatch(kernel, choice.defines(), &params, &[a, b, bias, c], groups);
@@ -218,17 +221,34 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
     reduce::sum_into(gpu, &partials, Axes { outer: splits, mid: m * n, inner: 1 }, c, g.alpha, g.acc)
 }
 
-/// Workgroups along x (columns of C) and y (rows) for an [m, n] output.
-fn grid(kernel: &Kernel, m: usize, n: usize) -> [u32; 3] {
+/// Workgroups along x (columns of C, or its rows with `rows_along_x`) and y for an [m, n] output.
+fn grid(kernel: &Kernel, m: usize, n: usize, rows_along_x: bool) -> [u32; 3] {
     let (rows, cols) = outputs_per_invocation(kernel);
     let [wx, wy, _] = kernel.workgroup;
+    if rows_along_x {
+        return [m.div_ceil(rows * wx as usize) as u32, n.div_ceil(cols * wy as usize) as u32, 1];
+    }
     [n.div_ceil(cols * wx as usize) as u32, m.div_ceil(rows * wy as usize) as u32, 1]
+}
+
+/// Whether the small tile walks C's row blocks along x. On llvmpipe the SIMD lanes are the
+/// invocations along x, so a C with fewer column blocks than lanes (the thin conv products:
+/// [12,544 x 16] at batch 64 had 2 of 8 lanes busy) runs its row blocks there instead.
+fn rows_along_x(kernel: &Kernel, m: usize, n: usize) -> bool {
+    let (rows, cols) = outputs_per_invocation(kernel);
+    let lanes = kernel.workgroup[0] as usize;
+    std::ptr::eq(kernel, &REGISTER_TILE_SMALL) && n.div_ceil(cols) < lanes && m.div_ceil(rows) > n.div_ceil(cols)
+}
+
+/// Whether `gemm_into` lays this product's row blocks along x, for tests.
+pub fn rows_along_x_of(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> bool {
+    rows_along_x(select(variant, m, n, k, trans_a, trans_b).kernel, m, n)
 }
 
 /// Into how many K ranges `gemm_into` splits this product (1: none), for tests and benchmarks.
 pub fn k_splits_of(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool, has_bias: bool) -> usize {
     let kernel = select(variant, m, n, k, trans_a, trans_b).kernel;
-    k_splits(kernel, grid(kernel, m, n), k, has_bias)
+    k_splits(kernel, grid(kernel, m, n, rows_along_x(kernel, m, n)), k, has_bias)
 }
 
 /// Workgroups along z for a product whose C fits in so few workgroups that most cores would
@@ -247,7 +267,7 @@ fn k_splits(kernel: &Kernel, groups: [u32; 3], k: usize, has_bias: bool) -> usiz
 pub fn transpose(gpu: &Gpu, a: &Tensor) -> Result<Tensor> {
     let (rows, cols) = (a.rows(), a.cols());
     let out = gpu.empty(&[cols, rows]);
-    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, k_split: 0, _pad: 0 };
+    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, k_split: 0, rows_along_x: 0 };
     let [wx, wy, _] = TRANSPOSE.workgroup;
     let groups = [(cols as u32).div_ceil(wx), (rows as u32).div_ceil(wy), 1];
     gpu.dispatch(&TRANSPOSE, &[0, 0, 0], &params, &[a, &out], groups)?;
