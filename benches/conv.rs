@@ -4,7 +4,7 @@ fn main() {
     let run = || -> infogan::Result<()> {
         let gpu = infogan::Gpu::new(&infogan::GpuOptions::default())?;
         let results = infogan::bench::bench_conv(&gpu, 5, &[64, 128])?;
-        infogan::bench::print_report(&gpu, "conv", &results, false);
+        infogan::bench::print_conv_report(&gpu, &results, false);
         Ok(())
     };
     if let Err(e) = run() {

@@ -150,16 +150,77 @@ pub const PAPER_CONVS: [(&str, bool, usize, usize, usize); 4] = [
     ("G convT 64->1 14x14", true, 64, 1, 14),
 ];
 
+/// One conv pass measured next to the plain product of the same shape and FLOPs (what the pass
+/// would cost if the convolution were only its GEMM), and next to a 1024^3 product. The three
+/// are timed in alternation, one run each per round, so that drift on a shared machine hits
+/// them alike; the ratios are medians of the per-round ratios.
+pub struct ConvCase {
+    pub pass: Measurement,
+    pub product: Measurement,
+    /// (rows, inner, cols) of the same-shape product.
+    pub product_shape: (usize, usize, usize),
+    /// Median over rounds of product time / pass time: 1 means the pass runs at its product's pace.
+    pub vs_product: f64,
+    /// Median over rounds of the pass's GFLOP/s over the 1024^3 product's in the same round.
+    pub vs_square: f64,
+}
+
+/// Conv benchmark results and whether GPU timestamps timed them.
+pub struct ConvBench {
+    pub square: Measurement,
+    pub cases: Vec<ConvCase>,
+    pub timestamps: bool,
+}
+
+/// Time of one run of `record`: its dispatches' summed GPU timestamps where profiling is on,
+/// else wall clock around a synchronous submit.
+fn time_once(gpu: &Gpu, timestamps: bool, record: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
+    if timestamps {
+        record()?;
+        return Ok(gpu.take_profile()?.iter().map(|k| k.ms).sum());
+    }
+    gpu.wait()?;
+    let start = Instant::now();
+    record()?;
+    gpu.wait()?;
+    Ok(start.elapsed().as_secs_f64() * 1e3)
+}
+
+/// Runs each of `records` once per round (after one warm-up round) and returns their times,
+/// one list per record.
+fn time_alternating(gpu: &Gpu, repeats: usize, timestamps: bool, records: &mut [&mut dyn FnMut() -> Result<()>]) -> Result<Vec<Vec<f64>>> {
+    for record in records.iter_mut() {
+        time_once(gpu, timestamps, *record)?;
+    }
+    let mut times = vec![Vec::with_capacity(repeats); records.len()];
+    for _ in 0..repeats {
+        for (record, t) in records.iter_mut().zip(&mut times) {
+            t.push(time_once(gpu, timestamps, *record)?);
+        }
+    }
+    Ok(times)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 /// Forward, input-gradient and weight-gradient passes of the paper's conv layers. Each pass does
-/// the same FLOPs: 2 * output pixels * taps * channels of the underlying convolution.
-pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<Vec<Measurement>> {
+/// the same FLOPs: 2 * output pixels * taps * channels of the underlying convolution. With
+/// rows = n * output pixels, K = c_in * kernel taps and C = c_out of that convolution, its forward
+/// product is [rows x K] . [K x C], its input gradient [rows x C] . [C x K] and its weight
+/// gradient [C x rows] . [rows x K]; a transposed convolution's forward is the input-gradient
+/// product and its input gradient the forward one.
+pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBench> {
     use crate::ops::conv;
-    // The reference the conv figures are read against, measured in the same run.
-    let a = gpu.upload(&[1024, 1024], &pseudo_random(1 << 20, 1))?;
-    let b = gpu.upload(&[1024, 1024], &pseudo_random(1 << 20, 2))?;
-    let c = gpu.empty(&[1024, 1024]);
-    let times = time_gpu(gpu, repeats, || matmul::gemm_into(gpu, &a, &b, None, &c, Gemm::new(false, true)))?;
-    let mut out = vec![Measurement { name: "matmul 1024^3 (reference)".into(), flops: matmul::flops(1024, 1024, 1024), times_ms: times }];
+    let timestamps = gpu.set_profiling(true)?;
+    let side = 1024;
+    let sa = gpu.upload(&[side, side], &pseudo_random(side * side, 1))?;
+    let sb = gpu.upload(&[side, side], &pseudo_random(side * side, 2))?;
+    let sc = gpu.empty(&[side, side]);
+    let mut square = Measurement { name: "matmul 1024^3 (reference)".into(), flops: matmul::flops(side, side, side), times_ms: Vec::new() };
+    let mut cases = Vec::new();
     for &batch in batches {
         for (name, transposed, c_in, c_out, side) in PAPER_CONVS {
             let (k, s, p) = ((4, 4), (2, 2), (1, 1));
@@ -177,10 +238,6 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<Vec<Me
             let dx = gpu.empty(&x_shape);
             let dw = gpu.empty(&w_shape);
             let (_, saved) = if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None)? } else { conv::conv2d(gpu, &g, &x, &w, None)? };
-            let label = |pass: &str| format!("{name} b{batch} {pass}");
-            let forward = time_gpu(gpu, repeats, || {
-                if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None).map(|_| ()) } else { conv::conv2d(gpu, &g, &x, &w, None).map(|_| ()) }
-            })?;
             let backward = |dx: Option<(&crate::Tensor, f32)>, dw: Option<(&crate::Tensor, f32)>| {
                 if transposed {
                     conv::conv_transpose2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None)
@@ -188,14 +245,89 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<Vec<Me
                     conv::conv2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None)
                 }
             };
-            let data = time_gpu(gpu, repeats, || backward(Some((&dx, 0.0)), None))?;
-            let weight = time_gpu(gpu, repeats, || backward(None, Some((&dw, 0.0))))?;
-            for (pass, times) in [("forward", forward), ("backward-data", data), ("backward-weight", weight)] {
-                out.push(Measurement { name: label(pass), flops: g.flops(), times_ms: times });
+            // The underlying convolution's three products, as plain matmuls of the same shapes.
+            let (rows, inner, cols) = (g.n * g.out_h() * g.out_w(), g.taps(), g.c_out);
+            let rows_by_inner = gpu.upload(&[rows, inner], &pseudo_random(rows * inner, 6))?;
+            let rows_by_cols = gpu.upload(&[rows, cols], &pseudo_random(rows * cols, 7))?;
+            let cols_by_inner = gpu.upload(&[cols, inner], &pseudo_random(cols * inner, 8))?;
+            let (out_rc, out_ri, out_ci) = (gpu.empty(&[rows, cols]), gpu.empty(&[rows, inner]), gpu.empty(&[cols, inner]));
+            let forward_product = (rows, inner, cols, "forward");
+            let data_product = (rows, cols, inner, "input grad");
+            let weight_product = (cols, rows, inner, "weight grad");
+            let mut conv_forward = || if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None).map(|_| ()) } else { conv::conv2d(gpu, &g, &x, &w, None).map(|_| ()) };
+            let mut conv_data = || backward(Some((&dx, 0.0)), None);
+            let mut conv_weight = || backward(None, Some((&dw, 0.0)));
+            let mut product_forward = || matmul::gemm_into(gpu, &rows_by_inner, &cols_by_inner, None, &out_rc, Gemm::new(false, true));
+            let mut product_data = || matmul::gemm_into(gpu, &rows_by_cols, &cols_by_inner, None, &out_ri, Gemm::new(false, false));
+            let mut product_weight = || matmul::gemm_into(gpu, &rows_by_cols, &rows_by_inner, None, &out_ci, Gemm::new(true, false));
+            let mut square_product = || matmul::gemm_into(gpu, &sa, &sb, None, &sc, Gemm::new(false, true));
+            let times = time_alternating(
+                gpu,
+                repeats,
+                timestamps,
+                &mut [&mut square_product, &mut conv_forward, &mut product_forward, &mut conv_data, &mut product_data, &mut conv_weight, &mut product_weight],
+            )?;
+            let square_times = times[0].clone();
+            square.times_ms.extend_from_slice(&square_times);
+            let (forward_like, data_like) = if transposed { (data_product, forward_product) } else { (forward_product, data_product) };
+            for (pass, pass_index, (m, k, n, product_name)) in [("forward", 1, forward_like), ("input grad", 3, data_like), ("weight grad", 5, weight_product)] {
+                let (pass_times, product_times) = (&times[pass_index], &times[pass_index + 1]);
+                let per_round = |other: &[f64], scale: f64| median(pass_times.iter().zip(other).map(|(t, o)| scale * o / t).collect());
+                cases.push(ConvCase {
+                    pass: Measurement { name: format!("{name} b{batch} {pass}"), flops: g.flops(), times_ms: pass_times.clone() },
+                    product: Measurement { name: format!("[{m} x {k}] . [{k} x {n}] ({product_name} product)"), flops: g.flops(), times_ms: product_times.clone() },
+                    product_shape: (m, k, n),
+                    vs_product: per_round(product_times, 1.0),
+                    vs_square: per_round(&square_times, g.flops() / square.flops),
+                });
             }
         }
     }
-    Ok(out)
+    gpu.set_profiling(false)?;
+    Ok(ConvBench { square, cases, timestamps })
+}
+
+pub fn print_conv_report(gpu: &Gpu, bench: &ConvBench, json: bool) {
+    let timing = if bench.timestamps { "GPU timestamp queries" } else { "wall clock around a synchronous submit" };
+    if json {
+        let mut items = vec![bench.square.json()];
+        items.extend(bench.cases.iter().map(|c| {
+            let (m, k, n) = c.product_shape;
+            format!(
+                "{{\"name\":{},\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3},\"product\":[{m},{k},{n}],\"product_median_ms\":{:.4},\"product_gflops\":{:.3},\"vs_product\":{:.3},\"vs_square\":{:.3}}}",
+                json_string(&c.pass.name),
+                c.pass.median_ms(),
+                c.pass.min_ms(),
+                c.pass.max_ms(),
+                c.pass.gflops(),
+                c.product.median_ms(),
+                c.product.gflops(),
+                c.vs_product,
+                c.vs_square
+            )
+        }));
+        print_json(gpu, "conv", timing, &items);
+        return;
+    }
+    println!("conv on {}", gpu.adapter_name());
+    println!("kernel variant: {}; timing: {timing}; each pass alternated with its same-shape product and 1024^3", gpu.variant.name());
+    println!("{} {:.3} ms median, {:.2} GFLOP/s", bench.square.name, bench.square.median_ms(), bench.square.gflops());
+    println!("vs product: the same-shape product's time over the pass's (1 = the product's pace); vs 1024^3: GFLOP/s ratio");
+    println!("{:<40} {:>9} {:>9} {:>9} {:>26} {:>9} {:>8} {:>8}", "case", "median ms", "min ms", "GFLOP/s", "same-shape product", "GFLOP/s", "vs prod", "vs 1024");
+    for c in &bench.cases {
+        let (m, k, n) = c.product_shape;
+        println!(
+            "{:<40} {:>9.3} {:>9.3} {:>9.2} {:>26} {:>9.2} {:>8.2} {:>8.2}",
+            c.pass.name,
+            c.pass.median_ms(),
+            c.pass.min_ms(),
+            c.pass.gflops(),
+            format!("{m}x{k}.{k}x{n}"),
+            c.product.gflops(),
+            c.vs_product,
+            c.vs_square
+        );
+    }
 }
 
 /// Napkin FLOPs of one D+G training step of the paper's model per image, counted layer by layer
@@ -362,14 +494,8 @@ fn time_case(gpu: &Gpu, repeats: usize, timestamps: bool, mut record: impl FnMut
     if !timestamps {
         return time_gpu(gpu, repeats, record);
     }
-    record()?;
-    gpu.take_profile()?;
-    let mut times = Vec::with_capacity(repeats);
-    for _ in 0..repeats {
-        record()?;
-        times.push(gpu.take_profile()?.iter().map(|k| k.ms).sum());
-    }
-    Ok(times)
+    time_once(gpu, true, &mut record)?;
+    (0..repeats).map(|_| time_once(gpu, true, &mut record)).collect()
 }
 
 /// Every kernel family of the training step at the paper's shapes: the Linear layers' products

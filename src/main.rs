@@ -449,7 +449,7 @@ fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
             let results = a.batch.iter().map(|&b| bench::bench_step(&gpu, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
             bench::print_step_report(&gpu, &results, a.json);
         }
-        BenchWhat::Conv(a) => bench::print_report(&gpu, "conv", &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),
+        BenchWhat::Conv(a) => bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),
     }
     Ok(Outcome::Finished)
 }

@@ -111,6 +111,23 @@ fn bench_step_and_kernels_report_json() {
 }
 
 #[test]
+fn bench_conv_puts_each_pass_beside_its_product() {
+    let out = infogan().args(["bench", "conv", "--batch", "1", "--repeats", "1", "--json"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1 + 4 * 3, "the 1024^3 reference, then 4 layers x 3 passes");
+    assert!(results[0]["name"].as_str().unwrap().contains("1024^3"));
+    // G's 128->64 transposed conv at batch 1: its forward is the [49 x 128] . [128 x 1024] product.
+    let convt = results.iter().find(|r| r["name"] == "G convT 128->64 7x7 b1 forward").expect("convT forward");
+    assert_eq!(convt["product"], serde_json::json!([49, 128, 1024]));
+    for r in &results[1..] {
+        assert!(r["median_ms"].as_f64().unwrap() > 0.0 && r["product_median_ms"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["vs_product"].as_f64().unwrap() > 0.0 && r["vs_square"].as_f64().unwrap() > 0.0, "{r}");
+    }
+}
+
+#[test]
 fn variant_flag_forces_a_variant_and_refuses_what_the_adapter_cannot_run() {
     let out = infogan().args(["--variant", "register-tile", "bench", "matmul", "--quick", "--repeats", "1", "--json"]).output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
