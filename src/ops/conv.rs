@@ -9,7 +9,6 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, Kernel};
-use crate::ops::conv_direct;
 use crate::ops::matmul::{self, Gemm};
 use crate::ops::reduce::{self, Axes};
 use crate::ops::grid_1d;
@@ -206,11 +205,6 @@ pub fn conv2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option
     g.validate()?;
     check_weight(weight, [g.c_out, g.c_in, g.kernel.0, g.kernel.1], "conv2d")?;
     let col = im2col(gpu, g, x)?;
-    if conv_direct::suits(g) {
-        let out = gpu.empty(&g.output_shape());
-        conv_direct::conv2d_direct_into(gpu, g, x, weight, bias, &out, 0.0)?;
-        return Ok((out, col));
-    }
     let pixels = g.out_h() * g.out_w();
     let rows = matmul::gemm(gpu, &col, &weight.reshape(&[g.c_out, g.taps()]), bias, false, true)?;
     let out = swap_last(gpu, &rows, (g.n, pixels, g.c_out), &g.output_shape())?;
@@ -295,9 +289,7 @@ pub fn conv_transpose2d_backward(
 ) -> Result<()> {
     let pixels = g.out_h() * g.out_w();
     let dcol = im2col(gpu, g, &dy.reshape(&g.input_shape()))?;
-    if let Some((dx, acc)) = dx.filter(|_| conv_direct::suits(g)) {
-        conv_direct::conv2d_direct_into(gpu, g, &dy.reshape(&g.input_shape()), weight, None, dx, acc)?;
-    } else if let Some((dx, acc)) = dx {
+    if let Some((dx, acc)) = dx {
         let dx_rows = matmul::gemm(gpu, &dcol, &weight.reshape(&[g.c_out, g.taps()]), None, false, true)?;
         swap_last_into(gpu, &dx_rows, (g.n, pixels, g.c_out), dx, acc)?;
     }

@@ -4,7 +4,6 @@
 pub mod adam;
 pub mod batchnorm;
 pub mod conv;
-pub mod conv_direct;
 pub mod elementwise;
 pub mod gather;
 pub mod losses;
@@ -37,7 +36,6 @@ pub fn all_kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     all.extend(losses::kernels());
     all.extend(adam::kernels());
     all.extend(conv::kernels());
-    all.extend(conv_direct::kernels());
     all.extend(batchnorm::kernels());
     all.extend(gather::kernels());
     all
