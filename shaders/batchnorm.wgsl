@@ -12,6 +12,20 @@
 //                                  bindings 1 x, 4 stats, 7 dy, 9 dgamma, 10 dbeta, 11 sums
 //   bn_backward_dx    dx = acc_dx*dx + gamma invstd (dy - [train] (sum dy + xhat sum dy*xhat) / M)
 //                                  bindings 1 x, 2 gamma, 4 stats, 7 dy, 8 dx, 11 sums
+// vec4 twins of the two per-element kernels, one invocation per 4 elements. On llvmpipe every
+// storage access is a loop over the lanes, and the scalar kernels make 6 and 8 of them per
+// element; these make as many per 4 elements.
+//   bn_normalize4, bn_backward_dx4    S % 4 == 0: the 4 elements share a channel (scalar
+//                                     per-channel loads).  bindings 2 gamma, 3 beta / 11 sums,
+//                                     4 stats, 12 x4, 13 y4 / 14 dy4, 15 dx4
+//   bn_normalize4_features, bn_backward_dx4_features   S == 1 and C % 4 == 0: the 4 elements
+//                                     are 4 channels, whose parameters load as vec4s.
+//                                     bindings 12 x4, 13 y4 / 14 dy4, 15 dx4, 16 gamma4,
+//                                     17 beta4, 18 stats4, 19 sums4
+//   bn_stats4, bn_backward_sums4      S % 4 == 0: one invocation per channel, reading vec4s.
+//   bn_stats4_features, bn_backward_sums4_features   S == 1 and C % 4 == 0: one invocation
+//                                     per 4 channels.   bindings as the scalar ones, with x4
+//                                     (12) and dy4 (14) for x and dy
 
 struct Params {
     n: u32,
@@ -40,6 +54,14 @@ struct Params {
 @group(0) @binding(9) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(11) var<storage, read_write> sums: array<f32>;
+@group(0) @binding(12) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(13) var<storage, read_write> y4: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read> dy4: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read_write> dx4: array<vec4<f32>>;
+@group(0) @binding(16) var<storage, read> gamma4: array<vec4<f32>>;
+@group(0) @binding(17) var<storage, read> beta4: array<vec4<f32>>;
+@group(0) @binding(18) var<storage, read> stats4: array<vec4<f32>>;
+@group(0) @binding(19) var<storage, read> sums4: array<vec4<f32>>;
 
 fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * WG_X;
@@ -61,9 +83,13 @@ fn bn_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         let base = (i * p.c + c) * p.s;
         for (var j = 0u; j < p.s; j++) { let d = x[base + j] - mean; sq += d * d; }
     }
-    let var_biased = sq / count;
+    finish_stats(c, mean, sq, count);
+}
+
+// Channel c's statistics from its mean and sum of squared deviations over count values.
+fn finish_stats(c: u32, mean: f32, sq: f32, count: f32) {
     stats[c] = mean;
-    stats[p.c + c] = inverseSqrt(var_biased + p.eps);
+    stats[p.c + c] = inverseSqrt(sq / count + p.eps);
     if (p.update != 0u) {
         let unbiased = sq / max(count - 1.0, 1.0);
         running[c] = (1.0 - p.momentum) * running[c] + p.momentum * mean;
@@ -103,6 +129,10 @@ fn bn_backward_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
             sum_dy_xhat += g * (x[base + j] - mean) * invstd;
         }
     }
+    finish_sums(c, sum_dy, sum_dy_xhat);
+}
+
+fn finish_sums(c: u32, sum_dy: f32, sum_dy_xhat: f32) {
     sums[c] = sum_dy;
     sums[p.c + c] = sum_dy_xhat;
     if (p.acc != 0.0) {
@@ -129,4 +159,133 @@ fn bn_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     }
     let v = gamma[c] * invstd * g;
     if (p.acc_dx != 0.0) { dx[e] = p.acc_dx * dx[e] + v; } else { dx[e] = v; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_normalize4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    if (e >= p.n * p.c * p.s / 4u) { return; }
+    let c = (e * 4u / p.s) % p.c;
+    let scale = gamma[c] * stats[p.c + c];
+    y4[e] = scale * (x4[e] - stats[c]) + beta[c];
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_normalize4_features(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    let c4 = p.c / 4u;
+    if (e >= p.n * c4) { return; }
+    let c = e % c4;
+    y4[e] = gamma4[c] * (x4[e] - stats4[c]) * stats4[c4 + c] + beta4[c];
+}
+
+// Writes v into dx4[e], adding acc_dx times the old value when asked.
+fn store_dx4(e: u32, v: vec4<f32>) {
+    if (p.acc_dx != 0.0) { dx4[e] = p.acc_dx * dx4[e] + v; } else { dx4[e] = v; }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_backward_dx4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    if (e >= p.n * p.c * p.s / 4u) { return; }
+    let c = (e * 4u / p.s) % p.c;
+    let invstd = stats[p.c + c];
+    var g = dy4[e];
+    if (p.train != 0u) {
+        let count = f32(p.n * p.s);
+        let xhat = (x4[e] - stats[c]) * invstd;
+        g -= (sums[c] + xhat * sums[p.c + c]) / count;
+    }
+    store_dx4(e, gamma[c] * invstd * g);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_backward_dx4_features(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    let c4 = p.c / 4u;
+    if (e >= p.n * c4) { return; }
+    let c = e % c4;
+    let invstd = stats4[c4 + c];
+    var g = dy4[e];
+    if (p.train != 0u) {
+        let count = f32(p.n);
+        let xhat = (x4[e] - stats4[c]) * invstd;
+        g -= (sums4[c] + xhat * sums4[c4 + c]) / count;
+    }
+    store_dx4(e, gamma4[c] * invstd * g);
+}
+
+fn hsum(v: vec4<f32>) -> f32 {
+    return v.x + v.y + v.z + v.w;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_stats4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if (c >= p.c) { return; }
+    let count = f32(p.n * p.s);
+    let s4 = p.s / 4u;
+    var sum = vec4<f32>();
+    for (var i = 0u; i < p.n; i++) {
+        let base = (i * p.c + c) * s4;
+        for (var j = 0u; j < s4; j++) { sum += x4[base + j]; }
+    }
+    let mean = hsum(sum) / count;
+    var sq = vec4<f32>();
+    for (var i = 0u; i < p.n; i++) {
+        let base = (i * p.c + c) * s4;
+        for (var j = 0u; j < s4; j++) { let d = x4[base + j] - mean; sq += d * d; }
+    }
+    finish_stats(c, mean, hsum(sq), count);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_stats4_features(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c4 = p.c / 4u;
+    if (gid.x >= c4) { return; }
+    let count = f32(p.n);
+    var sum = vec4<f32>();
+    for (var i = 0u; i < p.n; i++) { sum += x4[i * c4 + gid.x]; }
+    let mean = sum / count;
+    var sq = vec4<f32>();
+    for (var i = 0u; i < p.n; i++) { let d = x4[i * c4 + gid.x] - mean; sq += d * d; }
+    for (var k = 0u; k < 4u; k++) { finish_stats(gid.x * 4u + k, mean[k], sq[k], count); }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_backward_sums4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if (c >= p.c) { return; }
+    let mean = stats[c];
+    let invstd = stats[p.c + c];
+    let s4 = p.s / 4u;
+    var sum_dy = vec4<f32>();
+    var sum_dy_xhat = vec4<f32>();
+    for (var i = 0u; i < p.n; i++) {
+        let base = (i * p.c + c) * s4;
+        for (var j = 0u; j < s4; j++) {
+            let g = dy4[base + j];
+            sum_dy += g;
+            sum_dy_xhat += g * (x4[base + j] - mean);
+        }
+    }
+    finish_sums(c, hsum(sum_dy), hsum(sum_dy_xhat) * invstd);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_backward_sums4_features(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c4 = p.c / 4u;
+    if (gid.x >= c4) { return; }
+    let c = gid.x * 4u;
+    let mean = vec4<f32>(stats[c], stats[c + 1u], stats[c + 2u], stats[c + 3u]);
+    let invstd = vec4<f32>(stats[p.c + c], stats[p.c + c + 1u], stats[p.c + c + 2u], stats[p.c + c + 3u]);
+    var sum_dy = vec4<f32>();
+    var sum_dy_xhat = vec4<f32>();
+    for (var i = 0u; i < p.n; i++) {
+        let g = dy4[i * c4 + gid.x];
+        sum_dy += g;
+        sum_dy_xhat += g * (x4[i * c4 + gid.x] - mean);
+    }
+    sum_dy_xhat *= invstd;
+    for (var k = 0u; k < 4u; k++) { finish_sums(c + k, sum_dy[k], sum_dy_xhat[k]); }
 }

@@ -24,9 +24,45 @@ pub static EVAL_STATS: Kernel = per_channel("bn_eval_stats");
 pub static NORMALIZE: Kernel = per_element("bn_normalize");
 pub static BACKWARD_SUMS: Kernel = per_channel("bn_backward_sums");
 pub static BACKWARD_DX: Kernel = per_element("bn_backward_dx");
+pub static NORMALIZE4: Kernel = per_element("bn_normalize4");
+pub static BACKWARD_DX4: Kernel = per_element("bn_backward_dx4");
+pub static NORMALIZE4_FEATURES: Kernel = per_element("bn_normalize4_features");
+pub static BACKWARD_DX4_FEATURES: Kernel = per_element("bn_backward_dx4_features");
+pub static STATS4: Kernel = per_channel("bn_stats4");
+pub static BACKWARD_SUMS4: Kernel = per_channel("bn_backward_sums4");
+pub static STATS4_FEATURES: Kernel = per_channel("bn_stats4_features");
+pub static BACKWARD_SUMS4_FEATURES: Kernel = per_channel("bn_backward_sums4_features");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&STATS, &EVAL_STATS, &NORMALIZE, &BACKWARD_SUMS, &BACKWARD_DX].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&STATS, &EVAL_STATS, &NORMALIZE, &BACKWARD_SUMS, &BACKWARD_DX, &NORMALIZE4, &BACKWARD_DX4, &NORMALIZE4_FEATURES, &BACKWARD_DX4_FEATURES]
+        .into_iter()
+        .chain([&STATS4, &BACKWARD_SUMS4, &STATS4_FEATURES, &BACKWARD_SUMS4_FEATURES])
+        .into_iter()
+        .map(|k| (k, vec![vec![]]))
+        .collect()
+}
+
+/// How the kernels step through an [N, C, S] view (per element, and within a channel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElementPath {
+    /// S % 4 == 0: 4 elements of one channel per invocation; channel sums read vec4s.
+    Channel4,
+    /// S == 1 and C % 4 == 0: 4 channels of one sample per invocation; channel sums do 4
+    /// channels per invocation.
+    Features4,
+    /// One element (one channel) per invocation.
+    Scalar,
+}
+
+/// The per-element path of a view (tests check that each is reached).
+pub fn element_path((_, c, s): (usize, usize, usize)) -> ElementPath {
+    if s.is_multiple_of(4) {
+        ElementPath::Channel4
+    } else if s == 1 && c.is_multiple_of(4) {
+        ElementPath::Features4
+    } else {
+        ElementPath::Scalar
+    }
 }
 
 #[repr(C)]
@@ -101,12 +137,20 @@ pub fn forward(gpu: &Gpu, x: &Tensor, gamma: &Tensor, beta: &Tensor, running: &T
     let stats = gpu.empty(&[2 * c]);
     let channel_groups = [(c as u32).div_ceil(64), 1, 1];
     if config.train {
-        gpu.dispatch(&STATS, &[], &p, &[x, &stats, running], channel_groups)?;
+        match element_path(dims) {
+            ElementPath::Channel4 => gpu.dispatch(&STATS4, &[], &p, &[&stats, running, x], channel_groups)?,
+            ElementPath::Features4 => gpu.dispatch(&STATS4_FEATURES, &[], &p, &[&stats, running, x], [(c as u32 / 4).div_ceil(64), 1, 1])?,
+            ElementPath::Scalar => gpu.dispatch(&STATS, &[], &p, &[x, &stats, running], channel_groups)?,
+        }
     } else {
         gpu.dispatch(&EVAL_STATS, &[], &p, &[&stats, running], channel_groups)?;
     }
     let y = gpu.empty(x.shape());
-    gpu.dispatch(&NORMALIZE, &[], &p, &[x, gamma, beta, &stats, &y], grid_1d(x.len(), 256))?;
+    match element_path(dims) {
+        ElementPath::Channel4 => gpu.dispatch(&NORMALIZE4, &[], &p, &[gamma, beta, &stats, x, &y], grid_1d(x.len() / 4, 256))?,
+        ElementPath::Features4 => gpu.dispatch(&NORMALIZE4_FEATURES, &[], &p, &[x, &y, gamma, beta, &stats], grid_1d(x.len() / 4, 256))?,
+        ElementPath::Scalar => gpu.dispatch(&NORMALIZE, &[], &p, &[x, gamma, beta, &stats, &y], grid_1d(x.len(), 256))?,
+    }
     Ok((y, stats))
 }
 
@@ -127,10 +171,19 @@ pub fn backward(
     let mut p = params(dims, config);
     p.acc = acc;
     let sums = gpu.empty(&[2 * dims.1]);
-    gpu.dispatch(&BACKWARD_SUMS, &[], &p, &[x, stats, dy, dgamma, dbeta, &sums], [(dims.1 as u32).div_ceil(64), 1, 1])?;
+    let channel_groups = [(dims.1 as u32).div_ceil(64), 1, 1];
+    match element_path(dims) {
+        ElementPath::Channel4 => gpu.dispatch(&BACKWARD_SUMS4, &[], &p, &[stats, dgamma, dbeta, &sums, x, dy], channel_groups)?,
+        ElementPath::Features4 => gpu.dispatch(&BACKWARD_SUMS4_FEATURES, &[], &p, &[stats, dgamma, dbeta, &sums, x, dy], [(dims.1 as u32 / 4).div_ceil(64), 1, 1])?,
+        ElementPath::Scalar => gpu.dispatch(&BACKWARD_SUMS, &[], &p, &[x, stats, dy, dgamma, dbeta, &sums], channel_groups)?,
+    }
     if let Some((dx, acc_dx)) = dx {
         p.acc_dx = acc_dx;
-        gpu.dispatch(&BACKWARD_DX, &[], &p, &[x, gamma, stats, dy, dx, &sums], grid_1d(x.len(), 256))?;
+        match element_path(dims) {
+            ElementPath::Channel4 => gpu.dispatch(&BACKWARD_DX4, &[], &p, &[gamma, stats, &sums, x, dy, dx], grid_1d(x.len() / 4, 256))?,
+            ElementPath::Features4 => gpu.dispatch(&BACKWARD_DX4_FEATURES, &[], &p, &[x, dy, dx, gamma, stats, &sums], grid_1d(x.len() / 4, 256))?,
+            ElementPath::Scalar => gpu.dispatch(&BACKWARD_DX, &[], &p, &[x, gamma, stats, dy, dx, &sums], grid_1d(x.len(), 256))?,
+        }
     }
     Ok(())
 }
