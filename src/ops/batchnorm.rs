@@ -34,12 +34,9 @@ pub static STATS4_FEATURES: Kernel = per_channel("bn_stats4_features");
 pub static BACKWARD_SUMS4_FEATURES: Kernel = per_channel("bn_backward_sums4_features");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&STATS, &EVAL_STATS, &NORMALIZE, &BACKWARD_SUMS, &BACKWARD_DX, &NORMALIZE4, &BACKWARD_DX4, &NORMALIZE4_FEATURES, &BACKWARD_DX4_FEATURES]
-        .into_iter()
-        .chain([&STATS4, &BACKWARD_SUMS4, &STATS4_FEATURES, &BACKWARD_SUMS4_FEATURES])
-        .into_iter()
-        .map(|k| (k, vec![vec![]]))
-        .collect()
+    let scalar = [&STATS, &EVAL_STATS, &NORMALIZE, &BACKWARD_SUMS, &BACKWARD_DX];
+    let vec4 = [&STATS4, &NORMALIZE4, &BACKWARD_SUMS4, &BACKWARD_DX4, &STATS4_FEATURES, &NORMALIZE4_FEATURES, &BACKWARD_SUMS4_FEATURES, &BACKWARD_DX4_FEATURES];
+    scalar.into_iter().chain(vec4).map(|k| (k, vec![vec![]])).collect()
 }
 
 /// How the kernels step through an [N, C, S] view (per element, and within a channel).
