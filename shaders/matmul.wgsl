@@ -30,6 +30,12 @@ struct Params {
     // matmul_register_tile_small only: 1 when gid.x walks C's row blocks (for narrow C, so
     // that llvmpipe's lanes, which run along x, all have outputs).
     rows_along_x: u32,
+    // With TRANS_A: 0, or the rows of op(A) per stored block, A being [M / a_block_rows, K,
+    // a_block_rows] (an NCHW map read as the rows [N*H*W, C] of a convolution's product).
+    a_block_rows: u32,
+    _pad2: u32,
+    _pad3: u32,
+    _pad4: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -38,11 +44,22 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
+// Rows per stored block of A^T: all of M unless A is blocked.
+fn a_rows() -> u32 {
+    return select(p.m, p.a_block_rows, p.a_block_rows != 0u);
+}
+
+// Index of A^T's (row, kk) in its blocked storage [M / rows, K, rows] (rows = M: plain A^T).
+fn at_index(row: u32, kk: u32) -> u32 {
+    let rows = a_rows();
+    return ((row / rows) * p.k + kk) * rows + row % rows;
+}
+
 // op(A)[row, kk]; zero past K so partial k-blocks add nothing.
 fn a_at(row: u32, kk: u32) -> f32 {
     if (kk >= p.k || row >= p.m) { return 0.0; }
     var i: u32;
-    if (TRANS_A != 0u) { i = kk * p.m + row; } else { i = row * p.k + kk; }
+    if (TRANS_A != 0u) { i = at_index(row, kk); } else { i = row * p.k + kk; }
     return a4[i >> 2u][i & 3u];
 }
 
@@ -76,9 +93,10 @@ fn a_block(r0: u32, k0: u32, fast: bool) -> mat4x4<f32> {
     let r = min(vec4<u32>(r0, r0 + 1u, r0 + 2u, r0 + 3u), vec4<u32>(p.m - 1u));
     if (fast) {
         if (TRANS_A != 0u) {
-            // A stored [K,M] with M % 4 == 0: one vec4 along m per k, then transpose.
-            let s = p.m / 4u;
-            let q = min(r0 / 4u, s - 1u);
+            // A^T stored [K,M] (or in blocks of rows, a multiple of 4): one vec4 along m per k,
+            // then transpose.
+            let s = a_rows() / 4u;
+            let q = at_index(min(r0, p.m - 4u), 0u) / 4u;
             return transpose(mat4x4<f32>(a4[k0 * s + q], a4[(k0 + 1u) * s + q], a4[(k0 + 2u) * s + q], a4[(k0 + 3u) * s + q]));
         }
         return mat4x4<f32>(a4[(r.x * p.k + k0) >> 2u], a4[(r.y * p.k + k0) >> 2u], a4[(r.z * p.k + k0) >> 2u], a4[(r.w * p.k + k0) >> 2u]);

@@ -21,8 +21,14 @@ struct Params {
     has_bias: u32,
     alpha: f32,
     acc: f32,
+    // shaders/matmul.wgsl's k_split, rows_along_x, a_block_rows and padding (the Rust struct
+    // is shared); unused here.
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
+    _pad4: u32,
+    _pad5: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

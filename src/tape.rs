@@ -71,7 +71,8 @@ enum Op {
     Reshape { x: usize, shape: Vec<usize> },
     /// `col` is the im2col matrix of the input.
     Conv2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, col: Tensor },
-    /// `geom` is the forward convolution this op transposes; `x_rows` its input as rows.
+    /// `geom` is the forward convolution this op transposes; `x_rows` its input as the forward
+    /// saved it (rows, or the NCHW map itself; see `conv::conv_transpose2d`).
     ConvTranspose2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, x_rows: Tensor },
     /// `stats` are the (mean, invstd) the forward pass normalised with.
     BatchNorm { x: Saved, gamma: Saved, beta: Option<usize>, stats: Tensor, config: BnConfig },

@@ -272,6 +272,7 @@ fn input_gradient_writes_and_accumulates_on_both_paths() {
         geom(2, 3, 7, 5, 5, (3, 2), (2, 1), (1, 0)),
     ];
     assert!(cases.iter().any(|g| !conv::phased(g)) && cases.iter().filter(|g| conv::phased(g)).count() >= 3);
+    let mut read_in_place = 0;
     for gpu in gpus() {
         for g in cases {
             let (oh, ow) = (g.out_h(), g.out_w());
@@ -294,11 +295,20 @@ fn input_gradient_writes_and_accumulates_on_both_paths() {
             for acc in [0.0f32, 1.0] {
                 let x = gpu.empty(&g.input_shape());
                 gpu.copy(&old, &x).unwrap();
-                conv::input_gradient_into(&gpu, &g, &rows, &w, &x, acc).unwrap();
                 let want: Vec<f64> = grad.iter().zip(&old64).map(|(d, o)| d + f64::from(acc) * o).collect();
+                conv::input_gradient_into(&gpu, &g, conv::Rows::Stored(&rows), &w, &x, acc).unwrap();
                 let what = format!("input gradient {:?} {g:?} acc {acc} phased {}", gpu.variant, conv::phased(&g));
                 assert_close(&what, &download(&gpu, &x), &want, 1e-5);
+                // The same rows as the NCHW map dy, read in place where the product can.
+                if conv::reads_map_in_place(&gpu, &g) {
+                    read_in_place += 1;
+                    let (map, _) = upload(&gpu, &g.output_shape(), &dy);
+                    gpu.copy(&old, &x).unwrap();
+                    conv::input_gradient_into(&gpu, &g, conv::Rows::Map(&map), &w, &x, acc).unwrap();
+                    assert_close(&format!("{what} from the map"), &download(&gpu, &x), &want, 1e-5);
+                }
             }
         }
     }
+    assert!(read_in_place >= 4, "the products read the map in place {read_in_place} times");
 }

@@ -126,3 +126,56 @@ fn matmul_rejects_mismatched_shapes() {
     let err = gemm_into(&gpu, &a, &b, None, &c, Gemm::new(false, false)).unwrap_err();
     assert!(err.message().contains("inner dimensions"), "{err}");
 }
+
+/// A' [M, K] read from blocked storage [M / rows, K, rows] (an NCHW map as a conv product's rows)
+/// against the reference on the unpacked matrix, on every variant whose entry point takes it.
+#[test]
+fn blocked_a_transpose_reads_nchw_maps_as_rows() {
+    use infogan::ops::matmul::{gemm_blocked_at_into, reads_blocked_at};
+    let mut r = rng(7);
+    // (rows per block, blocks, K, N): vec4 loads (rows % 4 == 0 with N % 4 == 0), scalar ones,
+    // one block, and the thin conv's N = 16.
+    let cases = [(12, 3, 5, 8), (8, 5, 12, 16), (7, 3, 9, 5), (20, 1, 6, 3), (196, 2, 64, 16)];
+    let mut covered = 0;
+    for gpu in gpus() {
+        for &(rows, blocks, k, n) in &cases {
+            let m = rows * blocks;
+            for tb in [false, true] {
+                if !reads_blocked_at(gpu.variant, m, n, k, tb) {
+                    continue;
+                }
+                covered += 1;
+                let stored = uniform(&mut r, m * k, -1.0, 1.0);
+                let (a, stored) = upload(&gpu, &[blocks, k, rows], &stored);
+                // Unpack: A'[blk * rows + i, kk] = stored[blk, kk, i].
+                let mut unpacked = vec![0.0; m * k];
+                for blk in 0..blocks {
+                    for kk in 0..k {
+                        for i in 0..rows {
+                            unpacked[(blk * rows + i) * k + kk] = stored[(blk * k + kk) * rows + i];
+                        }
+                    }
+                }
+                let sb = if tb { [n, k] } else { [k, n] };
+                let (b, b64) = upload(&gpu, &sb, &uniform(&mut r, k * n, -1.0, 1.0));
+                let (c_old, c_old64) = upload(&gpu, &[m, n], &uniform(&mut r, m * n, -1.0, 1.0));
+                for acc in [0.0f32, 1.0] {
+                    let c = gpu.empty(&[m, n]);
+                    gpu.copy(&c_old, &c).unwrap();
+                    let g = Gemm { trans_a: false, trans_b: tb, alpha: 0.75, acc };
+                    gemm_blocked_at_into(&gpu, &a, rows, &b, &c, g).unwrap();
+                    let (want, _, _) = matmul_ref(&unpacked, (m, k), false, &b64, (sb[0], sb[1]), tb, None);
+                    let want: Vec<f64> = want.iter().zip(&c_old64).map(|(v, o)| 0.75 * v + f64::from(acc) * o).collect();
+                    let err = rel_error(&download(&gpu, &c), &want);
+                    assert!(err < 1e-5 * (k as f64).sqrt(), "{:?} rows{rows} blocks{blocks} k{k} n{n} tb{tb} acc{acc}: error {err:.2e}", gpu.variant);
+                }
+            }
+        }
+    }
+    assert!(covered >= cases.len() * 2, "blocked A^T ran on {covered} cases");
+    let gpu = gpu();
+    let (a, _) = upload(&gpu, &[2, 4, 6], &uniform(&mut r, 48, -1.0, 1.0));
+    let (b, _) = upload(&gpu, &[4, 3], &uniform(&mut r, 12, -1.0, 1.0));
+    let err = gemm_blocked_at_into(&gpu, &a, 5, &b, &gpu.empty(&[12, 3]), Gemm::new(false, false)).unwrap_err();
+    assert!(err.message().contains("blocks of 5 rows"), "{err}");
+}

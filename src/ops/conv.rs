@@ -153,13 +153,42 @@ pub fn phased(g: &ConvGeom) -> bool {
     g.stride == (2, 2) && g.kernel.0.is_multiple_of(2) && g.kernel.1.is_multiple_of(2)
 }
 
+/// The rows [n*out_h*out_w, c_out] of a convolution's output side, as its products take them:
+/// stored as such, or an NCHW map [n, c_out, out_h, out_w] that the product reads in place
+/// (only where `reads_map_in_place`).
+#[derive(Clone, Copy)]
+pub enum Rows<'a> {
+    Stored(&'a Tensor),
+    Map(&'a Tensor),
+}
+
+/// Whether the input-gradient product of `g` can read its rows as an NCHW map in place
+/// (`matmul::gemm_blocked_at_into`) rather than permuted into rows first: the entry points that
+/// read A^T themselves can, the big tiles cannot. G's last transposed conv (N = 16) does.
+pub fn reads_map_in_place(gpu: &Gpu, g: &ConvGeom) -> bool {
+    matmul::reads_blocked_at(gpu.variant, g.n * g.out_h() * g.out_w(), g.taps(), g.c_out, false)
+}
+
+/// `rows . b` for the output-side rows of `g` and b [c_out, cols].
+fn rows_times(gpu: &Gpu, g: &ConvGeom, rows: Rows, b: &Tensor) -> Result<Tensor> {
+    match rows {
+        Rows::Stored(rows) => matmul::gemm(gpu, rows, b, None, false, false),
+        Rows::Map(map) => {
+            let pixels = g.out_h() * g.out_w();
+            let out = gpu.empty(&[g.n * pixels, b.cols()]);
+            matmul::gemm_blocked_at_into(gpu, map, pixels, b, &out, Gemm::new(false, false))?;
+            Ok(out)
+        }
+    }
+}
+
 /// `x = acc * x + col2im(rows . weight)`: a convolution's input gradient from the output
-/// gradient as rows [n*out_h*out_w, c_out] and its weight [c_out, c_in, kh, kw], which is also a
-/// transposed convolution's forward.
-pub fn input_gradient_into(gpu: &Gpu, g: &ConvGeom, rows: &Tensor, weight: &Tensor, x: &Tensor, acc: f32) -> Result<()> {
+/// gradient as rows and its weight [c_out, c_in, kh, kw], which is also a transposed
+/// convolution's forward.
+pub fn input_gradient_into(gpu: &Gpu, g: &ConvGeom, rows: Rows, weight: &Tensor, x: &Tensor, acc: f32) -> Result<()> {
     let weight = weight.reshape(&[g.c_out, g.taps()]);
     if !phased(g) {
-        let col = matmul::gemm(gpu, rows, &weight, None, false, false)?;
+        let col = rows_times(gpu, g, rows, &weight)?;
         return col2im_into(gpu, g, &col, x, acc);
     }
     ensure!(x.len() == g.input_shape().iter().product::<usize>(), "col2im: output {:?} for {:?}", x.shape(), g.input_shape());
@@ -167,7 +196,7 @@ pub fn input_gradient_into(gpu: &Gpu, g: &ConvGeom, rows: &Tensor, weight: &Tens
     let by_phase = gpu.empty(weight.shape());
     let order = Params { n: g.c_out as u32, c: g.c_in as u32, kh: g.kernel.0 as u32, kw: g.kernel.1 as u32, ..Params::zeroed() };
     launch(gpu, &TAPS_BY_PHASE, order, weight.len(), &weight, &by_phase)?;
-    let col = matmul::gemm(gpu, rows, &by_phase, None, false, false)?;
+    let col = rows_times(gpu, g, rows, &by_phase)?;
     let blocks = (g.h + g.padding.0).div_ceil(2) - g.padding.0 / 2;
     let blocks = blocks * ((g.w + g.padding.1).div_ceil(2) - g.padding.1 / 2);
     launch(gpu, &COL2IM_S2, g.params(acc), g.n * g.c_in * blocks, &col, x)
@@ -236,7 +265,7 @@ pub fn conv2d_backward(
         reduce::sum_into(gpu, &dy_rows, Axes::columns_of(g.n * pixels, g.c_out), db, 1.0, acc)?;
     }
     if let Some((dx, acc)) = dx {
-        input_gradient_into(gpu, g, &dy_rows, weight, dx, acc)?;
+        input_gradient_into(gpu, g, Rows::Stored(&dy_rows), weight, dx, acc)?;
     }
     Ok(())
 }
@@ -259,28 +288,41 @@ pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, 
 }
 
 /// Transposed convolution forward. `g` from `transposed_geom`. Returns the output and the input
-/// as rows [n*h*w, c_in], which the weight gradient needs.
+/// as the weight gradient takes it: rows [n*h*w, c_in], or the input itself where the product
+/// read it in place (`reads_map_in_place`; the backward permutes it when it needs the rows).
 pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
     // In `g` the roles are swapped: g.c_out is this layer's input channels, g.c_in its output's.
     check_weight(weight, [g.c_out, g.c_in, g.kernel.0, g.kernel.1], "conv_transpose2d")?;
     ensure!(x.shape() == g.output_shape(), "conv_transpose2d: input {:?}, expected {:?}", x.shape(), g.output_shape());
-    let pixels = g.out_h() * g.out_w();
-    let x_rows = swap_last(gpu, x, (g.n, g.c_out, pixels), &[g.n * pixels, g.c_out])?;
     let out = gpu.empty(&g.input_shape());
-    input_gradient_into(gpu, g, &x_rows, weight, &out, 0.0)?;
+    let saved = if reads_map_in_place(gpu, g) {
+        input_gradient_into(gpu, g, Rows::Map(x), weight, &out, 0.0)?;
+        x.clone()
+    } else {
+        let x_rows = output_rows(gpu, g, x)?;
+        input_gradient_into(gpu, g, Rows::Stored(&x_rows), weight, &out, 0.0)?;
+        x_rows
+    };
     if let Some(bias) = bias {
         ensure!(bias.len() == g.c_in, "conv_transpose2d: bias holds {}, expected {}", bias.len(), g.c_in);
         reduce::broadcast_into(gpu, bias, Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w }, &out, 1.0, 1.0)?;
     }
-    Ok((out, x_rows))
+    Ok((out, saved))
 }
 
-/// Transposed convolution backward from the output gradient `dy` (shape `g.input_shape()`).
+/// An NCHW map on the output side of `g` as rows [n*out_h*out_w, c_out].
+fn output_rows(gpu: &Gpu, g: &ConvGeom, map: &Tensor) -> Result<Tensor> {
+    let pixels = g.out_h() * g.out_w();
+    swap_last(gpu, map, (g.n, g.c_out, pixels), &[g.n * pixels, g.c_out])
+}
+
+/// Transposed convolution backward from the output gradient `dy` (shape `g.input_shape()`);
+/// `saved` is what `conv_transpose2d` returned beside its output.
 #[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn conv_transpose2d_backward(
     gpu: &Gpu,
     g: &ConvGeom,
-    x_rows: &Tensor,
+    saved: &Tensor,
     weight: &Tensor,
     dy: &Tensor,
     dx: GradOut,
@@ -295,6 +337,14 @@ pub fn conv_transpose2d_backward(
     }
     if let Some((dw, acc)) = dweight {
         let dw = dw.reshape(&[g.c_out, g.taps()]);
+        // The forward saved the input itself where its product read it in place.
+        let permuted;
+        let x_rows = if saved.shape().len() == 4 {
+            permuted = output_rows(gpu, g, saved)?;
+            &permuted
+        } else {
+            saved
+        };
         matmul::gemm_into(gpu, x_rows, &dcol, None, &dw, Gemm::new(true, false).accumulate(acc))?;
     }
     if let Some((db, acc)) = dbias {

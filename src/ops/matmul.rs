@@ -96,10 +96,14 @@ impl Choice {
 
 /// Which entry point and defines a product of this shape runs on this variant.
 pub fn select(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Choice {
+    select_with(variant, m, n, k, trans_a, trans_b, if trans_a { m } else { k })
+}
+
+/// `select` where A's contiguous run is `a_contiguous` floats (shorter than M for blocked A^T).
+fn select_with(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool, a_contiguous: usize) -> Choice {
     // vec4 loads need the contiguous dimension of each stored operand to be a multiple of 4.
-    let a_contiguous = if trans_a { m } else { k };
     let b_contiguous = if trans_b { k } else { n };
-    let vec4 = a_contiguous % 4 == 0 && b_contiguous % 4 == 0;
+    let vec4 = a_contiguous.is_multiple_of(4) && b_contiguous.is_multiple_of(4);
     let (ta, tb) = (trans_a as u32, trans_b as u32);
     let big = big_tile_fits(m, n, k, trans_b);
     let (kernel, defines) = match variant {
@@ -127,6 +131,10 @@ struct Params {
     k_split: u32,
     /// register_tile_small only: 1 lays C's row blocks along x, the SIMD lanes on llvmpipe.
     rows_along_x: u32,
+    /// With TRANS_A: 0, or the rows of op(A) per stored block when A is [M / this, K, this]
+    /// (an NCHW map read as rows [N*H*W, C] where this = H*W). Not for the big tiles.
+    a_block_rows: u32,
+    _pad: [u32; 3],
 }
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
@@ -174,6 +182,30 @@ impl Gemm {
 /// Writes `op(A).op(B) (+ bias)` into `c`, which must be [M,N].
 pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &Tensor, g: Gemm) -> Result<()> {
     let (m, k) = op_shape(a, g.trans_a);
+    launch(gpu, a, (m, k, 0), b, bias, c, g)
+}
+
+/// Whether `gemm_blocked_at_into` can run an [m, n] x K product on this variant without a copy
+/// of A: the entry point must read A^T itself (not the big tiles, which take A as [M,K]).
+pub fn reads_blocked_at(variant: Variant, m: usize, n: usize, k: usize, trans_b: bool) -> bool {
+    !select(variant, m, n, k, true, trans_b).transpose_a_first
+}
+
+/// Writes `A'.op(B)` into `c` [M,N], where A' [M, K] is stored in blocks of `block_rows` rows as
+/// A [M / block_rows, K, block_rows]: an NCHW map [N, C, H*W] read as the rows [N*H*W, C] that
+/// a convolution's product takes, without permuting it first. Only where `reads_blocked_at`.
+pub fn gemm_blocked_at_into(gpu: &Gpu, a: &Tensor, block_rows: usize, b: &Tensor, c: &Tensor, g: Gemm) -> Result<()> {
+    ensure!(block_rows > 0 && a.len().is_multiple_of(block_rows), "matmul: {} values of A do not split into blocks of {block_rows} rows", a.len());
+    ensure!(!g.trans_a, "matmul: a blocked A is read as A^T already");
+    let (k, n) = op_shape(b, g.trans_b);
+    let m = a.len() / k.max(1);
+    ensure!(m.is_multiple_of(block_rows) && m * k == a.len(), "matmul: A {:?} is not [M / {block_rows}, {k}, {block_rows}]", a.shape());
+    ensure!(reads_blocked_at(gpu.variant, m, n, k, g.trans_b), "matmul: a {m}x{n}x{k} product on {:?} cannot read a blocked A", gpu.variant);
+    launch(gpu, a, (m, k, block_rows), b, None, c, Gemm { trans_a: true, ..g })
+}
+
+/// The product with op(A) [m, k]; `a_block_rows` as in `Params`.
+fn launch(gpu: &Gpu, a: &Tensor, (m, k, a_block_rows): (usize, usize, usize), b: &Tensor, bias: Option<&Tensor>, c: &Tensor, g: Gemm) -> Result<()> {
     let (k2, n) = op_shape(b, g.trans_b);
     ensure!(k == k2, "matmul: inner dimensions differ: op(A) is {m}x{k}, op(B) is {k2}x{n}");
     ensure!(c.rows() == m && c.cols() == n, "matmul: output is {:?}, product is {m}x{n}", c.shape());
@@ -193,10 +225,18 @@ pub fn gemm_into(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, c: &T
         acc: g.acc,
         k_split: 0,
         rows_along_x: 0,
+        a_block_rows: a_block_rows as u32,
+        _pad: [0; 3],
     };
     let bias = bias.unwrap_or(gpu.placeholder());
-    let choice = select(gpu.variant, m, n, k, g.trans_a, g.trans_b);
+    let a_contiguous = match (g.trans_a, a_block_rows) {
+        (false, _) => k,
+        (true, 0) => m,
+        (true, rows) => rows,
+    };
+    let choice = select_with(gpu.variant, m, n, k, g.trans_a, g.trans_b, a_contiguous);
     let kernel = choice.kernel;
+    ensure!(a_block_rows == 0 || !choice.transpose_a_first, "matmul: {} cannot read a blocked A", kernel.entry);
     let transposed;
     let a = if choice.transpose_a_first {
         transposed = transpose(gpu, a)?;
@@ -267,7 +307,7 @@ fn k_splits(kernel: &Kernel, groups: [u32; 3], k: usize, has_bias: bool) -> usiz
 pub fn transpose(gpu: &Gpu, a: &Tensor) -> Result<Tensor> {
     let (rows, cols) = (a.rows(), a.cols());
     let out = gpu.empty(&[cols, rows]);
-    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, k_split: 0, rows_along_x: 0 };
+    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, k_split: 0, rows_along_x: 0, a_block_rows: 0, _pad: [0; 3] };
     let [wx, wy, _] = TRANSPOSE.workgroup;
     let groups = [(cols as u32).div_ceil(wx), (rows as u32).div_ceil(wy), 1];
     gpu.dispatch(&TRANSPOSE, &[0, 0, 0], &params, &[a, &out], groups)?;
