@@ -22,6 +22,10 @@
 //                                     are 4 channels, whose parameters load as vec4s.
 //                                     bindings 12 x4, 13 y4 / 14 dy4, 15 dx4, 16 gamma4,
 //                                     17 beta4, 18 stats4, 19 sums4
+//   bn_normalize4_straddle, bn_backward_dx4_straddle   S % 4 != 0, S >= 4 and N*C*S % 4 == 0
+//                                     (D's 7x7 maps): the 4 elements span at most 2 channels,
+//                                     whose parameters are loaded once each and selected per
+//                                     element.   bindings as bn_normalize4 / bn_backward_dx4
 //   bn_stats4, bn_backward_sums4      S % 4 == 0: one invocation per channel, reading vec4s.
 //   bn_stats4_features, bn_backward_sums4_features   S == 1 and C % 4 == 0: one invocation
 //                                     per 4 channels.   bindings as the scalar ones, with x4
@@ -288,4 +292,48 @@ fn bn_backward_sums4_features(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     sum_dy_xhat *= invstd;
     for (var k = 0u; k < 4u; k++) { finish_sums(c + k, sum_dy[k], sum_dy_xhat[k]); }
+}
+
+// The channels of flat elements 4e .. 4e + 3 when S >= 4: the first one's, the last one's, and
+// which of the 4 belong to the last one.
+struct Straddle {
+    lo: u32,
+    hi: u32,
+    is_hi: vec4<bool>,
+}
+
+fn straddle(e: u32) -> Straddle {
+    let first = e * 4u;
+    let block = first / p.s;
+    let blocks = (vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u)) / vec4<u32>(p.s);
+    return Straddle(block % p.c, blocks.w % p.c, blocks != vec4<u32>(block));
+}
+
+// Per element of a straddle, the value of channel lo or hi.
+fn pick(t: Straddle, lo: f32, hi: f32) -> vec4<f32> {
+    return select(vec4<f32>(lo), vec4<f32>(hi), t.is_hi);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_normalize4_straddle(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    if (e >= p.n * p.c * p.s / 4u) { return; }
+    let t = straddle(e);
+    let scale = pick(t, gamma[t.lo] * stats[p.c + t.lo], gamma[t.hi] * stats[p.c + t.hi]);
+    y4[e] = scale * (x4[e] - pick(t, stats[t.lo], stats[t.hi])) + pick(t, beta[t.lo], beta[t.hi]);
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn bn_backward_dx4_straddle(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    if (e >= p.n * p.c * p.s / 4u) { return; }
+    let t = straddle(e);
+    let invstd = pick(t, stats[p.c + t.lo], stats[p.c + t.hi]);
+    var g = dy4[e];
+    if (p.train != 0u) {
+        let count = f32(p.n * p.s);
+        let xhat = (x4[e] - pick(t, stats[t.lo], stats[t.hi])) * invstd;
+        g -= (pick(t, sums[t.lo], sums[t.hi]) + xhat * pick(t, sums[p.c + t.lo], sums[p.c + t.hi])) / count;
+    }
+    store_dx4(e, pick(t, gamma[t.lo], gamma[t.hi]) * invstd * g);
 }

@@ -8,14 +8,17 @@ use infogan::ops::batchnorm::{self, BnConfig};
 use infogan::ops::reduce::Axes;
 use infogan::Tape;
 
-// Scalar, Channel4 (H*W % 4 == 0) and Features4 ((N, C) with C % 4 == 0) per-element paths.
-const SHAPES: &[&[usize]] = &[&[3, 5], &[17, 1], &[2, 3, 5, 7], &[1, 3, 4, 5], &[4, 2, 1, 3], &[3, 8], &[5, 12], &[2, 3, 2, 6]];
+// Scalar, Channel4 (H*W % 4 == 0), Features4 ((N, C) with C % 4 == 0) and Straddle4 (H*W >= 4
+// off a multiple of 4, N*C*H*W % 4 == 0: a vec4 spans two channels) per-element paths.
+const SHAPES: &[&[usize]] = &[
+    &[3, 5], &[17, 1], &[2, 3, 5, 7], &[1, 3, 4, 5], &[4, 2, 1, 3], &[3, 8], &[5, 12], &[2, 3, 2, 6], &[4, 3, 7, 7], &[2, 5, 3, 6],
+];
 
 #[test]
 fn test_shapes_reach_every_per_element_path() {
     use batchnorm::ElementPath::*;
     let paths: Vec<_> = SHAPES.iter().map(|s| batchnorm::element_path(dims(s))).collect();
-    for path in [Scalar, Channel4, Features4] {
+    for path in [Scalar, Channel4, Features4, Straddle4] {
         assert!(paths.iter().filter(|&&p| p == path).count() >= 2, "{path:?} in {paths:?}");
     }
 }

@@ -28,6 +28,8 @@ pub static NORMALIZE4: Kernel = per_element("bn_normalize4");
 pub static BACKWARD_DX4: Kernel = per_element("bn_backward_dx4");
 pub static NORMALIZE4_FEATURES: Kernel = per_element("bn_normalize4_features");
 pub static BACKWARD_DX4_FEATURES: Kernel = per_element("bn_backward_dx4_features");
+pub static NORMALIZE4_STRADDLE: Kernel = per_element("bn_normalize4_straddle");
+pub static BACKWARD_DX4_STRADDLE: Kernel = per_element("bn_backward_dx4_straddle");
 pub static STATS4: Kernel = per_channel("bn_stats4");
 pub static BACKWARD_SUMS4: Kernel = per_channel("bn_backward_sums4");
 pub static STATS4_FEATURES: Kernel = per_channel("bn_stats4_features");
@@ -35,7 +37,7 @@ pub static BACKWARD_SUMS4_FEATURES: Kernel = per_channel("bn_backward_sums4_feat
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     let scalar = [&STATS, &EVAL_STATS, &NORMALIZE, &BACKWARD_SUMS, &BACKWARD_DX];
-    let vec4 = [&STATS4, &NORMALIZE4, &BACKWARD_SUMS4, &BACKWARD_DX4, &STATS4_FEATURES, &NORMALIZE4_FEATURES, &BACKWARD_SUMS4_FEATURES, &BACKWARD_DX4_FEATURES];
+    let vec4 = [&STATS4, &NORMALIZE4, &BACKWARD_SUMS4, &BACKWARD_DX4, &STATS4_FEATURES, &NORMALIZE4_FEATURES, &BACKWARD_SUMS4_FEATURES, &BACKWARD_DX4_FEATURES, &NORMALIZE4_STRADDLE, &BACKWARD_DX4_STRADDLE];
     scalar.into_iter().chain(vec4).map(|k| (k, vec![vec![]])).collect()
 }
 
@@ -47,16 +49,21 @@ pub enum ElementPath {
     /// S == 1 and C % 4 == 0: 4 channels of one sample per invocation; channel sums do 4
     /// channels per invocation.
     Features4,
+    /// S % 4 != 0, S >= 4 and N*C*S % 4 == 0 (7x7 maps): 4 elements spanning at most 2
+    /// channels per invocation; channel sums scalar.
+    Straddle4,
     /// One element (one channel) per invocation.
     Scalar,
 }
 
 /// The per-element path of a view (tests check that each is reached).
-pub fn element_path((_, c, s): (usize, usize, usize)) -> ElementPath {
+pub fn element_path((n, c, s): (usize, usize, usize)) -> ElementPath {
     if s.is_multiple_of(4) {
         ElementPath::Channel4
     } else if s == 1 && c.is_multiple_of(4) {
         ElementPath::Features4
+    } else if s >= 4 && (n * c * s).is_multiple_of(4) {
+        ElementPath::Straddle4
     } else {
         ElementPath::Scalar
     }
@@ -137,7 +144,7 @@ pub fn forward(gpu: &Gpu, x: &Tensor, gamma: &Tensor, beta: &Tensor, running: &T
         match element_path(dims) {
             ElementPath::Channel4 => gpu.dispatch(&STATS4, &[], &p, &[&stats, running, x], channel_groups)?,
             ElementPath::Features4 => gpu.dispatch(&STATS4_FEATURES, &[], &p, &[&stats, running, x], [(c as u32 / 4).div_ceil(64), 1, 1])?,
-            ElementPath::Scalar => gpu.dispatch(&STATS, &[], &p, &[x, &stats, running], channel_groups)?,
+            ElementPath::Straddle4 | ElementPath::Scalar => gpu.dispatch(&STATS, &[], &p, &[x, &stats, running], channel_groups)?,
         }
     } else {
         gpu.dispatch(&EVAL_STATS, &[], &p, &[&stats, running], channel_groups)?;
@@ -146,6 +153,7 @@ pub fn forward(gpu: &Gpu, x: &Tensor, gamma: &Tensor, beta: &Tensor, running: &T
     match element_path(dims) {
         ElementPath::Channel4 => gpu.dispatch(&NORMALIZE4, &[], &p, &[gamma, beta, &stats, x, &y], grid_1d(x.len() / 4, 256))?,
         ElementPath::Features4 => gpu.dispatch(&NORMALIZE4_FEATURES, &[], &p, &[x, &y, gamma, beta, &stats], grid_1d(x.len() / 4, 256))?,
+        ElementPath::Straddle4 => gpu.dispatch(&NORMALIZE4_STRADDLE, &[], &p, &[gamma, beta, &stats, x, &y], grid_1d(x.len() / 4, 256))?,
         ElementPath::Scalar => gpu.dispatch(&NORMALIZE, &[], &p, &[x, gamma, beta, &stats, &y], grid_1d(x.len(), 256))?,
     }
     Ok((y, stats))
@@ -172,13 +180,14 @@ pub fn backward(
     match element_path(dims) {
         ElementPath::Channel4 => gpu.dispatch(&BACKWARD_SUMS4, &[], &p, &[stats, dgamma, dbeta, &sums, x, dy], channel_groups)?,
         ElementPath::Features4 => gpu.dispatch(&BACKWARD_SUMS4_FEATURES, &[], &p, &[stats, dgamma, dbeta, &sums, x, dy], [(dims.1 as u32 / 4).div_ceil(64), 1, 1])?,
-        ElementPath::Scalar => gpu.dispatch(&BACKWARD_SUMS, &[], &p, &[x, stats, dy, dgamma, dbeta, &sums], channel_groups)?,
+        ElementPath::Straddle4 | ElementPath::Scalar => gpu.dispatch(&BACKWARD_SUMS, &[], &p, &[x, stats, dy, dgamma, dbeta, &sums], channel_groups)?,
     }
     if let Some((dx, acc_dx)) = dx {
         p.acc_dx = acc_dx;
         match element_path(dims) {
             ElementPath::Channel4 => gpu.dispatch(&BACKWARD_DX4, &[], &p, &[gamma, stats, &sums, x, dy, dx], grid_1d(x.len() / 4, 256))?,
             ElementPath::Features4 => gpu.dispatch(&BACKWARD_DX4_FEATURES, &[], &p, &[x, dy, dx, gamma, stats, &sums], grid_1d(x.len() / 4, 256))?,
+            ElementPath::Straddle4 => gpu.dispatch(&BACKWARD_DX4_STRADDLE, &[], &p, &[gamma, stats, &sums, x, dy, dx], grid_1d(x.len() / 4, 256))?,
             ElementPath::Scalar => gpu.dispatch(&BACKWARD_DX, &[], &p, &[x, gamma, stats, dy, dx, &sums], grid_1d(x.len(), 256))?,
         }
     }
