@@ -165,27 +165,54 @@ fn bn_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     if (p.acc_dx != 0.0) { dx[e] = p.acc_dx * dx[e] + v; } else { dx[e] = v; }
 }
 
+// gamma, mean and invstd for the 4 elements of a vec4, one lane per element: one channel's
+// splatted, 4 channels' loaded as vec4s (features), or two channels' picked per element
+// (straddle). beta and the backward sums come alongside in the same form.
+struct Channel4 {
+    gamma: vec4<f32>,
+    mean: vec4<f32>,
+    invstd: vec4<f32>,
+}
+
+fn one_channel(c: u32) -> Channel4 {
+    return Channel4(vec4<f32>(gamma[c]), vec4<f32>(stats[c]), vec4<f32>(stats[p.c + c]));
+}
+
+fn four_channels(c4: u32) -> Channel4 {
+    return Channel4(gamma4[c4], stats4[c4], stats4[p.c / 4u + c4]);
+}
+
+// y for the 4 elements of x4[e]: the formula of bn_normalize.
+fn normalize4(e: u32, ch: Channel4, beta: vec4<f32>) {
+    y4[e] = ch.gamma * ch.invstd * (x4[e] - ch.mean) + beta;
+}
+
+// dx for the 4 elements of dy4[e] over `count` values per channel, the formula of
+// bn_backward_dx, written (or added to with acc_dx) at dx4[e].
+fn backward_dx4(e: u32, ch: Channel4, sum_dy: vec4<f32>, sum_dy_xhat: vec4<f32>, count: f32) {
+    var g = dy4[e];
+    if (p.train != 0u) {
+        let xhat = (x4[e] - ch.mean) * ch.invstd;
+        g -= (sum_dy + xhat * sum_dy_xhat) / count;
+    }
+    let v = ch.gamma * ch.invstd * g;
+    if (p.acc_dx != 0.0) { dx4[e] = p.acc_dx * dx4[e] + v; } else { dx4[e] = v; }
+}
+
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn bn_normalize4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let e = flat(gid, groups);
     if (e >= p.n * p.c * p.s / 4u) { return; }
     let c = (e * 4u / p.s) % p.c;
-    let scale = gamma[c] * stats[p.c + c];
-    y4[e] = scale * (x4[e] - stats[c]) + beta[c];
+    normalize4(e, one_channel(c), vec4<f32>(beta[c]));
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn bn_normalize4_features(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let e = flat(gid, groups);
-    let c4 = p.c / 4u;
-    if (e >= p.n * c4) { return; }
-    let c = e % c4;
-    y4[e] = gamma4[c] * (x4[e] - stats4[c]) * stats4[c4 + c] + beta4[c];
-}
-
-// Writes v into dx4[e], adding acc_dx times the old value when asked.
-fn store_dx4(e: u32, v: vec4<f32>) {
-    if (p.acc_dx != 0.0) { dx4[e] = p.acc_dx * dx4[e] + v; } else { dx4[e] = v; }
+    if (e >= p.n * p.c / 4u) { return; }
+    let c4 = e % (p.c / 4u);
+    normalize4(e, four_channels(c4), beta4[c4]);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
@@ -193,30 +220,15 @@ fn bn_backward_dx4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let e = flat(gid, groups);
     if (e >= p.n * p.c * p.s / 4u) { return; }
     let c = (e * 4u / p.s) % p.c;
-    let invstd = stats[p.c + c];
-    var g = dy4[e];
-    if (p.train != 0u) {
-        let count = f32(p.n * p.s);
-        let xhat = (x4[e] - stats[c]) * invstd;
-        g -= (sums[c] + xhat * sums[p.c + c]) / count;
-    }
-    store_dx4(e, gamma[c] * invstd * g);
+    backward_dx4(e, one_channel(c), vec4<f32>(sums[c]), vec4<f32>(sums[p.c + c]), f32(p.n * p.s));
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn bn_backward_dx4_features(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let e = flat(gid, groups);
-    let c4 = p.c / 4u;
-    if (e >= p.n * c4) { return; }
-    let c = e % c4;
-    let invstd = stats4[c4 + c];
-    var g = dy4[e];
-    if (p.train != 0u) {
-        let count = f32(p.n);
-        let xhat = (x4[e] - stats4[c]) * invstd;
-        g -= (sums4[c] + xhat * sums4[c4 + c]) / count;
-    }
-    store_dx4(e, gamma4[c] * invstd * g);
+    if (e >= p.n * p.c / 4u) { return; }
+    let c4 = e % (p.c / 4u);
+    backward_dx4(e, four_channels(c4), sums4[c4], sums4[p.c / 4u + c4], f32(p.n));
 }
 
 fn hsum(v: vec4<f32>) -> f32 {
@@ -314,13 +326,16 @@ fn pick(t: Straddle, lo: f32, hi: f32) -> vec4<f32> {
     return select(vec4<f32>(lo), vec4<f32>(hi), t.is_hi);
 }
 
+fn straddling_channels(t: Straddle) -> Channel4 {
+    return Channel4(pick(t, gamma[t.lo], gamma[t.hi]), pick(t, stats[t.lo], stats[t.hi]), pick(t, stats[p.c + t.lo], stats[p.c + t.hi]));
+}
+
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn bn_normalize4_straddle(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let e = flat(gid, groups);
     if (e >= p.n * p.c * p.s / 4u) { return; }
     let t = straddle(e);
-    let scale = pick(t, gamma[t.lo] * stats[p.c + t.lo], gamma[t.hi] * stats[p.c + t.hi]);
-    y4[e] = scale * (x4[e] - pick(t, stats[t.lo], stats[t.hi])) + pick(t, beta[t.lo], beta[t.hi]);
+    normalize4(e, straddling_channels(t), pick(t, beta[t.lo], beta[t.hi]));
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
@@ -328,12 +343,7 @@ fn bn_backward_dx4_straddle(@builtin(global_invocation_id) gid: vec3<u32>, @buil
     let e = flat(gid, groups);
     if (e >= p.n * p.c * p.s / 4u) { return; }
     let t = straddle(e);
-    let invstd = pick(t, stats[p.c + t.lo], stats[p.c + t.hi]);
-    var g = dy4[e];
-    if (p.train != 0u) {
-        let count = f32(p.n * p.s);
-        let xhat = (x4[e] - pick(t, stats[t.lo], stats[t.hi])) * invstd;
-        g -= (pick(t, sums[t.lo], sums[t.hi]) + xhat * pick(t, sums[p.c + t.lo], sums[p.c + t.hi])) / count;
-    }
-    store_dx4(e, pick(t, gamma[t.lo], gamma[t.hi]) * invstd * g);
+    let sum_dy = pick(t, sums[t.lo], sums[t.hi]);
+    let sum_dy_xhat = pick(t, sums[p.c + t.lo], sums[p.c + t.hi]);
+    backward_dx4(e, straddling_channels(t), sum_dy, sum_dy_xhat, f32(p.n * p.s));
 }

@@ -49,9 +49,11 @@ fn a_rows() -> u32 {
     return select(p.m, p.a_block_rows, p.a_block_rows != 0u);
 }
 
-// Index of A^T's (row, kk) in its blocked storage [M / rows, K, rows] (rows = M: plain A^T).
+// Index of A^T's (row, kk) in its storage: [K, M], or blocked [M / rows, K, rows]. The plain
+// case skips the divisions (the workgroup tile calls this in its inner loads).
 fn at_index(row: u32, kk: u32) -> u32 {
-    let rows = a_rows();
+    if (p.a_block_rows == 0u) { return kk * p.m + row; }
+    let rows = p.a_block_rows;
     return ((row / rows) * p.k + kk) * rows + row % rows;
 }
 
