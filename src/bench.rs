@@ -150,6 +150,71 @@ pub const PAPER_CONVS: [(&str, bool, usize, usize, usize); 4] = [
     ("G convT 64->1 14x14", true, 64, 1, 14),
 ];
 
+/// One of `PAPER_CONVS` at a batch size with random operands, ready to run its three passes
+/// (shared by `bench conv`, `bench kernels` and examples/conv_profile).
+pub struct PaperConv<'a> {
+    gpu: &'a Gpu,
+    pub transposed: bool,
+    /// The underlying convolution: for a transposed one, the convolution it inverts.
+    pub geom: crate::ops::conv::ConvGeom,
+    x: crate::Tensor,
+    weight: crate::Tensor,
+    dy: crate::Tensor,
+    dx: crate::Tensor,
+    dweight: crate::Tensor,
+    /// What the forward keeps for the weight gradient.
+    saved: crate::Tensor,
+}
+
+impl<'a> PaperConv<'a> {
+    pub fn new(gpu: &'a Gpu, (_, transposed, c_in, c_out, side): (&str, bool, usize, usize, usize), batch: usize) -> Result<Self> {
+        use crate::ops::conv;
+        let (k, s, p) = ((4, 4), (2, 2), (1, 1));
+        let geom = if transposed {
+            conv::transposed_geom(batch, c_in, side, side, c_out, k, s, p)?
+        } else {
+            conv::ConvGeom { n: batch, c_in, h: side, w: side, c_out, kernel: k, stride: s, padding: p }
+        };
+        let (x_shape, y_shape) = if transposed { (geom.output_shape(), geom.input_shape()) } else { (geom.input_shape(), geom.output_shape()) };
+        let w_shape = [geom.c_out, geom.c_in, k.0, k.1];
+        let x = gpu.upload(&x_shape, &pseudo_random(x_shape.iter().product(), 3))?;
+        let weight = gpu.upload(&w_shape, &pseudo_random(w_shape.iter().product(), 4))?;
+        let dy = gpu.upload(&y_shape, &pseudo_random(y_shape.iter().product(), 5))?;
+        let (dx, dweight) = (gpu.empty(&x_shape), gpu.empty(&w_shape));
+        let (_, saved) = if transposed { conv::conv_transpose2d(gpu, &geom, &x, &weight, None)? } else { conv::conv2d(gpu, &geom, &x, &weight, None)? };
+        Ok(PaperConv { gpu, transposed, geom, x, weight, dy, dx, dweight, saved })
+    }
+
+    pub fn forward(&self) -> Result<()> {
+        use crate::ops::conv;
+        let (gpu, g) = (self.gpu, &self.geom);
+        if self.transposed { conv::conv_transpose2d(gpu, g, &self.x, &self.weight, None) } else { conv::conv2d(gpu, g, &self.x, &self.weight, None) }.map(|_| ())
+    }
+
+    pub fn input_grad(&self) -> Result<()> {
+        self.backward(Some((&self.dx, 0.0)), None)
+    }
+
+    pub fn weight_grad(&self) -> Result<()> {
+        self.backward(None, Some((&self.dweight, 0.0)))
+    }
+
+    fn backward(&self, dx: crate::ops::conv::GradOut, dweight: crate::ops::conv::GradOut) -> Result<()> {
+        use crate::ops::conv;
+        let (gpu, g) = (self.gpu, &self.geom);
+        if self.transposed {
+            conv::conv_transpose2d_backward(gpu, g, &self.saved, &self.weight, &self.dy, dx, dweight, None)
+        } else {
+            conv::conv2d_backward(gpu, g, &self.saved, &self.weight, &self.dy, dx, dweight, None)
+        }
+    }
+
+    /// Bytes of the input, weight and output, each moved once.
+    pub fn bytes(&self) -> f64 {
+        4.0 * (self.x.len() + self.weight.len() + self.dy.len()) as f64
+    }
+}
+
 /// One conv pass measured next to the plain product of the same shape and FLOPs (what the pass
 /// would cost if the convolution were only its GEMM), and next to a 1024^3 product. The three
 /// are timed in alternation, one run each per round, so that drift on a shared machine hits
@@ -213,7 +278,6 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// gradient [C x rows] . [rows x K]; a transposed convolution's forward is the input-gradient
 /// product and its input gradient the forward one.
 pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBench> {
-    use crate::ops::conv;
     let timestamps = gpu.set_profiling(true)?;
     let side = 1024;
     let sa = gpu.upload(&[side, side], &pseudo_random(side * side, 1))?;
@@ -222,29 +286,10 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBe
     let mut square = Measurement { name: "matmul 1024^3 (reference)".into(), flops: matmul::flops(side, side, side), times_ms: Vec::new() };
     let mut cases = Vec::new();
     for &batch in batches {
-        for (name, transposed, c_in, c_out, side) in PAPER_CONVS {
-            let (k, s, p) = ((4, 4), (2, 2), (1, 1));
-            let g = if transposed {
-                conv::transposed_geom(batch, c_in, side, side, c_out, k, s, p)?
-            } else {
-                conv::ConvGeom { n: batch, c_in, h: side, w: side, c_out, kernel: k, stride: s, padding: p }
-            };
-            let x_shape = if transposed { g.output_shape() } else { g.input_shape() };
-            let y_shape = if transposed { g.input_shape() } else { g.output_shape() };
-            let w_shape = [g.c_out, g.c_in, 4, 4];
-            let x = gpu.upload(&x_shape, &pseudo_random(x_shape.iter().product(), 3))?;
-            let w = gpu.upload(&w_shape, &pseudo_random(w_shape.iter().product(), 4))?;
-            let dy = gpu.upload(&y_shape, &pseudo_random(y_shape.iter().product(), 5))?;
-            let dx = gpu.empty(&x_shape);
-            let dw = gpu.empty(&w_shape);
-            let (_, saved) = if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None)? } else { conv::conv2d(gpu, &g, &x, &w, None)? };
-            let backward = |dx: Option<(&crate::Tensor, f32)>, dw: Option<(&crate::Tensor, f32)>| {
-                if transposed {
-                    conv::conv_transpose2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None)
-                } else {
-                    conv::conv2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None)
-                }
-            };
+        for spec in PAPER_CONVS {
+            let (name, transposed) = (spec.0, spec.1);
+            let layer = PaperConv::new(gpu, spec, batch)?;
+            let g = layer.geom;
             // The underlying convolution's three products, as plain matmuls of the same shapes.
             let (rows, inner, cols) = (g.n * g.out_h() * g.out_w(), g.taps(), g.c_out);
             let rows_by_inner = gpu.upload(&[rows, inner], &pseudo_random(rows * inner, 6))?;
@@ -254,9 +299,9 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBe
             let forward_product = (rows, inner, cols, "forward");
             let data_product = (rows, cols, inner, "input grad");
             let weight_product = (cols, rows, inner, "weight grad");
-            let mut conv_forward = || if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None).map(|_| ()) } else { conv::conv2d(gpu, &g, &x, &w, None).map(|_| ()) };
-            let mut conv_data = || backward(Some((&dx, 0.0)), None);
-            let mut conv_weight = || backward(None, Some((&dw, 0.0)));
+            let mut conv_forward = || layer.forward();
+            let mut conv_data = || layer.input_grad();
+            let mut conv_weight = || layer.weight_grad();
             let mut product_forward = || matmul::gemm_into(gpu, &rows_by_inner, &cols_by_inner, None, &out_rc, Gemm::new(false, true));
             let mut product_data = || matmul::gemm_into(gpu, &rows_by_cols, &cols_by_inner, None, &out_ri, Gemm::new(false, false));
             let mut product_weight = || matmul::gemm_into(gpu, &rows_by_cols, &rows_by_inner, None, &out_ci, Gemm::new(true, false));
@@ -503,7 +548,7 @@ fn time_case(gpu: &Gpu, repeats: usize, timestamps: bool, mut record: impl FnMut
 /// backward at each normalised shape, the activations, and Adam over each network's arena.
 /// Returns the cases and whether GPU timestamps timed them.
 pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<(Vec<KernelCase>, bool)> {
-    use crate::ops::{adam, batchnorm, conv, elementwise};
+    use crate::ops::{adam, batchnorm, elementwise};
     let timestamps = gpu.set_profiling(true)?;
     let mut out = Vec::new();
     let mut push = |name: String, flops: f64, bytes: f64, times: Vec<f64>| out.push(KernelCase { m: Measurement { name, flops, times_ms: times }, bytes });
@@ -521,22 +566,12 @@ pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<(Ve
             push(format!("{name} {i}->{o} b{b} input grad"), flops, bytes, time_case(gpu, repeats, timestamps, || matmul::gemm_into(gpu, &dy, &w, None, &dx, Gemm::new(false, false)))?);
             push(format!("{name} {i}->{o} b{b} weight grad"), flops, bytes, time_case(gpu, repeats, timestamps, || matmul::gemm_into(gpu, &dy, &x, None, &dw, Gemm::new(true, false)))?);
         }
-        for (name, transposed, c_in, c_out, side) in PAPER_CONVS {
-            let (k, s, p) = ((4, 4), (2, 2), (1, 1));
-            let g = if transposed { conv::transposed_geom(b, c_in, side, side, c_out, k, s, p)? } else { conv::ConvGeom { n: b, c_in, h: side, w: side, c_out, kernel: k, stride: s, padding: p } };
-            let (x_shape, y_shape, w_shape) = if transposed { (g.output_shape(), g.input_shape(), [g.c_out, g.c_in, 4, 4]) } else { (g.input_shape(), g.output_shape(), [g.c_out, g.c_in, 4, 4]) };
-            let x = gpu.upload(&x_shape, &pseudo_random(x_shape.iter().product(), 3))?;
-            let w = gpu.upload(&w_shape, &pseudo_random(w_shape.iter().product(), 4))?;
-            let dy = gpu.upload(&y_shape, &pseudo_random(y_shape.iter().product(), 5))?;
-            let (dx, dw) = (gpu.empty(&x_shape), gpu.empty(&w_shape));
-            let (_, saved) = if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None)? } else { conv::conv2d(gpu, &g, &x, &w, None)? };
-            let bytes = f * (x_shape.iter().product::<usize>() + w_shape.iter().product::<usize>() + y_shape.iter().product::<usize>()) as f64;
-            let forward = time_case(gpu, repeats, timestamps, || if transposed { conv::conv_transpose2d(gpu, &g, &x, &w, None).map(|_| ()) } else { conv::conv2d(gpu, &g, &x, &w, None).map(|_| ()) })?;
-            let backward = |dx: Option<(&crate::Tensor, f32)>, dw: Option<(&crate::Tensor, f32)>| {
-                if transposed { conv::conv_transpose2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None) } else { conv::conv2d_backward(gpu, &g, &saved, &w, &dy, dx, dw, None) }
-            };
-            let data = time_case(gpu, repeats, timestamps, || backward(Some((&dx, 0.0)), None))?;
-            let weight = time_case(gpu, repeats, timestamps, || backward(None, Some((&dw, 0.0))))?;
+        for spec in PAPER_CONVS {
+            let layer = PaperConv::new(gpu, spec, b)?;
+            let (name, g, bytes) = (spec.0, layer.geom, layer.bytes());
+            let forward = time_case(gpu, repeats, timestamps, || layer.forward())?;
+            let data = time_case(gpu, repeats, timestamps, || layer.input_grad())?;
+            let weight = time_case(gpu, repeats, timestamps, || layer.weight_grad())?;
             for (pass, times) in [("forward", forward), ("input grad", data), ("weight grad", weight)] {
                 push(format!("{name} b{b} {pass}"), g.flops(), bytes, times);
             }
