@@ -13,9 +13,27 @@ pub struct Measurement {
     pub name: String,
     pub flops: f64,
     pub times_ms: Vec<f64>,
+    /// This process's CPU time per run, all threads, where the adapter runs on the CPU (see
+    /// `Runs::cpu_ms`).
+    pub cpu_ms: Option<f64>,
+}
+
+/// The timed runs of one case.
+#[derive(Clone, Debug, Default)]
+pub struct Runs {
+    pub times_ms: Vec<f64>,
+    /// Where the adapter runs on the CPU (lavapipe): this process's CPU time per run, mean over
+    /// the timed runs, every thread included (the driver's workers do the work). On a shared VM
+    /// whose cores are taken away for a while, wall time and GPU timestamps swung 2x between
+    /// back-to-back runs while this moved a few percent, so A/B comparisons read this column.
+    pub cpu_ms: Option<f64>,
 }
 
 impl Measurement {
+    pub fn new(name: String, flops: f64, runs: Runs) -> Measurement {
+        Measurement { name, flops, times_ms: runs.times_ms, cpu_ms: runs.cpu_ms }
+    }
+
     pub fn median_ms(&self) -> f64 {
         let mut t = self.times_ms.clone();
         t.sort_by(f64::total_cmp);
@@ -36,14 +54,24 @@ impl Measurement {
 
     pub fn json(&self) -> String {
         format!(
-            "{{\"name\":{},\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3}}}",
+            "{{\"name\":{},\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3},\"cpu_ms\":{}}}",
             json_string(&self.name),
             self.median_ms(),
             self.min_ms(),
             self.max_ms(),
-            self.gflops()
+            self.gflops(),
+            json_number(self.cpu_ms)
         )
     }
+
+    /// The CPU-time column: ms per run, or "-" where not measured.
+    fn cpu_cell(&self) -> String {
+        self.cpu_ms.map_or("-".into(), |v| format!("{v:.3}"))
+    }
+}
+
+fn json_number(value: Option<f64>) -> String {
+    value.map_or("null".into(), |v| format!("{v:.4}"))
 }
 
 /// `text` as a JSON string literal (quotes and escapes included).
@@ -63,18 +91,35 @@ fn print_json(gpu: &Gpu, bench: &str, timing: &str, items: &[String]) {
     );
 }
 
-/// Times `record` (which records GPU work) `repeats` times after one warm-up run.
-pub fn time_gpu(gpu: &Gpu, repeats: usize, mut record: impl FnMut() -> Result<()>) -> Result<Vec<f64>> {
+/// Times `record` (which records GPU work) `repeats` times after one warm-up run: wall time
+/// around a synchronous submit.
+pub fn time_gpu(gpu: &Gpu, repeats: usize, mut record: impl FnMut() -> Result<()>) -> Result<Runs> {
     record()?;
     gpu.wait()?;
     let mut times = Vec::with_capacity(repeats);
+    let cpu = CpuClock::start(gpu);
     for _ in 0..repeats {
         let start = Instant::now();
         record()?;
         gpu.wait()?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    Ok(times)
+    Ok(Runs { cpu_ms: cpu.per_run(repeats), times_ms: times })
+}
+
+/// This process's CPU time since `start`, kept only where the adapter runs on the CPU (on a
+/// real GPU it would be the host's idle waiting, not the work).
+struct CpuClock(Option<f64>);
+
+impl CpuClock {
+    fn start(gpu: &Gpu) -> CpuClock {
+        CpuClock(if gpu.runs_on_cpu() { process_cpu_ms() } else { None })
+    }
+
+    fn per_run(&self, runs: usize) -> Option<f64> {
+        let start = self.0?;
+        Some((process_cpu_ms()? - start) / runs.max(1) as f64)
+    }
 }
 
 /// The matmul cases of `infogan bench matmul`: squares, and the paper's two large Linear layers
@@ -101,8 +146,8 @@ pub fn bench_matmul(gpu: &Gpu, repeats: usize, quick: bool) -> Result<Vec<Measur
         let b_shape = if trans_b { [n, k] } else { [k, n] };
         let b = gpu.upload(&b_shape, &pseudo_random(k * n, 2))?;
         let c = gpu.empty(&[m, n]);
-        let times = time_gpu(gpu, repeats, || matmul::gemm_into(gpu, &a, &b, None, &c, Gemm::new(false, trans_b)))?;
-        out.push(Measurement { name, flops: matmul::flops(m, n, k), times_ms: times });
+        let runs = time_gpu(gpu, repeats, || matmul::gemm_into(gpu, &a, &b, None, &c, Gemm::new(false, trans_b)))?;
+        out.push(Measurement::new(name, matmul::flops(m, n, k), runs));
     }
     Ok(out)
 }
@@ -128,16 +173,24 @@ pub fn print_report(gpu: &Gpu, title: &str, results: &[Measurement], json: bool)
     }
     println!("{title} on {}", gpu.adapter_name());
     println!("kernel variant: {}; timing: wall clock around a synchronous submit", gpu.variant.name());
-    println!("{:<42} {:>10} {:>10} {:>10} {:>9}", "case", "median ms", "min ms", "max ms", "GFLOP/s");
+    print_cpu_note(gpu);
+    println!("{:<42} {:>10} {:>10} {:>10} {:>9} {:>10}", "case", "median ms", "min ms", "max ms", "GFLOP/s", "CPU ms");
     for r in results {
         println!(
-            "{:<42} {:>10.3} {:>10.3} {:>10.3} {:>9.2}",
+            "{:<42} {:>10.3} {:>10.3} {:>10.3} {:>9.2} {:>10}",
             r.name,
             r.median_ms(),
             r.min_ms(),
             r.max_ms(),
-            r.gflops()
+            r.gflops(),
+            r.cpu_cell()
         );
+    }
+}
+
+fn print_cpu_note(gpu: &Gpu) {
+    if gpu.runs_on_cpu() {
+        println!("CPU ms: this process's CPU time per run, all threads (steadier than wall time on a shared machine)");
     }
 }
 
@@ -283,7 +336,7 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBe
     let sa = gpu.upload(&[side, side], &pseudo_random(side * side, 1))?;
     let sb = gpu.upload(&[side, side], &pseudo_random(side * side, 2))?;
     let sc = gpu.empty(&[side, side]);
-    let mut square = Measurement { name: "matmul 1024^3 (reference)".into(), flops: matmul::flops(side, side, side), times_ms: Vec::new() };
+    let mut square = Measurement { name: "matmul 1024^3 (reference)".into(), flops: matmul::flops(side, side, side), times_ms: Vec::new(), cpu_ms: None };
     let mut cases = Vec::new();
     for &batch in batches {
         for spec in PAPER_CONVS {
@@ -319,8 +372,8 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBe
                 let (pass_times, product_times) = (&times[pass_index], &times[pass_index + 1]);
                 let per_round = |other: &[f64], scale: f64| median(pass_times.iter().zip(other).map(|(t, o)| scale * o / t).collect());
                 cases.push(ConvCase {
-                    pass: Measurement { name: format!("{name} b{batch} {pass}"), flops: g.flops(), times_ms: pass_times.clone() },
-                    product: Measurement { name: format!("[{m} x {k}] . [{k} x {n}] ({product_name} product)"), flops: g.flops(), times_ms: product_times.clone() },
+                    pass: Measurement { name: format!("{name} b{batch} {pass}"), flops: g.flops(), times_ms: pass_times.clone(), cpu_ms: None },
+                    product: Measurement { name: format!("[{m} x {k}] . [{k} x {n}] ({product_name} product)"), flops: g.flops(), times_ms: product_times.clone(), cpu_ms: None },
                     product_shape: (m, k, n),
                     vs_product: per_round(product_times, 1.0),
                     vs_square: per_round(&square_times, g.flops() / square.flops),
@@ -413,17 +466,21 @@ pub struct StepBench {
     pub cpu_ms_per_step: Option<f64>,
 }
 
-/// User + system CPU time of this process so far, in ms, from /proc/self/stat (Linux; None
-/// elsewhere). On a CPU adapter this is the work the driver's threads did: on a shared VM whose
+/// CPU time of this whole process so far (every thread), in ms; None where the OS does not
+/// report it. On a CPU adapter this is the work the driver's threads did: on a shared VM whose
 /// cores are taken away for a while, wall time swings by 2x between runs and this by ~5%.
 fn process_cpu_ms() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    // USER_HZ is 100 on every Linux architecture Rust targets.
-    Some(ticks * 10.0)
+    #[cfg(unix)]
+    {
+        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes one timespec through a valid, exclusive pointer.
+        let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+        (status == 0).then_some(now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 * 1e-6)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> {
@@ -460,9 +517,9 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
     }
     Ok(StepBench {
         batch,
-        step: Measurement { name: format!("D+G step b{batch}"), flops, times_ms: steps },
-        d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d },
-        g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g },
+        step: Measurement { name: format!("D+G step b{batch}"), flops, times_ms: steps, cpu_ms: cpu_ms_per_step },
+        d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d, cpu_ms: None },
+        g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g, cpu_ms: None },
         kernels,
         cpu_ms_per_step,
     })
@@ -535,12 +592,14 @@ impl KernelCase {
 
 /// Times `record` per repeat: summed GPU timestamps of its dispatches where the adapter has
 /// them, else wall clock around a synchronous submit.
-fn time_case(gpu: &Gpu, repeats: usize, timestamps: bool, mut record: impl FnMut() -> Result<()>) -> Result<Vec<f64>> {
+fn time_case(gpu: &Gpu, repeats: usize, timestamps: bool, mut record: impl FnMut() -> Result<()>) -> Result<Runs> {
     if !timestamps {
         return time_gpu(gpu, repeats, record);
     }
     time_once(gpu, true, &mut record)?;
-    (0..repeats).map(|_| time_once(gpu, true, &mut record)).collect()
+    let cpu = CpuClock::start(gpu);
+    let times = (0..repeats).map(|_| time_once(gpu, true, &mut record)).collect::<Result<Vec<f64>>>()?;
+    Ok(Runs { cpu_ms: cpu.per_run(repeats), times_ms: times })
 }
 
 /// Every kernel family of the training step at the paper's shapes: the Linear layers' products
@@ -551,7 +610,7 @@ pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<(Ve
     use crate::ops::{adam, batchnorm, elementwise};
     let timestamps = gpu.set_profiling(true)?;
     let mut out = Vec::new();
-    let mut push = |name: String, flops: f64, bytes: f64, times: Vec<f64>| out.push(KernelCase { m: Measurement { name, flops, times_ms: times }, bytes });
+    let mut push = |name: String, flops: f64, bytes: f64, runs: Runs| out.push(KernelCase { m: Measurement::new(name, flops, runs), bytes });
     let f = 4.0; // bytes per f32
     for &b in batches {
         // Linear layers: (name, in, out).
@@ -629,16 +688,17 @@ pub fn print_kernels_report(gpu: &Gpu, cases: &[KernelCase], timestamps: bool, j
     if json {
         let items: Vec<String> = cases
             .iter()
-            .map(|c| format!("{{\"case\":{},\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3},\"gbytes_per_s\":{:.3}}}", json_string(&c.m.name), c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), c.m.gflops(), c.gbytes_per_s()))
+            .map(|c| format!("{{\"case\":{},\"median_ms\":{:.4},\"min_ms\":{:.4},\"max_ms\":{:.4},\"gflops\":{:.3},\"gbytes_per_s\":{:.3},\"cpu_ms\":{}}}", json_string(&c.m.name), c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), c.m.gflops(), c.gbytes_per_s(), json_number(c.m.cpu_ms)))
             .collect();
         print_json(gpu, "kernels", timing, &items);
         return;
     }
     println!("kernels of the training step on {}", gpu.adapter_name());
     println!("kernel variant: {}; timing: {timing}", gpu.variant.name());
-    println!("{:<52} {:>10} {:>10} {:>10} {:>9} {:>8}", "case", "median ms", "min ms", "max ms", "GFLOP/s", "GB/s");
+    print_cpu_note(gpu);
+    println!("{:<52} {:>10} {:>10} {:>10} {:>9} {:>8} {:>10}", "case", "median ms", "min ms", "max ms", "GFLOP/s", "GB/s", "CPU ms");
     for c in cases {
         let gflops = if c.m.flops > 0.0 { format!("{:.2}", c.m.gflops()) } else { "-".into() };
-        println!("{:<52} {:>10.3} {:>10.3} {:>10.3} {:>9} {:>8.2}", c.m.name, c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), gflops, c.gbytes_per_s());
+        println!("{:<52} {:>10.3} {:>10.3} {:>10.3} {:>9} {:>8.2} {:>10}", c.m.name, c.m.median_ms(), c.m.min_ms(), c.m.max_ms(), gflops, c.gbytes_per_s(), c.m.cpu_cell());
     }
 }

@@ -243,6 +243,11 @@ impl Gpu {
     }
 
     /// "name (backend, type)" for logs and benchmark reports.
+    /// Whether the adapter is a software rasteriser running on this machine's CPU (lavapipe).
+    pub fn runs_on_cpu(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
     pub fn adapter_name(&self) -> String {
         format!("{} ({:?}, {:?}, driver {})", self.info.name, self.info.backend, self.info.device_type, self.info.driver_info)
     }
