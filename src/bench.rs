@@ -216,7 +216,13 @@ pub struct PaperConv<'a> {
     dx: crate::Tensor,
     dweight: crate::Tensor,
     /// What the forward keeps for the weight gradient.
-    saved: crate::Tensor,
+    saved: SavedForWeights,
+}
+
+/// A conv's im2col matrix, or a transposed conv's input rows.
+enum SavedForWeights {
+    Col(crate::Tensor),
+    Rows(crate::ops::conv::SavedRows),
 }
 
 impl<'a> PaperConv<'a> {
@@ -234,14 +240,22 @@ impl<'a> PaperConv<'a> {
         let weight = gpu.upload(&w_shape, &pseudo_random(w_shape.iter().product(), 4))?;
         let dy = gpu.upload(&y_shape, &pseudo_random(y_shape.iter().product(), 5))?;
         let (dx, dweight) = (gpu.empty(&x_shape), gpu.empty(&w_shape));
-        let (_, saved) = if transposed { conv::conv_transpose2d(gpu, &geom, &x, &weight, None)? } else { conv::conv2d(gpu, &geom, &x, &weight, None)? };
+        let saved = if transposed {
+            SavedForWeights::Rows(conv::conv_transpose2d(gpu, &geom, &x, &weight, None)?.1)
+        } else {
+            SavedForWeights::Col(conv::conv2d(gpu, &geom, &x, &weight, None)?.1)
+        };
         Ok(PaperConv { gpu, transposed, geom, x, weight, dy, dx, dweight, saved })
     }
 
     pub fn forward(&self) -> Result<()> {
         use crate::ops::conv;
         let (gpu, g) = (self.gpu, &self.geom);
-        if self.transposed { conv::conv_transpose2d(gpu, g, &self.x, &self.weight, None) } else { conv::conv2d(gpu, g, &self.x, &self.weight, None) }.map(|_| ())
+        if self.transposed {
+            conv::conv_transpose2d(gpu, g, &self.x, &self.weight, None).map(|_| ())
+        } else {
+            conv::conv2d(gpu, g, &self.x, &self.weight, None).map(|_| ())
+        }
     }
 
     pub fn input_grad(&self) -> Result<()> {
@@ -255,10 +269,9 @@ impl<'a> PaperConv<'a> {
     fn backward(&self, dx: crate::ops::conv::GradOut, dweight: crate::ops::conv::GradOut) -> Result<()> {
         use crate::ops::conv;
         let (gpu, g) = (self.gpu, &self.geom);
-        if self.transposed {
-            conv::conv_transpose2d_backward(gpu, g, &self.saved, &self.weight, &self.dy, dx, dweight, None)
-        } else {
-            conv::conv2d_backward(gpu, g, &self.saved, &self.weight, &self.dy, dx, dweight, None)
+        match &self.saved {
+            SavedForWeights::Rows(rows) => conv::conv_transpose2d_backward(gpu, g, rows.view(), &self.weight, &self.dy, dx, dweight, None),
+            SavedForWeights::Col(col) => conv::conv2d_backward(gpu, g, col, &self.weight, &self.dy, dx, dweight, None),
         }
     }
 

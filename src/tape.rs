@@ -73,7 +73,7 @@ enum Op {
     Conv2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, col: Tensor },
     /// `geom` is the forward convolution this op transposes; `x_rows` its input as the forward
     /// saved it (rows, or the NCHW map itself; see `conv::conv_transpose2d`).
-    ConvTranspose2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, x_rows: Tensor },
+    ConvTranspose2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, x_rows: conv::SavedRows },
     /// `stats` are the (mean, invstd) the forward pass normalised with.
     BatchNorm { x: Saved, gamma: Saved, beta: Option<usize>, stats: Tensor, config: BnConfig },
     /// Any loss whose input gradient was computed in the forward pass.
@@ -446,7 +446,7 @@ impl<'g> Tape<'g> {
                 let dw = weight.node.map(|n| self.grad_target(n, weight.value.shape()));
                 let db = bias.map(|n| self.grad_target(n, &[geom.c_in]));
                 conv::conv_transpose2d_backward(
-                    gpu, geom, x_rows, &weight.value, dy,
+                    gpu, geom, x_rows.view(), &weight.value, dy,
                     dx.as_ref().map(|(t, a)| (t, *a)),
                     dw.as_ref().map(|(t, a)| (t, *a)),
                     db.as_ref().map(|(t, a)| (t, *a)),

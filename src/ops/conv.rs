@@ -162,6 +162,22 @@ pub enum Rows<'a> {
     Map(&'a Tensor),
 }
 
+/// `Rows` owned: what `conv_transpose2d` keeps of its input for the weight gradient.
+#[derive(Clone, Debug)]
+pub enum SavedRows {
+    Stored(Tensor),
+    Map(Tensor),
+}
+
+impl SavedRows {
+    pub fn view(&self) -> Rows<'_> {
+        match self {
+            SavedRows::Stored(rows) => Rows::Stored(rows),
+            SavedRows::Map(map) => Rows::Map(map),
+        }
+    }
+}
+
 /// Whether the input-gradient product of `g` can read its rows as an NCHW map in place
 /// (`matmul::gemm_blocked_at_into`) rather than permuted into rows first: the entry points that
 /// read A^T themselves can, the big tiles cannot. G's last transposed conv (N = 16) does.
@@ -288,20 +304,20 @@ pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, 
 }
 
 /// Transposed convolution forward. `g` from `transposed_geom`. Returns the output and the input
-/// as the weight gradient takes it: rows [n*h*w, c_in], or the input itself where the product
-/// read it in place (`reads_map_in_place`; the backward permutes it when it needs the rows).
-pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+/// as the weight gradient takes it: rows [n*h*w, c_in], or the input map itself where the
+/// product read it in place (`reads_map_in_place`; the backward permutes it when it needs rows).
+pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<(Tensor, SavedRows)> {
     // In `g` the roles are swapped: g.c_out is this layer's input channels, g.c_in its output's.
     check_weight(weight, [g.c_out, g.c_in, g.kernel.0, g.kernel.1], "conv_transpose2d")?;
     ensure!(x.shape() == g.output_shape(), "conv_transpose2d: input {:?}, expected {:?}", x.shape(), g.output_shape());
     let out = gpu.empty(&g.input_shape());
     let saved = if reads_map_in_place(gpu, g) {
         input_gradient_into(gpu, g, Rows::Map(x), weight, &out, 0.0)?;
-        x.clone()
+        SavedRows::Map(x.clone())
     } else {
         let x_rows = output_rows(gpu, g, x)?;
         input_gradient_into(gpu, g, Rows::Stored(&x_rows), weight, &out, 0.0)?;
-        x_rows
+        SavedRows::Stored(x_rows)
     };
     if let Some(bias) = bias {
         ensure!(bias.len() == g.c_in, "conv_transpose2d: bias holds {}, expected {}", bias.len(), g.c_in);
@@ -317,12 +333,12 @@ fn output_rows(gpu: &Gpu, g: &ConvGeom, map: &Tensor) -> Result<Tensor> {
 }
 
 /// Transposed convolution backward from the output gradient `dy` (shape `g.input_shape()`);
-/// `saved` is what `conv_transpose2d` returned beside its output.
+/// `saved` is what `conv_transpose2d` returned beside its output (`SavedRows::view`).
 #[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn conv_transpose2d_backward(
     gpu: &Gpu,
     g: &ConvGeom,
-    saved: &Tensor,
+    saved: Rows,
     weight: &Tensor,
     dy: &Tensor,
     dx: GradOut,
@@ -337,13 +353,13 @@ pub fn conv_transpose2d_backward(
     }
     if let Some((dw, acc)) = dweight {
         let dw = dw.reshape(&[g.c_out, g.taps()]);
-        // The forward saved the input itself where its product read it in place.
         let permuted;
-        let x_rows = if saved.shape().len() == 4 {
-            permuted = output_rows(gpu, g, saved)?;
-            &permuted
-        } else {
-            saved
+        let x_rows = match saved {
+            Rows::Stored(rows) => rows,
+            Rows::Map(map) => {
+                permuted = output_rows(gpu, g, map)?;
+                &permuted
+            }
         };
         matmul::gemm_into(gpu, x_rows, &dcol, None, &dw, Gemm::new(true, false).accumulate(acc))?;
     }

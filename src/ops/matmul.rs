@@ -137,6 +137,13 @@ struct Params {
     _pad: [u32; 3],
 }
 
+impl Params {
+    /// An [m, k] x [k, n] product writing alpha * A.B, no bias, no split, plain row-major A.
+    fn new(m: usize, n: usize, k: usize) -> Params {
+        Params { m: m as u32, n: n as u32, k: k as u32, alpha: 1.0, ..Params::zeroed() }
+    }
+}
+
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     let transposes = [[0, 0], [0, 1], [1, 0], [1, 1]];
     let with = |v: u32| transposes.iter().map(|t| vec![t[0], t[1], v]).collect::<Vec<_>>();
@@ -217,16 +224,11 @@ fn launch(gpu: &Gpu, a: &Tensor, (m, k, a_block_rows): (usize, usize, usize), b:
         return Ok(());
     }
     let mut params = Params {
-        m: m as u32,
-        n: n as u32,
-        k: k as u32,
         has_bias: bias.is_some() as u32,
         alpha: g.alpha,
         acc: g.acc,
-        k_split: 0,
-        rows_along_x: 0,
         a_block_rows: a_block_rows as u32,
-        _pad: [0; 3],
+        ..Params::new(m, n, k)
     };
     let bias = bias.unwrap_or(gpu.placeholder());
     let a_contiguous = match (g.trans_a, a_block_rows) {
@@ -307,7 +309,7 @@ fn k_splits(kernel: &Kernel, groups: [u32; 3], k: usize, has_bias: bool) -> usiz
 pub fn transpose(gpu: &Gpu, a: &Tensor) -> Result<Tensor> {
     let (rows, cols) = (a.rows(), a.cols());
     let out = gpu.empty(&[cols, rows]);
-    let params = Params { m: rows as u32, n: 0, k: cols as u32, has_bias: 0, alpha: 1.0, acc: 0.0, k_split: 0, rows_along_x: 0, a_block_rows: 0, _pad: [0; 3] };
+    let params = Params::new(rows, 0, cols);
     let [wx, wy, _] = TRANSPOSE.workgroup;
     let groups = [(cols as u32).div_ceil(wx), (rows as u32).div_ceil(wy), 1];
     gpu.dispatch(&TRANSPOSE, &[0, 0, 0], &params, &[a, &out], groups)?;
