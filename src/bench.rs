@@ -19,7 +19,7 @@ pub struct Measurement {
 }
 
 /// The timed runs of one case.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Runs {
     pub times_ms: Vec<f64>,
     /// Where the adapter runs on the CPU (lavapipe): this process's CPU time per run, mean over
@@ -475,8 +475,6 @@ pub struct StepBench {
     pub g_phase: Measurement,
     /// GPU time per kernel over one step (empty without timestamp queries).
     pub kernels: Vec<crate::gpu::KernelTime>,
-    /// CPU time of this whole process per timed step, where the OS reports it (Linux).
-    pub cpu_ms_per_step: Option<f64>,
 }
 
 /// CPU time of this whole process so far (every thread), in ms; None where the OS does not
@@ -530,11 +528,11 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
     }
     Ok(StepBench {
         batch,
+        // Process CPU time per step on any adapter: on a GPU it is the host's share of the step.
         step: Measurement { name: format!("D+G step b{batch}"), flops, times_ms: steps, cpu_ms: cpu_ms_per_step },
         d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d, cpu_ms: None },
         g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g, cpu_ms: None },
         kernels,
-        cpu_ms_per_step,
     })
 }
 
@@ -549,7 +547,7 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
                     r.batch,
                     r.step.json(),
                     r.batch as f64 / (r.step.median_ms() * 1e-3),
-                    r.cpu_ms_per_step.map_or("null".to_string(), |v| format!("{v:.1}")),
+                    json_number(r.step.cpu_ms),
                     r.d_phase.json(),
                     r.g_phase.json(),
                     kernels.join(",")
@@ -574,7 +572,7 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
             r.d_phase.median_ms(),
             r.g_phase.median_ms()
         );
-        if let Some(cpu) = r.cpu_ms_per_step {
+        if let Some(cpu) = r.step.cpu_ms {
             println!("  process CPU time: {cpu:.0} ms per step (all threads; steadier than wall time on a shared machine)");
         }
         if r.kernels.is_empty() {
