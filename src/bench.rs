@@ -13,8 +13,7 @@ pub struct Measurement {
     pub name: String,
     pub flops: f64,
     pub times_ms: Vec<f64>,
-    /// This process's CPU time per run, all threads, where the adapter runs on the CPU (see
-    /// `Runs::cpu_ms`).
+    /// This process's CPU time per run, all threads, where measured (see `Runs::cpu_ms`).
     pub cpu_ms: Option<f64>,
 }
 
@@ -97,7 +96,7 @@ pub fn time_gpu(gpu: &Gpu, repeats: usize, mut record: impl FnMut() -> Result<()
     record()?;
     gpu.wait()?;
     let mut times = Vec::with_capacity(repeats);
-    let cpu = CpuClock::start(gpu);
+    let cpu = CpuClock::start_on_cpu_adapter(gpu);
     for _ in 0..repeats {
         let start = Instant::now();
         record()?;
@@ -107,13 +106,18 @@ pub fn time_gpu(gpu: &Gpu, repeats: usize, mut record: impl FnMut() -> Result<()
     Ok(Runs { cpu_ms: cpu.per_run(repeats), times_ms: times })
 }
 
-/// This process's CPU time since `start`, kept only where the adapter runs on the CPU (on a
-/// real GPU it would be the host's idle waiting, not the work).
+/// This process's CPU time since `start`.
 struct CpuClock(Option<f64>);
 
 impl CpuClock {
-    fn start(gpu: &Gpu) -> CpuClock {
-        CpuClock(if gpu.runs_on_cpu() { process_cpu_ms() } else { None })
+    fn start() -> CpuClock {
+        CpuClock(process_cpu_ms())
+    }
+
+    /// Kept only where the adapter runs on the CPU: on a real GPU a kernel's CPU time is the
+    /// host's idle waiting, not the work.
+    fn start_on_cpu_adapter(gpu: &Gpu) -> CpuClock {
+        if gpu.runs_on_cpu() { CpuClock::start() } else { CpuClock(None) }
     }
 
     fn per_run(&self, runs: usize) -> Option<f64> {
@@ -207,7 +211,6 @@ pub const PAPER_CONVS: [(&str, bool, usize, usize, usize); 4] = [
 /// (shared by `bench conv`, `bench kernels` and examples/conv_profile).
 pub struct PaperConv<'a> {
     gpu: &'a Gpu,
-    pub transposed: bool,
     /// The underlying convolution: for a transposed one, the convolution it inverts.
     pub geom: crate::ops::conv::ConvGeom,
     x: crate::Tensor,
@@ -245,16 +248,15 @@ impl<'a> PaperConv<'a> {
         } else {
             SavedForWeights::Col(conv::conv2d(gpu, &geom, &x, &weight, None)?.1)
         };
-        Ok(PaperConv { gpu, transposed, geom, x, weight, dy, dx, dweight, saved })
+        Ok(PaperConv { gpu, geom, x, weight, dy, dx, dweight, saved })
     }
 
     pub fn forward(&self) -> Result<()> {
         use crate::ops::conv;
         let (gpu, g) = (self.gpu, &self.geom);
-        if self.transposed {
-            conv::conv_transpose2d(gpu, g, &self.x, &self.weight, None).map(|_| ())
-        } else {
-            conv::conv2d(gpu, g, &self.x, &self.weight, None).map(|_| ())
+        match self.saved {
+            SavedForWeights::Rows(_) => conv::conv_transpose2d(gpu, g, &self.x, &self.weight, None).map(|_| ()),
+            SavedForWeights::Col(_) => conv::conv2d(gpu, g, &self.x, &self.weight, None).map(|_| ()),
         }
     }
 
@@ -506,14 +508,15 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
     }
     gpu.wait()?;
     let mut steps = Vec::with_capacity(repeats);
-    let cpu_start = process_cpu_ms();
+    // On any adapter: on a real GPU it is the host's share of the step.
+    let cpu = CpuClock::start();
     for _ in 0..repeats {
         let start = Instant::now();
         trainer.step(false)?;
         gpu.wait()?;
         steps.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    let cpu_ms_per_step = cpu_start.zip(process_cpu_ms()).map(|(a, b)| (b - a) / repeats as f64);
+    let cpu_ms_per_step = cpu.per_run(repeats);
     let (mut d, mut g) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
         let [dt, gt] = trainer.timed_step()?;
@@ -528,7 +531,6 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
     }
     Ok(StepBench {
         batch,
-        // Process CPU time per step on any adapter: on a GPU it is the host's share of the step.
         step: Measurement { name: format!("D+G step b{batch}"), flops, times_ms: steps, cpu_ms: cpu_ms_per_step },
         d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d, cpu_ms: None },
         g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g, cpu_ms: None },
@@ -543,11 +545,10 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
             .map(|r| {
                 let kernels: Vec<String> = r.kernels.iter().map(|k| format!("{{\"kernel\":\"{}\",\"dispatches\":{},\"ms\":{:.4}}}", k.kernel, k.dispatches, k.ms)).collect();
                 format!(
-                    "{{\"batch\":{},\"step\":{},\"samples_per_s\":{:.3},\"cpu_ms_per_step\":{},\"d_phase\":{},\"g_phase\":{},\"kernels_gpu_ms\":[{}]}}",
+                    "{{\"batch\":{},\"step\":{},\"samples_per_s\":{:.3},\"d_phase\":{},\"g_phase\":{},\"kernels_gpu_ms\":[{}]}}",
                     r.batch,
                     r.step.json(),
                     r.batch as f64 / (r.step.median_ms() * 1e-3),
-                    json_number(r.step.cpu_ms),
                     r.d_phase.json(),
                     r.g_phase.json(),
                     kernels.join(",")
@@ -608,7 +609,7 @@ fn time_case(gpu: &Gpu, repeats: usize, timestamps: bool, mut record: impl FnMut
         return time_gpu(gpu, repeats, record);
     }
     time_once(gpu, true, &mut record)?;
-    let cpu = CpuClock::start(gpu);
+    let cpu = CpuClock::start_on_cpu_adapter(gpu);
     let times = (0..repeats).map(|_| time_once(gpu, true, &mut record)).collect::<Result<Vec<f64>>>()?;
     Ok(Runs { cpu_ms: cpu.per_run(repeats), times_ms: times })
 }
