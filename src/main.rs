@@ -268,6 +268,7 @@ impl BatchedBench {
 }
 
 fn main() {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(Outcome::Finished) => {}
@@ -452,4 +453,15 @@ fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
         BenchWhat::Conv(a) => bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),
     }
     Ok(Outcome::Finished)
+}
+
+/// `infogan bench matmul | head` should end quietly like any other command-line tool. Rust
+/// ignores SIGPIPE, so a closed pipe made the next `println!` panic with a backtrace.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

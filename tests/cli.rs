@@ -162,3 +162,15 @@ fn variant_flag_forces_a_variant_and_refuses_what_the_adapter_cannot_run() {
         assert!(stderr.contains("needs subgroups of exactly 8 lanes") && !stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    use std::process::Stdio;
+    // As `infogan devices | head -0`: the reading end is closed before the first line (the
+    // adapter query takes far longer than this drop), so every write meets a closed pipe.
+    let mut child = infogan().args(["devices"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
