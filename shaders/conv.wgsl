@@ -6,6 +6,8 @@
 // input gradient col2im(dY . W); transposed convolution runs the same three the other way round.
 // Entry points (bindings 1 src, 2 dst):
 //   im2col      dst = col(src)             one invocation per (output pixel, channel, kernel row)
+//   im2col_kw4  the same when KW == 4: one invocation per (output pixel, channel), each kernel
+//               row one vec4 store (binding 4 dst4)
 //   col2im      dst = acc*dst + sum of the col entries each input pixel feeds (a gather, so no
 //               atomics)                                one invocation per input element
 //   taps_by_phase  a weight [R, C*KH*KW] with each channel's taps reordered (i, j) ->
@@ -91,6 +93,36 @@ fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         var v = 0.0;
         if (x >= 0 && x < i32(p.w)) { v = src[base + u32(x)]; }
         dst[out + j] = v;
+    }
+}
+
+// KW == 4: a channel's KH kernel rows are KH vec4s of the column matrix. Per float this pays a
+// quarter of im2col's stores and a sixth of its integer divisions, which llvmpipe runs one lane
+// at a time; the taps' columns are clamped into the row and zeroed by select, so no tap branches.
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn im2col_kw4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    if (e >= p.n * p.oh * p.ow * p.c) { return; }
+    let c = e % p.c;
+    let row = e / p.c;
+    let ox = row % p.ow;
+    let rest = row / p.ow;
+    let oy = rest % p.oh;
+    let n = rest / p.oh;
+    let xs = vec4<i32>(i32(ox * p.sw) - i32(p.pw)) + vec4<i32>(0, 1, 2, 3);
+    let in_row = xs >= vec4<i32>(0) & xs < vec4<i32>(i32(p.w));
+    let xc = vec4<u32>(clamp(xs, vec4<i32>(0), vec4<i32>(i32(p.w) - 1)));
+    let y0 = i32(oy * p.sh) - i32(p.ph);
+    let plane = (n * p.c + c) * p.h;
+    let out = (row * p.c + c) * p.kh;
+    for (var i = 0u; i < p.kh; i++) {
+        let y = y0 + i32(i);
+        var v = vec4<f32>();
+        if (y >= 0 && y < i32(p.h)) {
+            let base = (plane + u32(y)) * p.w;
+            v = select(vec4<f32>(), vec4<f32>(src[base + xc.x], src[base + xc.y], src[base + xc.z], src[base + xc.w]), in_row);
+        }
+        dst4[out + i] = v;
     }
 }
 

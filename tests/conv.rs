@@ -22,7 +22,7 @@ fn geometries() -> Vec<ConvGeom> {
         geom(1, 5, 6, 7, 3, (2, 3), (1, 2), (2, 1)),
         geom(2, 1, 28, 28, 3, (4, 4), (2, 2), (1, 1)),
         geom(2, 7, 14, 14, 9, (4, 4), (2, 2), (1, 1)),
-        // KW = 4 takes im2col4; here with stride 3 and padding 2 along x.
+        // KW = 4 takes im2col_kw4; here with stride 3 and padding 2 along x.
         geom(1, 3, 6, 9, 2, (3, 4), (1, 3), (2, 2)),
         // Few taps and many output channels, as D's first conv: a product with a short K.
         geom(1, 1, 13, 11, 16, (4, 4), (2, 2), (1, 1)),

@@ -22,6 +22,7 @@ const fn kernel(entry: &'static str) -> Kernel {
 }
 
 pub static IM2COL: Kernel = kernel("im2col");
+pub static IM2COL_KW4: Kernel = kernel("im2col_kw4");
 pub static COL2IM: Kernel = kernel("col2im");
 pub static TAPS_BY_PHASE: Kernel = kernel("taps_by_phase");
 pub static COL2IM_S2: Kernel = kernel("col2im_s2");
@@ -31,7 +32,7 @@ pub static SWAP_ROWS4: Kernel = kernel("swap_rows4");
 pub static SWAP_COLS4: Kernel = kernel("swap_cols4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&IM2COL, &COL2IM, &TAPS_BY_PHASE, &COL2IM_S2, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&IM2COL, &IM2COL_KW4, &COL2IM, &TAPS_BY_PHASE, &COL2IM_S2, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
 /// The geometry every conv kernel reads (the first 16 words of their params).
@@ -136,7 +137,11 @@ pub fn im2col(gpu: &Gpu, g: &ConvGeom, x: &Tensor) -> Result<Tensor> {
     ensure!(x.shape() == g.input_shape(), "im2col: input {:?}, geometry {:?}", x.shape(), g.input_shape());
     let rows = g.n * g.out_h() * g.out_w();
     let col = gpu.empty(&[rows, g.taps()]);
-    launch(gpu, &IM2COL, g.params(0.0), rows * g.c_in * g.kernel.0, x, &col)?;
+    if g.kernel.1 == 4 {
+        launch(gpu, &IM2COL_KW4, g.params(0.0), rows * g.c_in, x, &col)?;
+    } else {
+        launch(gpu, &IM2COL, g.params(0.0), rows * g.c_in * g.kernel.0, x, &col)?;
+    }
     Ok(col)
 }
 
