@@ -15,6 +15,7 @@
 //   col2im_s2   col2im for stride 2 and even kernels from columns in taps_by_phase order: one
 //               invocation per 2x2 block of input pixels, one vec4 load per column row it reads
 //               (bindings 3 src4, 5 dst_after4)
+//   col2im_s2_k4  col2im_s2 for 4x4 kernels, unrolled (same bindings)
 //   swap_last   dst[b, j, i] = acc*dst + src[b, i, j] for src [B, R, C] (NCHW <-> [N, HW, C])
 //   swap_last4  the same when R % 4 == 0 and C % 4 == 0, one 4x4 block per invocation through the
 //               vec4 views (bindings 3 src4, 4 dst4): 4 + 4 vector accesses instead of 16 + 16
@@ -205,6 +206,50 @@ fn col2im_s2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             accumulate_after4((plane + ty - p.ph) * p.w + tx - p.pw, sum[ri * 2u + rj]);
         }
     }
+}
+
+// col2im_s2 for 4x4 kernels (two taps per phase each way), unrolled. llvmpipe masks every
+// write of a loop-carried variable and divides lane by lane; here the four column rows a block
+// reads are loaded at clamped addresses and dropped by select, with no loop at all.
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn col2im_s2_k4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat(gid, groups);
+    let by0 = p.ph / 2u;
+    let bx0 = p.pw / 2u;
+    let bh = (p.h + p.ph + 1u) / 2u - by0;
+    let bw = (p.w + p.pw + 1u) / 2u - bx0;
+    if (e >= p.n * p.c * bh * bw) { return; }
+    let bx = bx0 + e % bw;
+    let rest = e / bw;
+    let by = by0 + rest % bh;
+    let plane_index = rest / bh;
+    let c = plane_index % p.c;
+    let n = plane_index / p.c;
+    // Column rows (oy, ox) = (by - qi, bx - qj) for qi, qj in {0, 1}; x = qi, y = qj.
+    let oy = vec2<i32>(i32(by)) - vec2<i32>(0, 1);
+    let ox = vec2<i32>(i32(bx)) - vec2<i32>(0, 1);
+    let in_y = oy >= vec2<i32>(0) & oy < vec2<i32>(i32(p.oh));
+    let in_x = ox >= vec2<i32>(0) & ox < vec2<i32>(i32(p.ow));
+    let oyc = vec2<u32>(clamp(oy, vec2<i32>(0), vec2<i32>(i32(p.oh) - 1)));
+    let oxc = vec2<u32>(clamp(ox, vec2<i32>(0), vec2<i32>(i32(p.ow) - 1)));
+    let taps4 = p.c * 4u;
+    let row0 = (n * p.oh + oyc.x) * p.ow;
+    let row1 = (n * p.oh + oyc.y) * p.ow;
+    let zero = vec4<f32>();
+    var sum = select(zero, src4[(row0 + oxc.x) * taps4 + c * 4u], in_y.x && in_x.x);
+    sum += select(zero, src4[(row0 + oxc.y) * taps4 + c * 4u + 1u], in_y.x && in_x.y);
+    sum += select(zero, src4[(row1 + oxc.x) * taps4 + c * 4u + 2u], in_y.y && in_x.x);
+    sum += select(zero, src4[(row1 + oxc.y) * taps4 + c * 4u + 3u], in_y.y && in_x.y);
+    // Pixel (2by + ri - PH, 2bx + rj - PW) takes sum[2ri + rj].
+    let ys = vec2<i32>(i32(2u * by) - i32(p.ph)) + vec2<i32>(0, 1);
+    let xs = vec2<i32>(i32(2u * bx) - i32(p.pw)) + vec2<i32>(0, 1);
+    let out_y = ys >= vec2<i32>(0) & ys < vec2<i32>(i32(p.h));
+    let out_x = xs >= vec2<i32>(0) & xs < vec2<i32>(i32(p.w));
+    let plane = (n * p.c + c) * p.h;
+    if (out_y.x && out_x.x) { accumulate_after4((plane + u32(ys.x)) * p.w + u32(xs.x), sum.x); }
+    if (out_y.x && out_x.y) { accumulate_after4((plane + u32(ys.x)) * p.w + u32(xs.y), sum.y); }
+    if (out_y.y && out_x.x) { accumulate_after4((plane + u32(ys.y)) * p.w + u32(xs.x), sum.z); }
+    if (out_y.y && out_x.y) { accumulate_after4((plane + u32(ys.y)) * p.w + u32(xs.y), sum.w); }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)

@@ -26,13 +26,14 @@ pub static IM2COL_KW4: Kernel = kernel("im2col_kw4");
 pub static COL2IM: Kernel = kernel("col2im");
 pub static TAPS_BY_PHASE: Kernel = kernel("taps_by_phase");
 pub static COL2IM_S2: Kernel = kernel("col2im_s2");
+pub static COL2IM_S2_K4: Kernel = kernel("col2im_s2_k4");
 pub static SWAP_LAST: Kernel = kernel("swap_last");
 pub static SWAP_LAST4: Kernel = kernel("swap_last4");
 pub static SWAP_ROWS4: Kernel = kernel("swap_rows4");
 pub static SWAP_COLS4: Kernel = kernel("swap_cols4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&IM2COL, &IM2COL_KW4, &COL2IM, &TAPS_BY_PHASE, &COL2IM_S2, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&IM2COL, &IM2COL_KW4, &COL2IM, &TAPS_BY_PHASE, &COL2IM_S2, &COL2IM_S2_K4, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
 /// The geometry every conv kernel reads (the first 16 words of their params).
@@ -220,7 +221,8 @@ pub fn input_gradient_into(gpu: &Gpu, g: &ConvGeom, rows: Rows, weight: &Tensor,
     let col = rows_times(gpu, g, rows, &by_phase)?;
     let blocks = (g.h + g.padding.0).div_ceil(2) - g.padding.0 / 2;
     let blocks = blocks * ((g.w + g.padding.1).div_ceil(2) - g.padding.1 / 2);
-    launch(gpu, &COL2IM_S2, g.params(acc), g.n * g.c_in * blocks, &col, x)
+    let kernel = if g.kernel == (4, 4) { &COL2IM_S2_K4 } else { &COL2IM_S2 };
+    launch(gpu, kernel, g.params(acc), g.n * g.c_in * blocks, &col, x)
 }
 
 /// `dst[b, j, i] = acc * dst + src[b, i, j]` for src [b, r, c]: NCHW <-> [N, HW, C].
