@@ -314,11 +314,15 @@ struct Straddle {
     is_hi: vec4<bool>,
 }
 
+// Two integer divisions, not seven: S >= 4, so the 4 elements cross at most one channel
+// boundary, found by comparison (llvmpipe divides one lane at a time).
 fn straddle(e: u32) -> Straddle {
     let first = e * 4u;
     let block = first / p.s;
-    let blocks = (vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u)) / vec4<u32>(p.s);
-    return Straddle(block % p.c, blocks.w % p.c, blocks != vec4<u32>(block));
+    let is_hi = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u) >= vec4<u32>((block + 1u) * p.s);
+    let lo = block % p.c;
+    let next = select(lo + 1u, 0u, lo + 1u == p.c);
+    return Straddle(lo, select(lo, next, is_hi.w), is_hi);
 }
 
 // Per element of a straddle, the value of channel lo or hi.
