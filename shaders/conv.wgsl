@@ -225,7 +225,8 @@ fn col2im_s2_k4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let plane_index = rest / bh;
     let c = plane_index % p.c;
     let n = plane_index / p.c;
-    // Column rows (oy, ox) = (by - qi, bx - qj) for qi, qj in {0, 1}; x = qi, y = qj.
+    // Column rows (oy, ox) = (by - qi, bx - qj) for qi, qj in {0, 1}: component .x holds q = 0,
+    // .y holds q = 1.
     let oy = vec2<i32>(i32(by)) - vec2<i32>(0, 1);
     let ox = vec2<i32>(i32(bx)) - vec2<i32>(0, 1);
     let in_y = oy >= vec2<i32>(0) & oy < vec2<i32>(i32(p.oh));
