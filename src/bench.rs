@@ -475,7 +475,8 @@ pub struct StepBench {
     pub step: Measurement,
     pub d_phase: Measurement,
     pub g_phase: Measurement,
-    /// GPU time per kernel over one step (empty without timestamp queries).
+    /// GPU time per kernel and dispatch grid over one step (empty without timestamp queries);
+    /// `KernelTime::per_kernel` sums it per kernel.
     pub kernels: Vec<crate::gpu::KernelTime>,
 }
 
@@ -538,20 +539,24 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
     })
 }
 
-pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
+/// `by_grid`: the per-kernel table split by dispatch grid (the JSON always has both).
+pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool, by_grid: bool) {
+    use crate::gpu::KernelTime;
     if json {
         let items: Vec<String> = results
             .iter()
             .map(|r| {
-                let kernels: Vec<String> = r.kernels.iter().map(|k| format!("{{\"kernel\":\"{}\",\"dispatches\":{},\"ms\":{:.4}}}", k.kernel, k.dispatches, k.ms)).collect();
+                let kernels: Vec<String> = KernelTime::per_kernel(&r.kernels).iter().map(|k| format!("{{\"kernel\":\"{}\",\"dispatches\":{},\"ms\":{:.4}}}", k.kernel, k.dispatches, k.ms)).collect();
+                let grids: Vec<String> = r.kernels.iter().map(|k| format!("{{\"kernel\":\"{}\",\"grid\":{:?},\"dispatches\":{},\"ms\":{:.4}}}", k.kernel, k.grid, k.dispatches, k.ms)).collect();
                 format!(
-                    "{{\"batch\":{},\"step\":{},\"samples_per_s\":{:.3},\"d_phase\":{},\"g_phase\":{},\"kernels_gpu_ms\":[{}]}}",
+                    "{{\"batch\":{},\"step\":{},\"samples_per_s\":{:.3},\"d_phase\":{},\"g_phase\":{},\"kernels_gpu_ms\":[{}],\"grids_gpu_ms\":[{}]}}",
                     r.batch,
                     r.step.json(),
                     r.batch as f64 / (r.step.median_ms() * 1e-3),
                     r.d_phase.json(),
                     r.g_phase.json(),
-                    kernels.join(",")
+                    kernels.join(","),
+                    grids.join(",")
                 )
             })
             .collect();
@@ -581,8 +586,16 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool) {
             continue;
         }
         let total: f64 = r.kernels.iter().map(|k| k.ms).sum();
+        if by_grid {
+            println!("  GPU time per kernel and dispatch grid (workgroups x,y,z) over one step (timestamp queries): {total:.1} ms");
+            for k in &r.kernels {
+                let grid = format!("{}x{}x{}", k.grid[0], k.grid[1], k.grid[2]);
+                println!("  {:<34} {:>13} {:>5} dispatches {:>9.2} ms {:>5.1}%", k.kernel, grid, k.dispatches, k.ms, 100.0 * k.ms / total.max(1e-9));
+            }
+            continue;
+        }
         println!("  GPU time per kernel over one step (timestamp queries, one pass per dispatch): {total:.1} ms");
-        for k in &r.kernels {
+        for k in &KernelTime::per_kernel(&r.kernels) {
             println!("  {:<34} {:>5} dispatches {:>9.2} ms {:>5.1}%", k.kernel, k.dispatches, k.ms, 100.0 * k.ms / total.max(1e-9));
         }
     }

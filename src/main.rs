@@ -239,7 +239,14 @@ enum BenchWhat {
     Kernels(BatchedBench),
     /// The whole D+G training step of the paper's model: ms/step, samples/s, the split by phase
     /// and (with timestamp queries) GPU time per kernel.
-    Step(BatchedBench),
+    Step {
+        #[command(flatten)]
+        common: BatchedBench,
+        /// Split the per-kernel GPU times by dispatch grid (workgroups x,y,z), which tells apart
+        /// the shapes one kernel runs.
+        #[arg(long)]
+        by_grid: bool,
+    },
     /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
     Conv(BatchedBench),
 }
@@ -436,7 +443,7 @@ fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
     match &what {
         BenchWhat::Matmul { repeats: 0, .. } => return Err(infogan::Error::new("--repeats must be at least 1")),
         BenchWhat::Matmul { .. } => {}
-        BenchWhat::Step(args) => args.check(2)?,
+        BenchWhat::Step { common, .. } => common.check(2)?,
         BenchWhat::Kernels(args) | BenchWhat::Conv(args) => args.check(1)?,
     }
     let gpu = Gpu::new(&gpu_options)?;
@@ -446,9 +453,9 @@ fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
             let (cases, timestamps) = bench::bench_kernels(&gpu, a.repeats, &a.batch)?;
             bench::print_kernels_report(&gpu, &cases, timestamps, a.json);
         }
-        BenchWhat::Step(a) => {
+        BenchWhat::Step { common: a, by_grid } => {
             let results = a.batch.iter().map(|&b| bench::bench_step(&gpu, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
-            bench::print_step_report(&gpu, &results, a.json);
+            bench::print_step_report(&gpu, &results, a.json, by_grid);
         }
         BenchWhat::Conv(a) => bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),
     }

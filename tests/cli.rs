@@ -107,6 +107,21 @@ fn bench_step_and_kernels_report_json() {
     // Where the adapter has timestamp queries (lavapipe does), the matmuls show up per kernel.
     if let Some(kernels) = result["kernels_gpu_ms"].as_array().filter(|k| !k.is_empty()) {
         assert!(kernels.iter().any(|k| k["kernel"].as_str().unwrap().starts_with("matmul")), "{kernels:?}");
+        // The same dispatches split by grid: every kernel's grids add up to its own line.
+        let grids = result["grids_gpu_ms"].as_array().expect("grids_gpu_ms");
+        assert!(grids.len() > kernels.len(), "one kernel runs several shapes in a step: {grids:?}");
+        for k in kernels {
+            let of_kernel: Vec<&serde_json::Value> = grids.iter().filter(|g| g["kernel"] == k["kernel"]).collect();
+            assert!(of_kernel.iter().all(|g| g["grid"].as_array().is_some_and(|d| d.len() == 3 && d.iter().all(|n| n.as_u64().unwrap() > 0))));
+            let dispatches: u64 = of_kernel.iter().map(|g| g["dispatches"].as_u64().unwrap()).sum();
+            let ms: f64 = of_kernel.iter().map(|g| g["ms"].as_f64().unwrap()).sum();
+            assert_eq!(dispatches, k["dispatches"].as_u64().unwrap(), "{k:?}");
+            assert!((ms - k["ms"].as_f64().unwrap()).abs() < 1e-3 * of_kernel.len() as f64, "{k:?}: grids sum to {ms}");
+        }
+        let out = infogan().args(["bench", "step", "--batch", "2", "--repeats", "1", "--by-grid"]).output().expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains("per kernel and dispatch grid"), "{text}");
+        assert!(text.lines().any(|l| l.trim_start().starts_with("matmul") && l.split_whitespace().nth(1).is_some_and(|g| g.split('x').count() == 3)), "{text}");
     }
     let out = infogan().args(["bench", "kernels", "--batch", "3", "--repeats", "1", "--json"]).output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

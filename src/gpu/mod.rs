@@ -121,12 +121,32 @@ const PARAMS_SLOT_MAX_BYTES: u32 = 256;
 /// Bind groups kept before the cache is cleared (tests touch many shapes; training a fixed set).
 const BIND_GROUP_CACHE_MAX: usize = 16_384;
 
-/// GPU time per kernel entry point, from timestamp queries around each dispatch.
+/// GPU time per kernel entry point and dispatch grid (workgroups in x, y, z), from timestamp
+/// queries around each dispatch. The grid tells apart the shapes one entry point runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelTime {
     pub kernel: &'static str,
+    pub grid: [u32; 3],
     pub dispatches: u64,
     pub ms: f64,
+}
+
+impl KernelTime {
+    /// The same times summed per entry point (`grid` zeroed), largest first.
+    pub fn per_kernel(times: &[KernelTime]) -> Vec<KernelTime> {
+        let mut out: Vec<KernelTime> = Vec::new();
+        for t in times {
+            match out.iter_mut().find(|k| k.kernel == t.kernel) {
+                Some(k) => {
+                    k.dispatches += t.dispatches;
+                    k.ms += t.ms;
+                }
+                None => out.push(KernelTime { grid: [0; 3], ..t.clone() }),
+            }
+        }
+        out.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+        out
+    }
 }
 
 /// Timestamp queries (two per dispatch) while profiling is on.
@@ -134,7 +154,7 @@ struct Profiler {
     queries: wgpu::QuerySet,
     resolve: wgpu::Buffer,
     readback: wgpu::Buffer,
-    totals: HashMap<&'static str, (u64, f64)>,
+    totals: HashMap<(&'static str, [u32; 3]), (u64, f64)>,
 }
 
 /// Dispatches timed per submit: two queries each, within wgpu's 4096 queries per set.
@@ -490,7 +510,7 @@ impl Gpu {
         }
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         let mut state = self.state.borrow_mut();
-        let mut timed: Vec<&'static str> = Vec::new();
+        let mut timed: Vec<(&'static str, [u32; 3])> = Vec::new();
         let mut i = 0;
         while i < commands.len() {
             match &commands[i] {
@@ -507,7 +527,7 @@ impl Gpu {
                     pass.set_pipeline(pipeline);
                     pass.set_bind_group(0, bind_group, &[]);
                     pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
-                    timed.push(label);
+                    timed.push((label, *groups));
                     i += 1;
                 }
                 Command::Dispatch { .. } => {
@@ -530,8 +550,8 @@ impl Gpu {
         if let Some(p) = state.profiler.as_mut().filter(|_| !timed.is_empty()) {
             let ticks = read_timestamps(&self.device, &p.readback, timed.len() * 2)?;
             let period_ns = f64::from(self.queue.get_timestamp_period());
-            for (k, label) in timed.iter().enumerate() {
-                let entry = p.totals.entry(label).or_insert((0, 0.0));
+            for (k, key) in timed.iter().enumerate() {
+                let entry = p.totals.entry(*key).or_insert((0, 0.0));
                 entry.0 += 1;
                 entry.1 += ticks[2 * k + 1].saturating_sub(ticks[2 * k]) as f64 * period_ns * 1e-6;
             }
@@ -564,12 +584,13 @@ impl Gpu {
         Ok(true)
     }
 
-    /// GPU time per kernel since profiling started (or the last take), largest first.
+    /// GPU time per kernel and dispatch grid since profiling started (or the last take), largest
+    /// first; `KernelTime::per_kernel` sums it per entry point.
     pub fn take_profile(&self) -> Result<Vec<KernelTime>> {
         self.flush()?;
         let mut state = self.state.borrow_mut();
         let Some(p) = state.profiler.as_mut() else { return Ok(Vec::new()) };
-        let mut out: Vec<KernelTime> = p.totals.drain().map(|(kernel, (dispatches, ms))| KernelTime { kernel, dispatches, ms }).collect();
+        let mut out: Vec<KernelTime> = p.totals.drain().map(|((kernel, grid), (dispatches, ms))| KernelTime { kernel, grid, dispatches, ms }).collect();
         out.sort_by(|a, b| b.ms.total_cmp(&a.ms));
         Ok(out)
     }
