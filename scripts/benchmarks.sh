@@ -13,6 +13,8 @@ cargo build --release --quiet
 bin=target/release/infogan
 $bin devices | tee "$out/devices.txt"
 $bin bench step --batch 64,128 --repeats 5 | tee "$out/step.txt"
+# The same step's kernels split by dispatch grid: which shape of each kernel takes the time.
+$bin bench step --batch 64 --repeats 1 --by-grid | tee "$out/step-by-grid.txt"
 $bin bench kernels --batch 64,128 --repeats 5 | tee "$out/kernels.txt"
 $bin bench matmul | tee "$out/matmul.txt"
 $bin bench conv | tee "$out/conv.txt"
