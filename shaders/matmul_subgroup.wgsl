@@ -65,8 +65,8 @@ fn store_row(v: vec4<f32>, row: u32, c0: u32, b: vec4<f32>) {
 
 // Column r of `acc` is row r0 + r of C, columns c0 .. c0 + 3: a quarter of the per-lane store
 // loops of scalar stores. Unrolled, without the early return a row loop needs: llvmpipe masks
-// every write inside a loop, which shows where K is short. At 1024 x 6272 x 64 (the Linear
-// weight gradients) the unrolled epilogue took 12% less CPU time; at K = 1024, the same.
+// every write inside a loop, which shows where K is short. At 1024 x 6272 x 64 (a Linear
+// weight gradient's shape) the unrolled epilogue took 12% less CPU time; at K = 1024, the same.
 fn store_block(acc: mat4x4<f32>, r0: u32, c0: u32) {
     if (c0 < p.n) {
         var b = vec4<f32>();
