@@ -166,42 +166,62 @@ fn taps_by_phase(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     dst[block + ((i / 2u) * (p.kw / 2u) + j / 2u) * 4u + (i % 2u) * 2u + j % 2u] = src[e];
 }
 
+// The 2x2 blocks of input pixels col2im_s2 / col2im_s2_k4 gather, one per invocation: image n,
+// channel c, block (by, bx) with y + PH in {2by, 2by + 1}. Blocks cover y + PH from PH to
+// H + PH - 1, and likewise x.
+struct PixelBlock {
+    n: u32,
+    c: u32,
+    by: u32,
+    bx: u32,
+}
+
+// Blocks per plane, down then across.
+fn blocks_hw() -> vec2<u32> {
+    return (vec2<u32>(p.h + p.ph, p.w + p.pw) + 1u) / 2u - vec2<u32>(p.ph, p.pw) / 2u;
+}
+
+fn pixel_block_count() -> u32 {
+    let hw = blocks_hw();
+    return p.n * p.c * hw.x * hw.y;
+}
+
+fn pixel_block(e: u32) -> PixelBlock {
+    let hw = blocks_hw();
+    let rest = e / hw.y;
+    let plane = rest / hw.x;
+    return PixelBlock(plane / p.c, plane % p.c, p.ph / 2u + rest % hw.x, p.pw / 2u + e % hw.y);
+}
+
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn col2im_s2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     // With stride 2, input pixel (y, x) with y + PH = 2by + ri, x + PW = 2bx + rj (ri, rj in
     // {0, 1}) receives from column row (oy, ox) = (by - qi, bx - qj) the tap (2qi + ri, 2qj + rj).
     // So the 2x2 pixels of block (by, bx) read the same rows, and in taps_by_phase order their
     // four taps of each row are one vec4: a quarter of col2im's load loops, and its index
-    // arithmetic paid once per four pixels. Blocks cover y + PH from PH to H + PH - 1.
+    // arithmetic paid once per four pixels.
     let e = flat(gid, groups);
-    let by0 = p.ph / 2u;
-    let bx0 = p.pw / 2u;
-    let bh = (p.h + p.ph + 1u) / 2u - by0;
-    let bw = (p.w + p.pw + 1u) / 2u - bx0;
-    if (e >= p.n * p.c * bh * bw) { return; }
-    let bx = bx0 + e % bw;
-    let by = by0 + (e / bw) % bh;
-    let c = (e / (bw * bh)) % p.c;
-    let n = e / (bw * bh * p.c);
+    if (e >= pixel_block_count()) { return; }
+    let b = pixel_block(e);
     let qh = p.kh / 2u;
     let qw = p.kw / 2u;
     let taps4 = p.c * qh * qw;
     var sum = vec4<f32>(0.0);
-    for (var qi = 0u; qi < qh && qi <= by; qi++) {
-        let oy = by - qi;
+    for (var qi = 0u; qi < qh && qi <= b.by; qi++) {
+        let oy = b.by - qi;
         if (oy >= p.oh) { continue; }
-        for (var qj = 0u; qj < qw && qj <= bx; qj++) {
-            let ox = bx - qj;
+        for (var qj = 0u; qj < qw && qj <= b.bx; qj++) {
+            let ox = b.bx - qj;
             if (ox >= p.ow) { continue; }
-            sum += src4[((n * p.oh + oy) * p.ow + ox) * taps4 + (c * qh + qi) * qw + qj];
+            sum += src4[((b.n * p.oh + oy) * p.ow + ox) * taps4 + (b.c * qh + qi) * qw + qj];
         }
     }
-    let plane = (n * p.c + c) * p.h;
+    let plane = (b.n * p.c + b.c) * p.h;
     for (var ri = 0u; ri < 2u; ri++) {
-        let ty = 2u * by + ri;
+        let ty = 2u * b.by + ri;
         if (ty < p.ph || ty - p.ph >= p.h) { continue; }
         for (var rj = 0u; rj < 2u; rj++) {
-            let tx = 2u * bx + rj;
+            let tx = 2u * b.bx + rj;
             if (tx < p.pw || tx - p.pw >= p.w) { continue; }
             accumulate_after4((plane + ty - p.ph) * p.w + tx - p.pw, sum[ri * 2u + rj]);
         }
@@ -214,39 +234,30 @@ fn col2im_s2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn col2im_s2_k4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let e = flat(gid, groups);
-    let by0 = p.ph / 2u;
-    let bx0 = p.pw / 2u;
-    let bh = (p.h + p.ph + 1u) / 2u - by0;
-    let bw = (p.w + p.pw + 1u) / 2u - bx0;
-    if (e >= p.n * p.c * bh * bw) { return; }
-    let bx = bx0 + e % bw;
-    let rest = e / bw;
-    let by = by0 + rest % bh;
-    let plane_index = rest / bh;
-    let c = plane_index % p.c;
-    let n = plane_index / p.c;
+    if (e >= pixel_block_count()) { return; }
+    let b = pixel_block(e);
     // Column rows (oy, ox) = (by - qi, bx - qj) for qi, qj in {0, 1}: component .x holds q = 0,
     // .y holds q = 1.
-    let oy = vec2<i32>(i32(by)) - vec2<i32>(0, 1);
-    let ox = vec2<i32>(i32(bx)) - vec2<i32>(0, 1);
+    let oy = vec2<i32>(i32(b.by)) - vec2<i32>(0, 1);
+    let ox = vec2<i32>(i32(b.bx)) - vec2<i32>(0, 1);
     let in_y = oy >= vec2<i32>(0) & oy < vec2<i32>(i32(p.oh));
     let in_x = ox >= vec2<i32>(0) & ox < vec2<i32>(i32(p.ow));
     let oyc = vec2<u32>(clamp(oy, vec2<i32>(0), vec2<i32>(i32(p.oh) - 1)));
     let oxc = vec2<u32>(clamp(ox, vec2<i32>(0), vec2<i32>(i32(p.ow) - 1)));
     let taps4 = p.c * 4u;
-    let row0 = (n * p.oh + oyc.x) * p.ow;
-    let row1 = (n * p.oh + oyc.y) * p.ow;
+    let row0 = (b.n * p.oh + oyc.x) * p.ow;
+    let row1 = (b.n * p.oh + oyc.y) * p.ow;
     let zero = vec4<f32>();
-    var sum = select(zero, src4[(row0 + oxc.x) * taps4 + c * 4u], in_y.x && in_x.x);
-    sum += select(zero, src4[(row0 + oxc.y) * taps4 + c * 4u + 1u], in_y.x && in_x.y);
-    sum += select(zero, src4[(row1 + oxc.x) * taps4 + c * 4u + 2u], in_y.y && in_x.x);
-    sum += select(zero, src4[(row1 + oxc.y) * taps4 + c * 4u + 3u], in_y.y && in_x.y);
+    var sum = select(zero, src4[(row0 + oxc.x) * taps4 + b.c * 4u], in_y.x && in_x.x);
+    sum += select(zero, src4[(row0 + oxc.y) * taps4 + b.c * 4u + 1u], in_y.x && in_x.y);
+    sum += select(zero, src4[(row1 + oxc.x) * taps4 + b.c * 4u + 2u], in_y.y && in_x.x);
+    sum += select(zero, src4[(row1 + oxc.y) * taps4 + b.c * 4u + 3u], in_y.y && in_x.y);
     // Pixel (2by + ri - PH, 2bx + rj - PW) takes sum[2ri + rj].
-    let ys = vec2<i32>(i32(2u * by) - i32(p.ph)) + vec2<i32>(0, 1);
-    let xs = vec2<i32>(i32(2u * bx) - i32(p.pw)) + vec2<i32>(0, 1);
+    let ys = vec2<i32>(i32(2u * b.by) - i32(p.ph)) + vec2<i32>(0, 1);
+    let xs = vec2<i32>(i32(2u * b.bx) - i32(p.pw)) + vec2<i32>(0, 1);
     let out_y = ys >= vec2<i32>(0) & ys < vec2<i32>(i32(p.h));
     let out_x = xs >= vec2<i32>(0) & xs < vec2<i32>(i32(p.w));
-    let plane = (n * p.c + c) * p.h;
+    let plane = (b.n * p.c + b.c) * p.h;
     if (out_y.x && out_x.x) { accumulate_after4((plane + u32(ys.x)) * p.w + u32(xs.x), sum.x); }
     if (out_y.x && out_x.y) { accumulate_after4((plane + u32(ys.x)) * p.w + u32(xs.y), sum.y); }
     if (out_y.y && out_x.x) { accumulate_after4((plane + u32(ys.y)) * p.w + u32(xs.x), sum.z); }
