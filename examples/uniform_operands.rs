@@ -4,8 +4,9 @@
 // and a bounds-check branch; from a uniform buffer it gathers without branches. Uniform buffers
 // are capped at 64 KiB there, so the real products cannot use them, but a probe can: the same
 // WGSL as shaders/matmul_subgroup.wgsl at [64 x 256] . [256 x 64] (each operand exactly 64 KiB),
-// with A and/or B read from a uniform copy. 512 workgroups repeat the tile (rows past M are
-// clamped and not stored, as in the kernel), so every variant does the same work.
+// with A and/or B read from a uniform copy. 512 workgroups repeat the tile down the rows of one
+// tall product, and every workgroup stores its tile (a probe whose stores are skipped measures
+// less than it computes: LLVM sinks straight-line work into the skipped branches).
 // Prints the process CPU time per run for S (both storage), UA, UB and UAB, alternated.
 use wgpu::util::DeviceExt;
 
@@ -54,12 +55,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
     let uniform = wgpu::BufferUsages::UNIFORM;
-    let (a_storage, b_storage) = (buffer(bytemuck::cast_slice(&a), storage), buffer(bytemuck::cast_slice(&b), storage));
+    // The storage copy of A repeats the block down all rows; the uniform copy holds one block
+    // (the index clamp naga adds keeps the other rows' reads inside it: other values, same cost).
+    let a_tall: Vec<f32> = a.iter().copied().cycle().take((M * K * GROUPS) as usize).collect();
+    let (a_storage, b_storage) = (buffer(bytemuck::cast_slice(&a_tall), storage), buffer(bytemuck::cast_slice(&b), storage));
     let (a_uniform, b_uniform) = (buffer(bytemuck::cast_slice(&a), uniform), buffer(bytemuck::cast_slice(&b), uniform));
     let bias = buffer(bytemuck::cast_slice(&vec![0f32; N as usize]), storage);
-    let c = buffer(bytemuck::cast_slice(&vec![0f32; (M * N) as usize]), storage);
+    let c = buffer(bytemuck::cast_slice(&vec![0f32; (M * GROUPS * N) as usize]), storage);
     // matmul.rs's Params: m, n, k, has_bias, alpha, acc, six words of padding.
-    let params: [u32; 12] = [M, N, K, 0, 1f32.to_bits(), 0, 0, 0, 0, 0, 0, 0];
+    let params: [u32; 12] = [M * GROUPS, N, K, 0, 1f32.to_bits(), 0, 0, 0, 0, 0, 0, 0];
     let params = buffer(bytemuck::cast_slice(&params), uniform);
     let readback = device.create_buffer(&wgpu::BufferDescriptor {
         label: None,
@@ -112,7 +116,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for round in 0..5 {
         for (name, pipeline, bind_group) in &prepared {
             run(pipeline, bind_group)?;
-            // Each variant's C against an f64 product, so a broken substitution cannot pass.
+            // The first tile of each variant's C against an f64 product, so a broken substitution
+            // cannot pass.
             let mut encoder = device.create_command_encoder(&Default::default());
             encoder.copy_buffer_to_buffer(&c, 0, &readback, 0, u64::from(M * N * 4));
             queue.submit([encoder.finish()]);
