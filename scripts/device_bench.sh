@@ -12,8 +12,9 @@ out=${OUT:-device-out}
 mkdir -p "$out"
 quick=${QUICK:-0}
 
-# The Vulkan loader and the NVIDIA driver's manifest, where the machine lacks them.
-if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
+# The Vulkan loader, glvnd (NVIDIA's Vulkan driver is libGLX_nvidia) and the driver's manifest,
+# where the machine lacks them.
+if ! ldconfig -p | grep -q 'libvulkan\.so\.1' || ! ldconfig -p | grep -q 'libGLdispatch\.so\.0'; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi

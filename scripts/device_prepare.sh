@@ -2,7 +2,8 @@
 # Prepares, on this (x86-64 Debian) machine, what scripts/device_bench.sh needs on a lent GPU
 # machine, which has no Rust toolchain, no network and no Vulkan loader:
 #   .device/infogan.tar.xz  the release binary and the GPU test binaries, stripped (about 22 MB)
-#   .gl/*.deb               the Vulkan loader (libvulkan1), unpacked there by device_bench.sh
+#   .gl/*.deb               the Vulkan loader and the GL dispatch libraries NVIDIA's Vulkan
+#                           driver links against, unpacked there by device_bench.sh
 # Both folders are git-ignored. Then one call of the device tool does the rest:
 #   run(command="bash scripts/device_bench.sh", carry=[".device", ".gl"], timeout_s=540)
 set -euo pipefail
@@ -30,9 +31,10 @@ mkdir -p .device
 tar -cJf .device/infogan.tar.xz -C "$stage" .
 echo "packed $(ls "$stage" | wc -l) binaries into .device/infogan.tar.xz ($(du -h .device/infogan.tar.xz | cut -f1))"
 
-# The loader, as the device tool's README says: amd64 packages, lists kept out of the system's.
+# The loaders, as the device tool's README lists them (NVIDIA's Vulkan driver is libGLX_nvidia,
+# which needs glvnd): amd64 packages, lists kept out of the system's.
 mkdir -p .gl /tmp/amd64/partial
 apt_opts=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
 apt-get "${apt_opts[@]}" update -qq
-(cd .gl && apt-get "${apt_opts[@]}" download libvulkan1)
+(cd .gl && apt-get "${apt_opts[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 ls .gl
