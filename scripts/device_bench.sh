@@ -57,7 +57,10 @@ timeout 300 "$bin/infogan" bench kernels --batch "$batches" --repeats "$((repeat
   timeout 180 "$bin/infogan" bench conv --batch "$batches" --repeats "$((repeats < 9 ? repeats : 9))"
 } >"$out/matmul-conv.txt" 2>&1
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  timeout 240 python3 scripts/torch_reference.py --device cuda --batch "$batches" --repeats "$torch_repeats" >"$out/torch.txt" 2>&1
+  {
+    timeout 240 python3 scripts/torch_reference.py --device cuda --batch "$batches" --repeats "$torch_repeats"
+    timeout 240 python3 scripts/torch_reference.py --device cuda --batch "$batches" --repeats "$torch_repeats" --tf32
+  } >"$out/torch.txt" 2>&1
 else
   echo "no CUDA PyTorch here; skipped" >"$out/torch.txt"
 fi

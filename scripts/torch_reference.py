@@ -8,6 +8,8 @@ both losses, Q stepped with D), Adam settings and batch sizes; random images sta
     python3 -m venv /tmp/torch && /tmp/torch/bin/pip install torch
     /tmp/torch/bin/python scripts/torch_reference.py --threads 2 --batch 64,128
     /tmp/torch/bin/python scripts/torch_reference.py --device cuda     # on a machine with a GPU
+
+On CUDA the step runs in full f32 unless --tf32 lets matmuls and convolutions use TF32 tensor cores.
 """
 import argparse
 import math
@@ -88,12 +90,20 @@ def main():
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave the default)")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--tf32", action="store_true",
+                        help="let CUDA's matmuls and convolutions round their inputs to TF32 (off: full f32, as infogan computes)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    if device.type == "cuda":
+        # cuDNN's convolutions default to TF32 on Ampere and later; pin both settings so the
+        # comparison says which arithmetic it timed.
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
+        name += ", TF32" if args.tf32 else ", full f32 (no TF32)"
     print(f"PyTorch {torch.__version__} on {name}")
     for batch in [int(b) for b in args.batch.split(",")]:
         torch.manual_seed(0)
