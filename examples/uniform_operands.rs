@@ -10,34 +10,30 @@
 // Prints the process CPU time per run for S (both storage), UA, UB and UAB, alternated.
 use wgpu::util::DeviceExt;
 
-const SOURCE: &str = include_str!("../shaders/matmul_subgroup.wgsl");
+use infogan::bench::process_cpu_ms;
+use infogan::ops::matmul::SUBGROUP_TILE;
+
 const M: u32 = 64;
 const K: u32 = 256;
 const N: u32 = 64;
 const GROUPS: u32 = 512;
 
-fn process_cpu_ms() -> f64 {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime only writes the timespec it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
-    now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 / 1e6
-}
-
-/// The kernel with A (`a4`) and/or B (`b4`) read from 64 KiB uniform arrays instead.
-fn variant_wgsl(uniform_a: bool, uniform_b: bool) -> String {
-    let mut body = SOURCE.replace(
+/// The kernel as the project compiles it (prelude included, TRANS_B = 0), with A (`a4`) and/or
+/// B (`b4`) read from 64 KiB uniform arrays instead.
+fn variant_wgsl(uniform_a: bool, uniform_b: bool) -> Result<String, Box<dyn std::error::Error>> {
+    let mut text = SUBGROUP_TILE.wgsl(&[0])?.replace(
         "var<storage, read_write> c4: array<vec4<f32>>;",
         "var<storage, read_write> c4: array<vec4<f32>>;\n\
          @group(0) @binding(5) var<uniform> au: array<vec4<f32>, 4096>;\n\
          @group(0) @binding(6) var<uniform> bu: array<vec4<f32>, 4096>;",
     );
     if uniform_a {
-        body = body.replace("a4[", "au[");
+        text = text.replace("a4[", "au[");
     }
     if uniform_b {
-        body = body.replace("b4[", "bu[");
+        text = text.replace("b4[", "bu[");
     }
-    format!("const WG_X: u32 = 8u;\nconst WG_Y: u32 = 1u;\nconst WG_Z: u32 = 1u;\nconst TRANS_B: u32 = 0u;\n{body}")
+    Ok(text)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -77,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, uniform_a, uniform_b) in variants {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),
-            source: wgpu::ShaderSource::Wgsl(variant_wgsl(uniform_a, uniform_b).into()),
+            source: wgpu::ShaderSource::Wgsl(variant_wgsl(uniform_a, uniform_b)?.into()),
         });
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(name),
@@ -132,11 +128,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     max_error = max_error.max((want - f64::from(got[i * N as usize + j])).abs());
                 }
             }
-            let start = process_cpu_ms();
+            let start = process_cpu_ms().ok_or("no process CPU clock on this platform")?;
             for _ in 0..5 {
                 run(pipeline, bind_group)?;
             }
-            let cpu = (process_cpu_ms() - start) / 5.0;
+            let cpu = (process_cpu_ms().ok_or("no process CPU clock on this platform")? - start) / 5.0;
             println!("round {round} {name:<4} {cpu:7.1} CPU ms per run  {:6.2} GFLOP per CPU-second  max error {max_error:.1e}", gflop / cpu * 1e3);
         }
     }

@@ -483,7 +483,7 @@ pub struct StepBench {
 /// CPU time of this whole process so far (every thread), in ms; None where the OS does not
 /// report it. On a CPU adapter this is the work the driver's threads did: on a shared VM whose
 /// cores are taken away for a while, wall time swings by 2x between runs and this by ~5%.
-fn process_cpu_ms() -> Option<f64> {
+pub fn process_cpu_ms() -> Option<f64> {
     #[cfg(unix)]
     {
         let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
