@@ -9,13 +9,14 @@
 //                               the contiguous dimension of each operand (the launcher sets it
 //                               only when those dimensions are multiples of 4).
 //                               Both are for llvmpipe: SIMD lanes span invocations, loads dominate.
-//   transpose_matrix            c[j, i] = a[i, j] for a [rows = p.m, cols = p.k] (alpha, acc unused).
-//                               The 32x32 tile takes A^T this way: lavapipe's LLVM did not
-//                               finish compiling that tile with the transposing loads of A.
+//   (The 32x32 tile never reads A^T: lavapipe's LLVM did not finish compiling it with
+//   transposing loads of A, so the launcher transposes A first, shaders/layout.wgsl.)
 //   matmul_workgroup_tile  64x64 tile per workgroup staged through workgroup memory, 4x4 outputs
 //                          per invocation, BK = 16. The classic tiling for real GPUs.
 // Bindings: 1 a, 2 b, 3 bias (read when has_bias), 4 c (read_write).
-// Geometry: WG_X, WG_Y come from the prelude; src/ops/matmul.rs computes the grid from them.
+// Geometry: WG_X, WG_Y and the tile TILE_M x TILE_N (outputs per invocation) with its K step
+// TILE_K come from the prelude; src/ops/matmul.rs computes the grid from the same numbers. The
+// register tiles are unrolled by hand for their sizes (32x32 and 8x8, K step 4 = one vec4).
 
 struct Params {
     m: u32,
@@ -33,9 +34,9 @@ struct Params {
     // With TRANS_A: 0, or the rows of op(A) per stored block, A being [M / a_block_rows, K,
     // a_block_rows] (an NCHW map read as the rows [N*H*W, C] of a convolution's product).
     a_block_rows: u32,
+    _pad0: u32,
+    _pad1: u32,
     _pad2: u32,
-    _pad3: u32,
-    _pad4: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -144,8 +145,8 @@ fn store_block(acc: mat4x4<f32>, r0: u32, c0: u32) {
 // not fit runs matmul_register_tile_small.
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let m0 = gid.y * 32u;
-    let n0 = gid.x * 32u;
+    let m0 = gid.y * TILE_M;
+    let n0 = gid.x * TILE_N;
     if (m0 >= p.m || n0 >= p.n) { return; }
     // acc_ij = (rows m0+4i.., columns n0+4j..)^T: B^T A^T accumulates (A B)^T.
     var acc00 = mat4x4<f32>(); var acc01 = mat4x4<f32>(); var acc02 = mat4x4<f32>(); var acc03 = mat4x4<f32>(); var acc04 = mat4x4<f32>(); var acc05 = mat4x4<f32>(); var acc06 = mat4x4<f32>(); var acc07 = mat4x4<f32>();
@@ -156,7 +157,7 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
     var acc50 = mat4x4<f32>(); var acc51 = mat4x4<f32>(); var acc52 = mat4x4<f32>(); var acc53 = mat4x4<f32>(); var acc54 = mat4x4<f32>(); var acc55 = mat4x4<f32>(); var acc56 = mat4x4<f32>(); var acc57 = mat4x4<f32>();
     var acc60 = mat4x4<f32>(); var acc61 = mat4x4<f32>(); var acc62 = mat4x4<f32>(); var acc63 = mat4x4<f32>(); var acc64 = mat4x4<f32>(); var acc65 = mat4x4<f32>(); var acc66 = mat4x4<f32>(); var acc67 = mat4x4<f32>();
     var acc70 = mat4x4<f32>(); var acc71 = mat4x4<f32>(); var acc72 = mat4x4<f32>(); var acc73 = mat4x4<f32>(); var acc74 = mat4x4<f32>(); var acc75 = mat4x4<f32>(); var acc76 = mat4x4<f32>(); var acc77 = mat4x4<f32>();
-    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+    for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
         let a0 = a_block(m0 + 0u, k0, true);
         let a1 = a_block(m0 + 4u, k0, true);
         let a2 = a_block(m0 + 8u, k0, true);
@@ -199,8 +200,8 @@ fn matmul_register_tile(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
     let along_x = p.rows_along_x != 0u;
-    let m0 = select(gid.y, gid.x, along_x) * 8u;
-    let n0 = select(gid.x, gid.y, along_x) * 8u;
+    let m0 = select(gid.y, gid.x, along_x) * TILE_M;
+    let n0 = select(gid.x, gid.y, along_x) * TILE_N;
     if (m0 >= p.m || n0 >= p.n) { return; }
     var k_begin = 0u;
     var k_end = p.k;
@@ -214,7 +215,7 @@ fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
     // Two loops rather than one with a branch: llvmpipe may run both sides of a branch. Only the
     // last split can end off a multiple of 4, and there the masked loads stop at K.
     let k_fast = select(k_begin, k_begin + ((k_end - k_begin) & ~3u), VEC4 != 0u);
-    for (var k0 = k_begin; k0 < k_fast; k0 += 4u) {
+    for (var k0 = k_begin; k0 < k_fast; k0 += TILE_K) {
         let a0 = a_block(m0 + 0u, k0, true);
         let a1 = a_block(m0 + 4u, k0, true);
         let b0 = b_block(k0, n0 + 0u, true);
@@ -222,7 +223,7 @@ fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc00 += b0 * a0; acc01 += b1 * a0;
         acc10 += b0 * a1; acc11 += b1 * a1;
     }
-    for (var k0 = k_fast; k0 < k_end; k0 += 4u) {
+    for (var k0 = k_fast; k0 < k_end; k0 += TILE_K) {
         let a0 = a_block(m0 + 0u, k0, false);
         let a1 = a_block(m0 + 4u, k0, false);
         let b0 = b_block(k0, n0 + 0u, false);
@@ -234,11 +235,12 @@ fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
     store_block(acc10, m0 + 4u, n0 + 0u); store_block(acc11, m0 + 4u, n0 + 4u);
 }
 
-const BM: u32 = 64u;
-const BN: u32 = 64u;
-const BK: u32 = 16u;
-var<workgroup> tile_a: array<f32, 1024>; // [BK][BM]
-var<workgroup> tile_b: array<f32, 1024>; // [BK][BN]
+// A workgroup's tile of C is BM x BN; each invocation holds TILE_M x TILE_N (4x4) of it.
+const BM: u32 = WG_Y * TILE_M;
+const BN: u32 = WG_X * TILE_N;
+const BK: u32 = TILE_K;
+var<workgroup> tile_a: array<f32, BK * BM>; // [BK][BM]
+var<workgroup> tile_b: array<f32, BK * BN>; // [BK][BN]
 
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn matmul_workgroup_tile(
@@ -263,10 +265,10 @@ fn matmul_workgroup_tile(
         }
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk++) {
-            let a = vec4<f32>(tile_a[kk * BM + lid.y * 4u], tile_a[kk * BM + lid.y * 4u + 1u],
-                              tile_a[kk * BM + lid.y * 4u + 2u], tile_a[kk * BM + lid.y * 4u + 3u]);
-            let b = vec4<f32>(tile_b[kk * BN + lid.x * 4u], tile_b[kk * BN + lid.x * 4u + 1u],
-                              tile_b[kk * BN + lid.x * 4u + 2u], tile_b[kk * BN + lid.x * 4u + 3u]);
+            let a = vec4<f32>(tile_a[kk * BM + lid.y * TILE_M], tile_a[kk * BM + lid.y * TILE_M + 1u],
+                              tile_a[kk * BM + lid.y * TILE_M + 2u], tile_a[kk * BM + lid.y * TILE_M + 3u]);
+            let b = vec4<f32>(tile_b[kk * BN + lid.x * TILE_N], tile_b[kk * BN + lid.x * TILE_N + 1u],
+                              tile_b[kk * BN + lid.x * TILE_N + 2u], tile_b[kk * BN + lid.x * TILE_N + 3u]);
             for (var i = 0u; i < 4u; i++) {
                 acc[i * 4u] += a[i] * b.x;
                 acc[i * 4u + 1u] += a[i] * b.y;
@@ -277,20 +279,11 @@ fn matmul_workgroup_tile(
         workgroupBarrier();
     }
     for (var i = 0u; i < 4u; i++) {
-        let row = tm0 + lid.y * 4u + i;
+        let row = tm0 + lid.y * TILE_M + i;
         if (row >= p.m) { break; }
         for (var j = 0u; j < 4u; j++) {
-            let col = tn0 + lid.x * 4u + j;
+            let col = tn0 + lid.x * TILE_N + j;
             if (col < p.n) { store(row, col, acc[i * 4u + j]); }
         }
     }
-}
-
-@compute @workgroup_size(WG_X, WG_Y, WG_Z)
-fn transpose_matrix(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let col = gid.x;
-    let row = gid.y;
-    if (row >= p.m || col >= p.k) { return; }
-    let i = row * p.k + col;
-    c[col * p.m + row] = a4[i >> 2u][i & 3u];
 }

@@ -21,14 +21,13 @@ struct Params {
     has_bias: u32,
     alpha: f32,
     acc: f32,
-    // shaders/matmul.wgsl's k_split, rows_along_x, a_block_rows and padding (the Rust struct
-    // is shared); unused here.
+    // The rest of shaders/matmul.wgsl's struct (the Rust struct is shared); unused here.
+    k_split: u32,
+    rows_along_x: u32,
+    a_block_rows: u32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
-    _pad3: u32,
-    _pad4: u32,
-    _pad5: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -83,8 +82,8 @@ fn store_block(acc: mat4x4<f32>, r0: u32, c0: u32) {
 // i / 2. No lane returns early: every lane takes part in the broadcasts.
 @compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn matmul_subgroup_tile(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    let m0 = wid.y * 64u;
-    let n0 = (wid.x * 8u + lane) * 8u;
+    let m0 = wid.y * TILE_M;
+    let n0 = (wid.x * WG_X + lane) * TILE_N;
     var acc0_0 = mat4x4<f32>(); var acc0_1 = mat4x4<f32>();
     var acc1_0 = mat4x4<f32>(); var acc1_1 = mat4x4<f32>();
     var acc2_0 = mat4x4<f32>(); var acc2_1 = mat4x4<f32>();
@@ -101,7 +100,7 @@ fn matmul_subgroup_tile(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup
     var acc13_0 = mat4x4<f32>(); var acc13_1 = mat4x4<f32>();
     var acc14_0 = mat4x4<f32>(); var acc14_1 = mat4x4<f32>();
     var acc15_0 = mat4x4<f32>(); var acc15_1 = mat4x4<f32>();
-    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+    for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
         let s0 = a_share(m0 + lane + 0u, k0);
         let s1 = a_share(m0 + lane + 8u, k0);
         let s2 = a_share(m0 + lane + 16u, k0);

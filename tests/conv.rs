@@ -7,6 +7,7 @@
 mod common;
 use common::*;
 use infogan::ops::conv::{self, ConvGeom};
+use infogan::ops::layout;
 use infogan::ops::reduce::Axes;
 use infogan::Tape;
 
@@ -218,7 +219,7 @@ fn swap_last_matches_a_transpose_with_and_without_vec4_blocks() {
         for acc in [0.0f32, 0.5] {
             let dst = gpu.empty(&[b, cols, rows]);
             gpu.copy(&old, &dst).unwrap();
-            conv::swap_last_into(&gpu, &src, (b, rows, cols), &dst, acc).unwrap();
+            layout::swap_last_into(&gpu, &src, (b, rows, cols), &dst, acc).unwrap();
             let mut want = vec![0.0; b * rows * cols];
             for n in 0..b {
                 for i in 0..rows {
@@ -274,7 +275,7 @@ fn input_gradient_writes_and_accumulates_on_both_paths() {
         geom(1, 2, 7, 10, 3, (4, 4), (2, 2), (2, 0)),
         geom(2, 3, 7, 5, 5, (3, 2), (2, 1), (1, 0)),
     ];
-    assert!(cases.iter().any(|g| !conv::phased(g)) && cases.iter().filter(|g| conv::phased(g)).count() >= 3);
+    assert!(cases.iter().any(|g| !layout::phased(g)) && cases.iter().filter(|g| layout::phased(g)).count() >= 3);
     let mut read_in_place = 0;
     for gpu in gpus() {
         for g in cases {
@@ -300,7 +301,7 @@ fn input_gradient_writes_and_accumulates_on_both_paths() {
                 gpu.copy(&old, &x).unwrap();
                 let want: Vec<f64> = grad.iter().zip(&old64).map(|(d, o)| d + f64::from(acc) * o).collect();
                 conv::input_gradient_into(&gpu, &g, conv::Rows::Stored(&rows), &w, &x, acc).unwrap();
-                let what = format!("input gradient {:?} {g:?} acc {acc} phased {}", gpu.variant, conv::phased(&g));
+                let what = format!("input gradient {:?} {g:?} acc {acc} phased {}", gpu.variant, layout::phased(&g));
                 assert_close(&what, &download(&gpu, &x), &want, 1e-5);
                 // The same rows as the NCHW map dy, read in place where the product can.
                 if conv::reads_map_in_place(&gpu, &g) {

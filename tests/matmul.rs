@@ -52,7 +52,7 @@ fn narrow_products_walk_rows_along_lanes() {
 #[test]
 fn test_shapes_reach_every_entry_point() {
     let mut seen = std::collections::BTreeSet::new();
-    let mut transposed_in_blocks = false;
+    let (mut transposed_in_blocks, mut transposed_per_element) = (false, false);
     for variant in infogan::Variant::ALL {
         for &(m, n, k) in SHAPES {
             for ta in [false, true] {
@@ -61,11 +61,10 @@ fn test_shapes_reach_every_entry_point() {
                     seen.insert(choice.kernel.label(choice.defines()));
                     // The launcher transposes A^T [k, m] first for entry points without A^T,
                     // by 4x4 blocks (conv's swap) where both sides allow it.
-                    if choice.transpose_a_first && infogan::ops::matmul::transposes_in_blocks(k, m) {
+                    if choice.transpose_a_first && infogan::ops::layout::transposes_in_blocks(k, m) {
                         transposed_in_blocks = true;
                     } else if choice.transpose_a_first {
-                        let t = &infogan::ops::matmul::TRANSPOSE;
-                        seen.insert(t.label(&[0, 0, 0]));
+                        transposed_per_element = true;
                     }
                 }
             }
@@ -74,6 +73,7 @@ fn test_shapes_reach_every_entry_point() {
     let all: usize = infogan::ops::matmul::kernels().iter().map(|(_, d)| d.len()).sum();
     assert_eq!(seen.len(), all, "instantiations reached: {seen:?}");
     assert!(transposed_in_blocks, "no test shape transposes A^T by 4x4 blocks");
+    assert!(transposed_per_element, "no test shape transposes A^T one element at a time");
 }
 
 #[test]

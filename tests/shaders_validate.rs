@@ -43,3 +43,43 @@ fn a_shader_that_ignores_the_launcher_workgroup_size_is_rejected() {
     let error = reflect(&kernel, &defines).expect_err("literal workgroup size must be caught");
     assert!(error.message().contains("workgroup size"), "{error}");
 }
+
+/// The kernel's WGSL with its params struct edited by `edit` (applied to the struct's text only).
+fn with_params_struct(kernel: &infogan::gpu::Kernel, edit: impl Fn(&str) -> String) -> infogan::gpu::Kernel {
+    let start = kernel.source.find("struct Params {").expect("a params struct");
+    let end = start + kernel.source[start..].find('}').expect("closed");
+    let source = format!("{}{}{}", &kernel.source[..start], edit(&kernel.source[start..end]), &kernel.source[end..]);
+    infogan::gpu::Kernel { source: Box::leak(source.into_boxed_str()), ..*kernel }
+}
+
+#[test]
+fn a_params_struct_that_differs_from_its_rust_mirror_is_rejected() {
+    // Adam's struct: n u32, lr f32, beta1 f32, beta2 f32, eps f32, bc1 f32, bc2 f32, _pad u32.
+    let kernel = &infogan::ops::adam::ADAM;
+    reflect(kernel, &[]).expect("the shipped struct matches");
+    // Each edit leaves a valid shader whose struct no longer mirrors the Rust one.
+    let renamed = infogan::gpu::Kernel { source: Box::leak(kernel.source.replace("beta2", "beta_two").into_boxed_str()), ..*kernel };
+    let cases = [
+        ("renamed", renamed, "field 3 is `beta_two`"),
+        ("reordered", with_params_struct(kernel, |s| s.replace("beta1: f32,\n    beta2: f32,", "beta2: f32,\n    beta1: f32,")), "field 2 is `beta2`"),
+        ("retyped", with_params_struct(kernel, |s| s.replace("_pad: u32", "_pad: f32")), "`_pad` is not a u32"),
+        ("truncated", with_params_struct(kernel, |s| s.replace("    _pad: u32,\n", "")), "ends before field 7 `_pad`"),
+    ];
+    for (what, edited, expected) in cases {
+        let error = reflect(&edited, &[]).expect_err(what);
+        assert!(error.message().contains(expected), "{what}: {error}");
+    }
+}
+
+#[test]
+fn tile_sizes_reach_the_shader_through_the_prelude() {
+    for kernel in [&infogan::ops::matmul::REGISTER_TILE, &infogan::ops::matmul::SUBGROUP_TILE, &infogan::ops::matmul::REGISTER_TILE_SMALL, &infogan::ops::matmul::WORKGROUP_TILE] {
+        let text = kernel.wgsl(&vec![0; kernel.defines.len()]).expect("instantiates");
+        for name in ["TILE_M", "TILE_N"] {
+            let value = kernel.constant(name);
+            assert!(text.contains(&format!("const {name}: u32 = {value}u;")), "{}: {name} not in the prelude", kernel.entry);
+        }
+        let body = &kernel.source[kernel.source.find(&format!("fn {}(", kernel.entry)).expect("entry")..];
+        assert!(body.contains("TILE_M") && body.contains("TILE_N"), "{} must index with the prelude's tile", kernel.entry);
+    }
+}

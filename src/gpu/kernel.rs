@@ -5,6 +5,7 @@
 //! compiled module to check it, and lists the bindings the entry point really uses.
 
 use crate::error::{Error, Result};
+use crate::gpu::params::{check_struct, ParamField};
 
 /// One entry point of one WGSL file.
 #[derive(Debug, Clone, Copy)]
@@ -15,16 +16,32 @@ pub struct Kernel {
     pub entry: &'static str,
     /// Written into the prelude as `WG_X`, `WG_Y`, `WG_Z`; the shader must use them.
     pub workgroup: [u32; 3],
-    /// Names of the `u32` constants every instantiation must define (variant switches, tiles).
+    /// Names of the `u32` constants every instantiation must define (variant switches).
     pub defines: &'static [&'static str],
+    /// Fixed geometry written into the prelude as `u32` constants (tile sizes): the launcher
+    /// computes its grid from the same numbers the shader indexes with.
+    pub consts: &'static [(&'static str, u32)],
+    /// The fields of the Rust parameter struct (`GpuParams::FIELDS`), checked against the WGSL
+    /// struct at binding 0 by `reflect`.
+    pub params: &'static [ParamField],
 }
 
 /// A concrete set of values for a kernel's `defines`, in the same order.
 pub type Defines<'a> = &'a [u32];
 
 impl Kernel {
+    /// An entry point with no defines or constants; add them with struct update syntax.
+    pub const fn new(family: &'static str, source: &'static str, entry: &'static str, workgroup: [u32; 3], params: &'static [ParamField]) -> Kernel {
+        Kernel { family, source, entry, workgroup, defines: &[], consts: &[], params }
+    }
+
     pub fn invocations_per_workgroup(&self) -> u32 {
         self.workgroup.iter().product()
+    }
+
+    /// The value of one of `consts`; a kernel without it is a programming error caught by tests.
+    pub fn constant(&self, name: &str) -> u32 {
+        self.consts.iter().find(|(n, _)| *n == name).map_or_else(|| panic!("kernel {} has no constant {name}", self.entry), |(_, v)| *v)
     }
 
     /// The full WGSL text of one instantiation: generated prelude, then the file.
@@ -42,7 +59,7 @@ impl Kernel {
         let mut text = format!(
             "// prelude written by src/gpu/kernel.rs\nconst WG_X: u32 = {x}u;\nconst WG_Y: u32 = {y}u;\nconst WG_Z: u32 = {z}u;\n"
         );
-        for (name, value) in self.defines.iter().zip(defines) {
+        for (name, value) in self.defines.iter().zip(defines).chain(self.consts.iter().map(|(n, v)| (n, v))) {
             text.push_str(&format!("const {name}: u32 = {value}u;\n"));
         }
         text.push_str(self.source);
@@ -104,6 +121,7 @@ pub fn reflect(kernel: &Kernel, defines: Defines) -> Result<Reflection> {
         }
         match var.space {
             naga::AddressSpace::Uniform if binding.binding == 0 => {
+                check_struct(&module, var.ty, kernel.params).map_err(|e| Error::new(format!("{label}: params struct differs from its Rust mirror: {e}")))?;
                 reflection.uses_params = true;
                 reflection.params_size = Some(module.types[var.ty].inner.size(module.to_ctx()));
             }

@@ -1,20 +1,12 @@
 //! Adam over a whole parameter arena in one dispatch. Kernel: shaders/adam.wgsl.
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::ensure;
 use crate::error::Result;
-use crate::gpu::{Gpu, Kernel};
+use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
 use crate::tensor::Tensor;
 
-pub static ADAM: Kernel = Kernel {
-    family: "adam",
-    source: include_str!("../../shaders/adam.wgsl"),
-    entry: "adam",
-    workgroup: [256, 1, 1],
-    defines: &[],
-};
+pub static ADAM: Kernel = Kernel::new("adam", include_str!("../../shaders/adam.wgsl"), "adam", [256, 1, 1], <Params as GpuParams>::FIELDS);
 
 /// Four parameters per invocation, for lengths that are multiples of 4 (every arena).
 pub static ADAM4: Kernel = Kernel { entry: "adam4", ..ADAM };
@@ -38,17 +30,17 @@ impl AdamConfig {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    n: u32,
-    lr: f32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    bc1: f32,
-    bc2: f32,
-    _pad: u32,
+crate::gpu_params! {
+    struct Params {
+        n: u32,
+        lr: f32,
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+        bc1: f32,
+        bc2: f32,
+        _pad: u32,
+    }
 }
 
 /// Step number `t` (1-based) of Adam over `params`, with moments `m` and `v`.

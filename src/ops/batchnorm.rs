@@ -2,21 +2,19 @@
 //! training mode (batch statistics, running statistics updated on the GPU) and eval mode.
 //! Kernels: shaders/batchnorm.wgsl.
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::ensure;
 use crate::error::Result;
-use crate::gpu::{Gpu, Kernel};
+use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
 use crate::tensor::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/batchnorm.wgsl");
 
 const fn per_channel(entry: &'static str) -> Kernel {
-    Kernel { family: "batchnorm", source: SOURCE, entry, workgroup: [64, 1, 1], defines: &[] }
+    Kernel::new("batchnorm", SOURCE, entry, [64, 1, 1], <Params as GpuParams>::FIELDS)
 }
 const fn per_element(entry: &'static str) -> Kernel {
-    Kernel { family: "batchnorm", source: SOURCE, entry, workgroup: [256, 1, 1], defines: &[] }
+    Kernel::new("batchnorm", SOURCE, entry, [256, 1, 1], <Params as GpuParams>::FIELDS)
 }
 
 pub static STATS: Kernel = per_channel("bn_stats");
@@ -69,19 +67,21 @@ pub fn element_path((n, c, s): (usize, usize, usize)) -> ElementPath {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    n: u32,
-    c: u32,
-    s: u32,
-    update: u32,
-    eps: f32,
-    momentum: f32,
-    acc: f32,
-    acc_dx: f32,
-    train: u32,
-    _pad: [u32; 3],
+crate::gpu_params! {
+    struct Params {
+        n: u32,
+        c: u32,
+        s: u32,
+        update: u32,
+        eps: f32,
+        momentum: f32,
+        acc: f32,
+        acc_dx: f32,
+        train: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 /// How a batch-norm call normalises.
@@ -123,7 +123,9 @@ fn params(dims: (usize, usize, usize), config: BnConfig) -> Params {
         acc: 0.0,
         acc_dx: 0.0,
         train: config.train as u32,
-        _pad: [0; 3],
+        _pad0: 0,
+        _pad1: 0,
+        _pad2: 0,
     }
 }
 

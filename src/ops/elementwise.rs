@@ -1,17 +1,15 @@
 //! Activations, their derivatives, and elementwise arithmetic. Kernels: shaders/elementwise.wgsl.
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::ensure;
 use crate::error::Result;
-use crate::gpu::{Gpu, Kernel};
+use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
 use crate::tensor::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/elementwise.wgsl");
 
 const fn kernel(entry: &'static str) -> Kernel {
-    Kernel { family: "elementwise", source: SOURCE, entry, workgroup: [256, 1, 1], defines: &[] }
+    Kernel::new("elementwise", SOURCE, entry, [256, 1, 1], <Params as GpuParams>::FIELDS)
 }
 
 pub static UNARY: Kernel = kernel("unary");
@@ -29,21 +27,22 @@ pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY, &FILL4, &UNARY4, &UNARY_BACKWARD4, &AXPY4].into_iter().map(|k| (k, vec![vec![]])).collect()
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    n: u32,
-    op: u32,
-    alpha: f32,
-    beta: f32,
-    slope: f32,
-    acc: f32,
-    _pad: [u32; 2],
+crate::gpu_params! {
+    struct Params {
+        n: u32,
+        op: u32,
+        alpha: f32,
+        beta: f32,
+        slope: f32,
+        acc: f32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 impl Params {
     fn new(n: usize, op: u32) -> Params {
-        Params { n: n as u32, op, alpha: 1.0, beta: 0.0, slope: 0.0, acc: 0.0, _pad: [0; 2] }
+        Params { n: n as u32, op, alpha: 1.0, beta: 0.0, slope: 0.0, acc: 0.0, _pad0: 0, _pad1: 0 }
     }
 }
 

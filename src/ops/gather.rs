@@ -2,27 +2,25 @@
 //! host uploads only the epoch's order (once per epoch), not 200 KB of pixels per step.
 //! Kernel: shaders/gather.wgsl.
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::ensure;
 use crate::error::Result;
-use crate::gpu::{Gpu, Kernel};
+use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
 use crate::tensor::Tensor;
 
-pub static GATHER_IMAGES: Kernel = Kernel { family: "gather", source: include_str!("../../shaders/gather.wgsl"), entry: "gather_images", workgroup: [256, 1, 1], defines: &[] };
+pub static GATHER_IMAGES: Kernel = Kernel::new("gather", include_str!("../../shaders/gather.wgsl"), "gather_images", [256, 1, 1], <Params as GpuParams>::FIELDS);
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     vec![(&GATHER_IMAGES, vec![vec![]])]
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    count: u32,
-    words: u32,
-    first: u32,
-    _pad: u32,
+crate::gpu_params! {
+    struct Params {
+        count: u32,
+        words: u32,
+        first: u32,
+        _pad: u32,
+    }
 }
 
 /// 8-bit images on the GPU, four pixels per u32 word.

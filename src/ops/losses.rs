@@ -1,18 +1,16 @@
 //! Losses that return the per-row (or per-element) loss and keep its gradient from the same pass.
 //! Kernels: shaders/losses.wgsl.
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::ensure;
 use crate::error::Result;
-use crate::gpu::{Gpu, Kernel};
+use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
 use crate::tensor::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/losses.wgsl");
 
 const fn kernel(entry: &'static str) -> Kernel {
-    Kernel { family: "losses", source: SOURCE, entry, workgroup: [64, 1, 1], defines: &[] }
+    Kernel::new("losses", SOURCE, entry, [64, 1, 1], <Params as GpuParams>::FIELDS)
 }
 
 pub static SOFTMAX_XENT: Kernel = kernel("softmax_xent");
@@ -28,13 +26,13 @@ pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
         .collect()
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    rows: u32,
-    cols: u32,
-    sigma: f32,
-    acc: f32,
+crate::gpu_params! {
+    struct Params {
+        rows: u32,
+        cols: u32,
+        sigma: f32,
+        acc: f32,
+    }
 }
 
 fn params(rows: usize, cols: usize) -> Params {

@@ -1,10 +1,11 @@
 //! Matrix products for Linear layers: `C = alpha * op(A) . op(B) (+ bias) (+ acc * C)`, with the
 //! transposes x.W^T (forward), dY.W and dY^T.x (backward). Kernels: shaders/matmul.wgsl.
 
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Zeroable;
 
 use crate::error::Result;
-use crate::gpu::{Gpu, Kernel, Variant};
+use crate::gpu::{Gpu, GpuParams, Kernel, Variant, SUBGROUP_TILE_WIDTH};
+use crate::ops::layout;
 use crate::ops::reduce::{self, Axes};
 use crate::tensor::Tensor;
 use crate::{bail, ensure};
@@ -15,62 +16,37 @@ const SUBGROUP_SOURCE: &str = include_str!("../../shaders/matmul_subgroup.wgsl")
 /// 32x32 outputs per invocation, 8 invocations side by side: 32 rows x 256 columns per workgroup.
 /// vec4 loads only; needs K % 4 == 0 and the vec4 conditions.
 pub static REGISTER_TILE: Kernel = Kernel {
-    family: "matmul",
-    source: SOURCE,
-    entry: "matmul_register_tile",
-    workgroup: [8, 1, 1],
     defines: &["TRANS_A", "TRANS_B", "VEC4"],
+    consts: &[("TILE_M", 32), ("TILE_N", 32), ("TILE_K", 4)],
+    ..Kernel::new("matmul", SOURCE, "matmul_register_tile", [8, 1, 1], <Params as GpuParams>::FIELDS)
 };
 
 /// 64x8 outputs per invocation, one 8-lane subgroup per workgroup sharing A's rows through
 /// broadcasts: 64 rows x 64 columns per workgroup. Conditions of `REGISTER_TILE`, and N % 4 == 0.
 pub static SUBGROUP_TILE: Kernel = Kernel {
-    family: "matmul_subgroup",
-    source: SUBGROUP_SOURCE,
-    entry: "matmul_subgroup_tile",
-    workgroup: [8, 1, 1],
     defines: &["TRANS_B"],
+    consts: &[("TILE_M", 64), ("TILE_N", 8), ("TILE_K", 4)],
+    ..Kernel::new("matmul_subgroup", SUBGROUP_SOURCE, "matmul_subgroup_tile", [SUBGROUP_TILE_WIDTH, 1, 1], <Params as GpuParams>::FIELDS)
 };
 
 /// 8x8 outputs per invocation, 8x8 invocations: 64x64 of C per workgroup; any shape.
 pub static REGISTER_TILE_SMALL: Kernel = Kernel {
-    family: "matmul",
-    source: SOURCE,
-    entry: "matmul_register_tile_small",
-    workgroup: [8, 8, 1],
     defines: &["TRANS_A", "TRANS_B", "VEC4"],
-};
-
-/// `c[j, i] = a[i, j]`, one invocation per element.
-pub static TRANSPOSE: Kernel = Kernel {
-    family: "matmul",
-    source: SOURCE,
-    entry: "transpose_matrix",
-    workgroup: [16, 16, 1],
-    defines: &["TRANS_A", "TRANS_B", "VEC4"],
+    consts: &[("TILE_M", 8), ("TILE_N", 8), ("TILE_K", 4)],
+    ..Kernel::new("matmul", SOURCE, "matmul_register_tile_small", [8, 8, 1], <Params as GpuParams>::FIELDS)
 };
 
 /// 4x4 outputs per invocation, 16x16 invocations: 64x64 of C per workgroup.
 pub static WORKGROUP_TILE: Kernel = Kernel {
-    family: "matmul",
-    source: SOURCE,
-    entry: "matmul_workgroup_tile",
-    workgroup: [16, 16, 1],
     defines: &["TRANS_A", "TRANS_B", "VEC4"],
+    consts: &[("TILE_M", 4), ("TILE_N", 4), ("TILE_K", 16)],
+    ..Kernel::new("matmul", SOURCE, "matmul_workgroup_tile", [16, 16, 1], <Params as GpuParams>::FIELDS)
 };
 
-/// Outputs per invocation along (rows, columns), per entry point; the grid follows from these
-/// and the kernel's workgroup size.
+/// Outputs per invocation along (rows, columns): the prelude's `TILE_M` and `TILE_N`, which the
+/// shader indexes with; the grid follows from these and the kernel's workgroup size.
 fn outputs_per_invocation(kernel: &Kernel) -> (usize, usize) {
-    if std::ptr::eq(kernel, &REGISTER_TILE) {
-        (32, 32)
-    } else if std::ptr::eq(kernel, &SUBGROUP_TILE) {
-        (64, 8)
-    } else if std::ptr::eq(kernel, &REGISTER_TILE_SMALL) {
-        (8, 8)
-    } else {
-        (4, 4)
-    }
+    (kernel.constant("TILE_M") as usize, kernel.constant("TILE_N") as usize)
 }
 
 /// Whether the big tiles (32x32, subgroup 64x8) can run op(A).op(B) once A is untransposed.
@@ -118,23 +94,25 @@ fn select_with(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool, tr
     Choice { kernel, defines, transpose_a_first: trans_a && (!takes_trans_a || defines[0] == 0) }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    has_bias: u32,
-    alpha: f32,
-    acc: f32,
-    /// K per split-K partial (register_tile_small only); 0: no split.
-    k_split: u32,
-    /// register_tile_small only: 1 lays C's row blocks along x, the SIMD lanes on llvmpipe.
-    rows_along_x: u32,
-    /// With TRANS_A: 0, or the rows of op(A) per stored block when A is [M / this, K, this]
-    /// (an NCHW map read as rows [N*H*W, C] where this = H*W). Not for the big tiles.
-    a_block_rows: u32,
-    _pad: [u32; 3],
+crate::gpu_params! {
+    struct Params {
+        m: u32,
+        n: u32,
+        k: u32,
+        has_bias: u32,
+        alpha: f32,
+        acc: f32,
+        /// K per split-K partial (register_tile_small only); 0: no split.
+        k_split: u32,
+        /// register_tile_small only: 1 lays C's row blocks along x, the SIMD lanes on llvmpipe.
+        rows_along_x: u32,
+        /// With TRANS_A: 0, or the rows of op(A) per stored block when A is [M / this, K, this]
+        /// (an NCHW map read as rows [N*H*W, C] where this = H*W). Not for the big tiles.
+        a_block_rows: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 impl Params {
@@ -155,7 +133,6 @@ pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
         (&SUBGROUP_TILE, vec![vec![0], vec![1]]),
         (&REGISTER_TILE_SMALL, small),
         (&WORKGROUP_TILE, with(0)),
-        (&TRANSPOSE, vec![vec![0, 0, 0]]),
     ]
 }
 
@@ -241,7 +218,7 @@ fn launch(gpu: &Gpu, a: &Tensor, (m, k, a_block_rows): (usize, usize, usize), b:
     ensure!(a_block_rows == 0 || !choice.transpose_a_first, "matmul: {} cannot read a blocked A", kernel.entry);
     let transposed;
     let a = if choice.transpose_a_first {
-        transposed = transpose(gpu, a)?;
+        transposed = layout::transpose(gpu, a)?;
         &transposed
     } else {
         a
@@ -303,28 +280,6 @@ fn k_splits(kernel: &Kernel, groups: [u32; 3], k: usize, has_bias: bool) -> usiz
         return 1;
     }
     (MIN_WORKGROUPS / workgroups).min(k / MIN_K_PER_SPLIT).max(1)
-}
-
-/// Whether `transpose` moves [rows, cols] as 4x4 blocks (conv's `swap_last4`) rather than one
-/// float per invocation (`transpose_matrix`): a quarter of the per-lane accesses, 47-55 -> 11-28
-/// ms per step for the weight gradients' transposes on lavapipe (alternated).
-pub fn transposes_in_blocks(rows: usize, cols: usize) -> bool {
-    rows.is_multiple_of(4) && cols.is_multiple_of(4)
-}
-
-/// A new [cols, rows] tensor holding the transpose of a 2-D tensor.
-pub fn transpose(gpu: &Gpu, a: &Tensor) -> Result<Tensor> {
-    let (rows, cols) = (a.rows(), a.cols());
-    let out = gpu.empty(&[cols, rows]);
-    if transposes_in_blocks(rows, cols) {
-        crate::ops::conv::swap_last_into(gpu, a, (1, rows, cols), &out, 0.0)?;
-        return Ok(out);
-    }
-    let params = Params::new(rows, 0, cols);
-    let [wx, wy, _] = TRANSPOSE.workgroup;
-    let groups = [(cols as u32).div_ceil(wx), (rows as u32).div_ceil(wy), 1];
-    gpu.dispatch(&TRANSPOSE, &[0, 0, 0], &params, &[a, &out], groups)?;
-    Ok(out)
 }
 
 /// A new tensor `op(A).op(B) (+ bias)`.

@@ -6,6 +6,7 @@ pub mod batchnorm;
 pub mod conv;
 pub mod elementwise;
 pub mod gather;
+pub mod layout;
 pub mod losses;
 pub mod matmul;
 pub mod reduce;
@@ -35,7 +36,7 @@ pub fn all_kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     all.extend(reduce::kernels());
     all.extend(losses::kernels());
     all.extend(adam::kernels());
-    all.extend(conv::kernels());
+    all.extend(layout::kernels());
     all.extend(batchnorm::kernels());
     all.extend(gather::kernels());
     all

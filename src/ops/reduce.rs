@@ -1,35 +1,34 @@
 //! Sums over axes (bias gradients, loss means) and the broadcast that is their backward.
 //! Kernels: shaders/reduce.wgsl.
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::ensure;
 use crate::error::Result;
-use crate::gpu::{Gpu, Kernel};
+use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
 use crate::tensor::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/reduce.wgsl");
 
 pub static REDUCE_SUM: Kernel =
-    Kernel { family: "reduce", source: SOURCE, entry: "reduce_sum", workgroup: [64, 1, 1], defines: &[] };
+    Kernel::new("reduce", SOURCE, "reduce_sum", [64, 1, 1], <Params as GpuParams>::FIELDS);
 pub static BROADCAST: Kernel =
-    Kernel { family: "reduce", source: SOURCE, entry: "broadcast", workgroup: [256, 1, 1], defines: &[] };
+    Kernel::new("reduce", SOURCE, "broadcast", [256, 1, 1], <Params as GpuParams>::FIELDS);
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     vec![(&REDUCE_SUM, vec![vec![]]), (&BROADCAST, vec![vec![]])]
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    outer: u32,
-    mid: u32,
-    inner: u32,
-    _pad0: u32,
-    alpha: f32,
-    acc: f32,
-    _pad1: [u32; 2],
+crate::gpu_params! {
+    struct Params {
+        outer: u32,
+        mid: u32,
+        inner: u32,
+        _pad0: u32,
+        alpha: f32,
+        acc: f32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 /// A view of a tensor as `[outer, mid, inner]`; the reduction keeps `mid`.
@@ -72,7 +71,8 @@ impl Axes {
             _pad0: 0,
             alpha,
             acc,
-            _pad1: [0; 2],
+            _pad1: 0,
+            _pad2: 0,
         }
     }
 }

@@ -1,4 +1,6 @@
-// conv: the data movement that turns 2-D convolutions into matrix products (src/ops/conv.rs).
+// layout: data movement between the layouts the products need: the im2col / col2im that turn
+// 2-D convolutions into matrix products (src/ops/conv.rs), the swaps between NCHW maps and rows,
+// and matrix transposes (src/ops/matmul.rs transposes a stored A^T for its big tiles).
 // Geometry (NCHW): input [N, C, H, W], kernel KH x KW, stride (SH, SW), padding (PH, PW),
 // output OH x OW. The column matrix has one row per output pixel (n, oh, ow) and one column per
 // kernel tap (c, i, j): col[(n*OH + oh)*OW + ow, (c*KH + i)*KW + j] = x[n, c, oh*SH - PH + i, ow*SW - PW + j]
@@ -15,6 +17,8 @@
 //   col2im_s2   col2im for stride 2 and even kernels from columns in taps_by_phase order: one
 //               invocation per 2x2 block of input pixels, one vec4 load per column row it reads
 //               (bindings 3 src4, 5 dst_after4)
+//   transpose_matrix  dst[j, i] = src[i, j] for src [H, W] (rows = h, columns = w), one
+//               invocation per element (2-D grid)
 //   col2im_s2_k4  col2im_s2 for 4x4 kernels, unrolled (same bindings)
 //   swap_last   dst[b, j, i] = acc*dst + src[b, i, j] for src [B, R, C] (NCHW <-> [N, HW, C])
 //   swap_last4  the same when R % 4 == 0 and C % 4 == 0, one 4x4 block per invocation through the
@@ -322,4 +326,12 @@ fn swap_cols4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     for (var c = 0u; c < 4u; c++) {
         accumulate_after4((b * p.w + cb * 4u + c) * p.h + i, v[c]);
     }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
+fn transpose_matrix(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let col = gid.x;
+    let row = gid.y;
+    if (row >= p.h || col >= p.w) { return; }
+    dst[col * p.h + row] = src[row * p.w + col];
 }
