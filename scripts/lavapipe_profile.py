@@ -11,7 +11,7 @@ share of samples per mnemonic and the hottest instructions. A sample points at t
 about to run; it is counted against the one before it, as perf annotate does.
 
 Needs `perf` (linux-perf) and a Mesa whose llvmpipe honours GALLIVM_DEBUG (Mesa 25 does).
-This is a developer tool: BENCHMARKS.md (session 6) shows what it found on the matmul tiles.
+A developer tool for tuning kernels on lavapipe; ARCHITECTURE.md lists what it found on the matmul tiles.
 """
 import argparse
 import collections

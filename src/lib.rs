@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod data;
 pub mod error;
+pub mod files;
 pub mod gpu;
 pub mod infogan;
 pub mod io;

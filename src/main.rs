@@ -418,15 +418,14 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             }
             let reports = eval::evaluate(&gpu, &model, categories, &held_out, batch)?;
             if json {
-                let text = |t: String| serde_json::Value::from(t).to_string();
-                println!(
-                    "{{\"checkpoint\":{},\"step\":{},\"data\":{},\"eval\":{},\"batch_stats\":{}}}",
-                    text(ckpt.path.display().to_string()),
-                    ckpt.step,
-                    text(held_out.name.clone()),
-                    reports[0].json(),
-                    reports[1].json()
-                );
+                let out = serde_json::json!({
+                    "checkpoint": ckpt.path.display().to_string(),
+                    "step": ckpt.step,
+                    "data": held_out.name,
+                    "eval": reports[0].json(),
+                    "batch_stats": reports[1].json(),
+                });
+                println!("{out}");
             } else {
                 println!("{} (step {}) on {} with {}", ckpt.path.display(), ckpt.step, held_out.name, gpu.adapter_name());
                 for r in &reports {

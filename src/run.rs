@@ -2,8 +2,6 @@
 //! `metrics.jsonl`, `eval.jsonl`, `checkpoints/step-N.safetensors`, `samples/*.png`,
 //! `report.html`. Resuming continues from the newest checkpoint exactly.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,6 +10,7 @@ use std::time::Instant;
 use rand::SeedableRng;
 
 use crate::data;
+use crate::files;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::infogan::checkpoint;
@@ -71,9 +70,6 @@ pub fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
     Ok(())
 }
 
-fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |e| Error::new(format!("cannot write {}: {e}", path.display()))
-}
 
 /// Keeps only the JSON lines whose `"step"` is at most `step` (a resumed run rewinds its logs to
 /// its checkpoint, so no step is logged twice).
@@ -84,13 +80,9 @@ fn rewind_log(path: &Path, step: u64) -> Result<()> {
         .filter(|line| serde_json::from_str::<serde_json::Value>(line).ok().and_then(|v| v.get("step")?.as_u64()).is_some_and(|s| s <= step))
         .map(|line| format!("{line}\n"))
         .collect();
-    checkpoint::write_atomically(path, kept.as_bytes())
+    files::write_atomically(path, kept.as_bytes())
 }
 
-fn append(path: &Path, line: &str) -> Result<()> {
-    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io_error(path))?;
-    writeln!(file, "{line}").map_err(io_error(path))
-}
 
 /// Where training starts: a fresh model, or the newest checkpoint of `--resume`.
 pub enum Start {
@@ -132,7 +124,7 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
     }
     std::fs::create_dir_all(&ckpt_dir).map_err(|e| Error::new(format!("cannot create {}: {e}", ckpt_dir.display())))?;
     checkpoint::remove_stale_temporaries(&ckpt_dir);
-    checkpoint::write_atomically(&out.join("config.json"), config.to_json().as_bytes())?;
+    files::write_atomically(&out.join("config.json"), config.to_json().as_bytes())?;
     println!(
         "training InfoGAN on {} ({} images, {} held out) with {}; kernel variant {}; {} from step {first} to {}",
         split.train.name,
@@ -168,12 +160,13 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         if !metrics.is_finite() {
             return Err(diverged(step, &last_good, "NaN or Inf in the losses"));
         }
-        append(&metrics_path, &metrics.json())?;
+        files::append_line(&metrics_path, &metrics.json())?;
         progress.update(step, &metrics);
         if sample {
             write_grids(&trainer, out, step)?;
             let [eval_bn, batch_stats] = eval::evaluate(gpu, &trainer.model, trainer.config.latent.categorical.first().copied().unwrap_or(0), &split.eval, EVAL_BATCH)?;
-            append(&eval_path, &format!("{{\"step\":{step},\"eval\":{},\"batch_stats\":{}}}", eval_bn.json(), batch_stats.json()))?;
+            let line = serde_json::json!({ "step": step, "eval": eval_bn.json(), "batch_stats": batch_stats.json() });
+            files::append_line(&eval_path, &line.to_string())?;
             progress.note(&format!(
                 "step {step}: held-out accuracy {:.1}% (one-to-one, batch norm eval), {:.1}% (batch statistics); NMI {:.3}",
                 100.0 * eval_bn.hungarian,

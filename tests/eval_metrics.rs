@@ -81,7 +81,7 @@ fn hungarian_finds_the_brute_force_optimum() {
 fn report_json_and_table_carry_the_numbers() {
     let r = EvalReport::from_predictions("eval", &[0, 0, 1, 1], &[7, 7, 2, 2], 2).unwrap();
     assert_eq!((r.hungarian, r.majority, r.images), (1.0, 1.0, 4));
-    let json: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
+    let json: serde_json::Value = r.json();
     assert_eq!(json["mapping_hungarian"], serde_json::json!([7, 2]));
     assert_eq!(json["confusion"][0][7], 2);
     assert!(r.table().contains("0 ->     7"), "{}", r.table());

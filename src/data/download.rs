@@ -8,7 +8,7 @@ use std::time::Duration;
 use md5::{Digest, Md5};
 
 use crate::error::{Error, Result};
-use crate::infogan::checkpoint::write_atomically;
+use crate::files::write_atomically;
 
 /// One file of a dataset and the MD5 of its canonical bytes.
 #[derive(Clone, Debug)]

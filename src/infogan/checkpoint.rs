@@ -7,12 +7,12 @@
 //! (seed, n, purpose), see `train::stream`, so the step number is the whole state.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, TensorView};
 
 use crate::error::{Error, Result};
+use crate::files::write_atomically;
 use crate::gpu::Gpu;
 use crate::infogan::config::TrainConfig;
 use crate::infogan::model::InfoGan;
@@ -89,28 +89,6 @@ pub fn save(path: &Path, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step:
     let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| Error::new(format!("cannot encode checkpoint: {e}")))?;
     write_atomically(path, &bytes)?;
     Ok(Saved::Written)
-}
-
-/// Temporary file in the same folder, fsync, rename, fsync of the folder.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| Error::new(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let fail = |e: std::io::Error| Error::new(format!("cannot write {}: {e}", path.display()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(fail)
 }
 
 pub fn load(path: &Path) -> Result<Checkpoint> {

@@ -6,6 +6,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::infogan::model::InfoGan;
+use crate::infogan::train::round;
 use crate::nn::layers::BnMode;
 
 /// counts[category * classes + label].
@@ -189,22 +190,32 @@ impl EvalReport {
         Ok(EvalReport { mode, images: predicted.len(), hungarian, hungarian_mapping, majority, majority_mapping, nmi: confusion.nmi(), confusion })
     }
 
-    pub fn json(&self) -> String {
-        let map = |m: &[Option<usize>]| m.iter().map(|x| x.map_or("null".into(), |v| v.to_string())).collect::<Vec<_>>().join(",");
-        let rows: Vec<String> = (0..self.confusion.categories)
-            .map(|c| format!("[{}]", (0..self.confusion.classes).map(|l| self.confusion.get(c, l).to_string()).collect::<Vec<_>>().join(",")))
-            .collect();
-        format!(
-            "{{\"bn\":\"{}\",\"images\":{},\"accuracy_hungarian\":{:.5},\"accuracy_majority\":{:.5},\"nmi\":{:.5},\"mapping_hungarian\":[{}],\"mapping_majority\":[{}],\"confusion\":[{}]}}",
-            self.mode,
-            self.images,
-            self.hungarian,
-            self.majority,
-            self.nmi,
-            map(&self.hungarian_mapping),
-            map(&self.majority_mapping),
-            rows.join(",")
-        )
+    /// The report as JSON (eval.jsonl, `eval --json`): scores to 5 decimals, the mappings and
+    /// the confusion table as rows of counts.
+    pub fn json(&self) -> serde_json::Value {
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            bn: &'a str,
+            images: usize,
+            accuracy_hungarian: f64,
+            accuracy_majority: f64,
+            nmi: f64,
+            mapping_hungarian: &'a [Option<usize>],
+            mapping_majority: &'a [Option<usize>],
+            confusion: Vec<&'a [u64]>,
+        }
+        let c = &self.confusion;
+        let report = Report {
+            bn: self.mode,
+            images: self.images,
+            accuracy_hungarian: round(self.hungarian, 5),
+            accuracy_majority: round(self.majority, 5),
+            nmi: round(self.nmi, 5),
+            mapping_hungarian: &self.hungarian_mapping,
+            mapping_majority: &self.majority_mapping,
+            confusion: c.counts.chunks(c.classes.max(1)).collect(),
+        };
+        serde_json::to_value(report).unwrap_or_default()
     }
 
     /// The confusion table: rows = Q's categories (with their Hungarian label), columns = labels.

@@ -238,7 +238,7 @@ impl InfoGan {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let n = z.len() / width;
         let mut tape = Tape::new(gpu);
-        tape.freeze(&self.g.arena.name);
+        tape.freeze(&self.g.arena);
         let vz = tape.constant(gpu.upload(&[n, width], z)?);
         let out = self.g.forward(&mut tape, &vz, mode)?;
         gpu.download(&out.value)
@@ -250,7 +250,7 @@ impl InfoGan {
         let n = images.len() / 784;
         let mut tape = Tape::new(gpu);
         for arena in self.arenas() {
-            tape.freeze(&arena.name);
+            tape.freeze(arena);
         }
         let x = tape.constant(gpu.upload(&[n, 1, 28, 28], images)?);
         let features = self.d.body(&mut tape, &x, mode)?;

@@ -67,23 +67,57 @@ pub struct StepMetrics {
 }
 
 impl StepMetrics {
+    /// One line of metrics.jsonl (bounds and losses to 6 decimals, D's outputs to 5).
     pub fn json(&self) -> String {
-        let q_std = match self.q_std {
-            Some([lo, hi]) => format!("[{lo:.5},{hi:.5}]"),
-            None => "null".into(),
+        #[derive(serde::Serialize)]
+        struct Stats {
+            mean: f64,
+            min: f64,
+            max: f64,
+        }
+        #[derive(serde::Serialize)]
+        #[allow(non_snake_case)]
+        struct Line {
+            step: u64,
+            B_GAN: f64,
+            L_I_cat: f64,
+            L_I_cont: f64,
+            loss_D: f64,
+            loss_G: f64,
+            bce_real: f64,
+            bce_fake: f64,
+            D_real: Stats,
+            D_fake: Stats,
+            Q_std: Option<[f64; 2]>,
+            samples_per_s: f64,
+        }
+        let stats = |s: [f64; 3]| Stats { mean: round(s[0], 5), min: round(s[1], 5), max: round(s[2], 5) };
+        let line = Line {
+            step: self.step,
+            B_GAN: round(self.b_gan, 6),
+            L_I_cat: round(self.l_i_cat, 6),
+            L_I_cont: round(self.l_i_cont, 6),
+            loss_D: round(self.loss_d, 6),
+            loss_G: round(self.loss_g, 6),
+            bce_real: round(self.bce_real, 6),
+            bce_fake: round(self.bce_fake, 6),
+            D_real: stats(self.d_real),
+            D_fake: stats(self.d_fake),
+            Q_std: self.q_std.map(|[lo, hi]| [round(lo, 5), round(hi, 5)]),
+            samples_per_s: round(self.samples_per_s, 3),
         };
-        format!(
-            "{{\"step\":{},\"B_GAN\":{:.6},\"L_I_cat\":{:.6},\"L_I_cont\":{:.6},\"loss_D\":{:.6},\"loss_G\":{:.6},\
-\"bce_real\":{:.6},\"bce_fake\":{:.6},\"D_real\":{{\"mean\":{:.5},\"min\":{:.5},\"max\":{:.5}}},\
-\"D_fake\":{{\"mean\":{:.5},\"min\":{:.5},\"max\":{:.5}}},\"Q_std\":{},\"samples_per_s\":{:.3}}}",
-            self.step, self.b_gan, self.l_i_cat, self.l_i_cont, self.loss_d, self.loss_g, self.bce_real, self.bce_fake,
-            self.d_real[0], self.d_real[1], self.d_real[2], self.d_fake[0], self.d_fake[1], self.d_fake[2], q_std, self.samples_per_s
-        )
+        serde_json::to_string(&line).unwrap_or_default()
     }
 
     pub fn is_finite(&self) -> bool {
         [self.loss_d, self.loss_g, self.b_gan, self.l_i_cat, self.l_i_cont].iter().all(|v| v.is_finite())
     }
+}
+
+/// `x` to `decimals` places, for logs that stay readable (NaN and infinities pass through).
+pub fn round(x: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    if x.is_finite() { (x * scale).round() / scale } else { x }
 }
 
 /// Scalars of one phase, still on the GPU.
@@ -186,11 +220,11 @@ impl<'g> Trainer<'g> {
         let model = &mut self.model;
         let mut tape = Tape::new(gpu);
         tape.overwrite_grads(&model.d.arena);
-        tape.freeze(&model.g.arena.name);
+        tape.freeze(&model.g.arena);
         if with_q {
             tape.overwrite_grads(&model.q.arena);
         } else {
-            tape.freeze(&model.q.arena.name);
+            tape.freeze(&model.q.arena);
         }
         let vz = tape.constant(z);
         let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;
@@ -229,11 +263,11 @@ impl<'g> Trainer<'g> {
         let model = &mut self.model;
         let mut tape = Tape::new(gpu);
         tape.overwrite_grads(&model.g.arena);
-        tape.freeze(&model.d.arena.name);
+        tape.freeze(&model.d.arena);
         if q_with_g {
             tape.overwrite_grads(&model.q.arena);
         } else {
-            tape.freeze(&model.q.arena.name);
+            tape.freeze(&model.q.arena);
         }
         let vz = tape.constant(z);
         let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;

@@ -39,7 +39,5 @@ pub fn write_png(path: &Path, images: &[f32], rows: usize, cols: usize) -> Resul
         let mut writer = encoder.write_header().map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
         writer.write_image_data(&pixels).map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
     }
-    let tmp = path.with_extension("png.tmp");
-    std::fs::write(&tmp, &bytes).map_err(|e| Error::new(format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+    crate::files::write_atomically(path, &bytes)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::infogan::checkpoint::write_atomically;
+use crate::files::write_atomically;
 use crate::io::base64;
 
 const COLORS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];

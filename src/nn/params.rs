@@ -42,6 +42,17 @@ impl Slot {
     }
 }
 
+/// Which arena, for the tape's frozen set: a handle, unique within the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArenaId(u64);
+
+impl ArenaId {
+    fn next() -> ArenaId {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        ArenaId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Index of a parameter within its arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ParamId(pub usize);
@@ -96,6 +107,8 @@ fn standard_normal(rng: &mut StdRng) -> f32 {
 
 /// One network's parameters, gradients and Adam moments on the GPU.
 pub struct Arena {
+    id: ArenaId,
+    /// "G", "D" or "Q": the prefix of its Adam step in checkpoints, and a label in reports.
     pub name: String,
     pub layout: ArenaLayout,
     pub values: Tensor,
@@ -118,6 +131,7 @@ impl Arena {
         }
         let n = layout.len().max(1);
         let arena = Arena {
+            id: ArenaId::next(),
             name: name.to_owned(),
             values: gpu.upload(&[n], &pad(values, n))?,
             grads: elementwise::full(gpu, &[n], 0.0)?,
@@ -127,6 +141,10 @@ impl Arena {
             step: 0,
         };
         Ok(arena)
+    }
+
+    pub fn id(&self) -> ArenaId {
+        self.id
     }
 
     pub fn slot(&self, id: ParamId) -> &Slot {

@@ -1,37 +1,26 @@
 //! The autodiff tape. Each forward op runs its kernel at once and, when an input needs a gradient,
 //! records what its backward needs. `backward(loss)` walks the records in reverse and encodes the
 //! backward kernels, accumulating where a value feeds several ops: the first contribution writes
-//! (acc = 0), later ones add (acc = 1). Parameter gradients land straight in their arena's
-//! gradient buffer, which the caller zeroes once per step, or which the tape writes afresh
-//! (`overwrite_grads`: each parameter's first contribution overwrites, saving a zeroing pass and
-//! a read of every weight gradient). Every backward rule is in the one
-//! exhaustive `match` in `backward`, so an op without one does not compile.
+//! (acc = 0), later ones add (acc = 1). Every backward rule is in the one exhaustive `match` in
+//! `backward_one`, so an op without one does not compile.
 //!
-//! A weight's gradient in a product (`DeferredGrad`) waits until the walk ends: the uses of one
-//! weight (D on real and on fake images) are then summed by one product over their stacked rows
-//! where that moves less data than one pass over the gradient per use.
+//! Parameter gradients land straight in their arena's gradient buffer. Either they add to what
+//! it holds (the caller zeroed it), or the tape writes them afresh (`overwrite_grads`); weight
+//! gradients of products wait until the walk ends. Both schemes live in `param_grads`.
+
+mod param_grads;
+
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::nn::params::{Arena, ParamId};
+use crate::nn::params::{Arena, ArenaId, ParamId};
 use crate::ops::batchnorm::{self, BnConfig};
 use crate::ops::conv::{self, ConvGeom};
 use crate::ops::elementwise::{self, Activation};
 use crate::ops::losses::{self, LossOutput};
-use crate::ops::matmul::{self, Gemm};
+use crate::ops::matmul;
 use crate::ops::reduce::{self, Axes};
 use crate::tensor::Tensor;
-
-/// `parts` (each [r, cols]) one below the other in a new [rows, cols] tensor.
-fn stack_rows<'t>(gpu: &Gpu, parts: impl Iterator<Item = &'t Tensor>, rows: usize, cols: usize) -> Result<Tensor> {
-    let out = gpu.empty(&[rows, cols]);
-    let mut at = 0;
-    for part in parts {
-        gpu.copy_at(part, &out, at)?;
-        at += part.len();
-    }
-    Ok(out)
-}
 
 /// A value on the tape: its tensor and, when it needs a gradient, its node.
 #[derive(Clone, Debug)]
@@ -86,31 +75,21 @@ struct Record {
     out: usize,
 }
 
-/// `target += first^T . second`: a product's weight gradient, `first` and `second` sharing their
-/// rows (the batch). Several for one target sum as one product with K = all their rows.
-struct DeferredGrad {
-    target: Tensor,
-    first: Tensor,
-    second: Tensor,
-}
-
 pub struct Tape<'g> {
     gpu: &'g Gpu,
     records: Vec<Record>,
     /// Gradient of each node once known; parameter nodes start with their arena slice.
     grads: Vec<Option<Tensor>>,
-    /// Parameter nodes always accumulate into the (zeroed) arena.
+    /// Whether each node is a parameter (its gradient is its arena slice).
     is_param: Vec<bool>,
     /// Arenas whose parameters enter this tape as constants: no gradient work for them.
-    frozen: Vec<String>,
-    deferred: Vec<DeferredGrad>,
-    /// Gradient slices of the arenas this tape writes afresh, and whether each has been written.
-    fresh: Vec<(Tensor, bool)>,
+    frozen: Vec<ArenaId>,
+    param_grads: param_grads::ParamGrads,
 }
 
 impl<'g> Tape<'g> {
     pub fn new(gpu: &'g Gpu) -> Tape<'g> {
-        Tape { gpu, records: Vec::new(), grads: Vec::new(), is_param: Vec::new(), frozen: Vec::new(), deferred: Vec::new(), fresh: Vec::new() }
+        Tape { gpu, records: Vec::new(), grads: Vec::new(), is_param: Vec::new(), frozen: Vec::new(), param_grads: Default::default() }
     }
 
     pub fn gpu(&self) -> &'g Gpu {
@@ -133,36 +112,22 @@ impl<'g> Tape<'g> {
         Var { value, node: None }
     }
 
-    /// Treat the parameters of the arena named `name` as constants from now on (e.g. D while G
-    /// trains through it), so no weight gradients are computed for them.
-    pub fn freeze(&mut self, name: &str) {
-        self.frozen.push(name.to_owned());
+    /// Treat the parameters of `arena` as constants from now on (e.g. D while G trains through
+    /// it), so no weight gradients are computed for them.
+    pub fn freeze(&mut self, arena: &Arena) {
+        self.frozen.push(arena.id());
     }
 
     /// Let `backward` write this arena's gradients afresh instead of adding to them: each
     /// parameter's first contribution overwrites what the buffer held, and parameters that get no
     /// contribution are zeroed when `backward` ends. Replaces `Arena::zero_grads` before a tape.
     pub fn overwrite_grads(&mut self, arena: &Arena) {
-        for slot in 0..arena.layout.slots.len() {
-            self.fresh.push((arena.grad(ParamId(slot)), false));
-        }
-    }
-
-    /// How a contribution to the parameter gradient `target` combines with it: 0 (overwrite) the
-    /// first time for an arena written afresh, 1 (add) otherwise.
-    fn param_acc(&mut self, target: &Tensor) -> f32 {
-        match self.fresh.iter_mut().find(|(slice, _)| slice.same_view(target)) {
-            Some((_, written)) if !*written => {
-                *written = true;
-                0.0
-            }
-            _ => 1.0,
-        }
+        self.param_grads.overwrite(arena);
     }
 
     /// A parameter whose gradient accumulates into its arena's gradient buffer.
     pub fn param(&mut self, arena: &Arena, id: ParamId) -> Var {
-        if self.frozen.contains(&arena.name) {
+        if self.frozen.contains(&arena.id()) {
             return Var { value: arena.value(id), node: None };
         }
         let node = self.new_node(Some(arena.grad(id)));
@@ -310,7 +275,7 @@ impl<'g> Tape<'g> {
     fn grad_target(&mut self, node: usize, shape: &[usize]) -> (Tensor, f32) {
         match self.grads[node].clone() {
             Some(g) if self.is_param[node] => {
-                let acc = self.param_acc(&g);
+                let acc = self.param_grads.acc(&g);
                 (g, acc)
             }
             Some(g) => (g, 1.0),
@@ -336,44 +301,7 @@ impl<'g> Tape<'g> {
             let Some(dy) = self.grads[record.out].clone() else { continue };
             self.backward_one(&record.op, &dy)?;
         }
-        self.run_deferred()?;
-        for (slice, written) in std::mem::take(&mut self.fresh) {
-            if !written {
-                elementwise::fill(self.gpu, &slice, 0.0)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The held-back weight gradients, grouped by weight. A group is stacked into one product
-    /// when copying its operands moves less than the extra passes over the gradient would: for
-    /// D's FC weight at batch 64, 0.9M floats copied against 6.4M read and written again.
-    fn run_deferred(&mut self) -> Result<()> {
-        let gpu = self.gpu;
-        let mut groups: Vec<Vec<DeferredGrad>> = Vec::new();
-        for d in std::mem::take(&mut self.deferred) {
-            match groups.iter_mut().find(|g| g[0].target.same_view(&d.target)) {
-                Some(group) => group.push(d),
-                None => groups.push(vec![d]),
-            }
-        }
-        for group in groups {
-            let target = &group[0].target;
-            let (c1, c2) = (group[0].first.cols(), group[0].second.cols());
-            let rows: usize = group.iter().map(|d| d.first.rows()).sum();
-            let product = Gemm::new(true, false).accumulate(self.param_acc(target));
-            if group.len() > 1 && rows * (c1 + c2) < c1 * c2 {
-                let first = stack_rows(gpu, group.iter().map(|d| &d.first), rows, c1)?;
-                let second = stack_rows(gpu, group.iter().map(|d| &d.second), rows, c2)?;
-                matmul::gemm_into(gpu, &first, &second, None, target, product)?;
-            } else {
-                for (i, d) in group.iter().enumerate() {
-                    let product = if i == 0 { product } else { product.accumulate(1.0) };
-                    matmul::gemm_into(gpu, &d.first, &d.second, None, target, product)?;
-                }
-            }
-        }
-        Ok(())
+        self.param_grads.finish(self.gpu)
     }
 
     fn backward_one(&mut self, op: &Op, dy: &Tensor) -> Result<()> {
@@ -388,7 +316,7 @@ impl<'g> Tape<'g> {
                     // Not grad_target: whether it overwrites is decided when the product runs.
                     let target = self.grads[n].clone().ok_or_else(|| Error::new("a parameter node without its gradient slice"))?;
                     let (first, second) = if *trans_b { (dy.clone(), a.value.clone()) } else { (a.value.clone(), dy.clone()) };
-                    self.deferred.push(DeferredGrad { target, first, second });
+                    self.param_grads.defer(target, first, second);
                 }
                 matmul::backward(
                     gpu, &a.value, &b.value, *trans_a, *trans_b, dy,
