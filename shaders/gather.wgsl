@@ -1,6 +1,8 @@
 // gather: the real images of a training step, picked on the GPU from a dataset uploaded once.
 // Entry point:
-//   gather_images   out[i, :] = pixels[order[first + i], :] / 255       bindings 1 pixels, 2 order, 3 out
+//   gather_images   out[i, :] = pixels[order[first + i], :] / 255 * scale + shift
+//                   (bindings 1 pixels, 2 order, 3 out); scale 1, shift 0 keep [0, 1] exactly,
+//                   scale 2, shift -1 give the [-1, 1] of a tanh generator
 // pixels holds each image's bytes packed four to a u32 (little-endian), `words` u32 per image;
 // order is the epoch's permutation of image indices. One invocation per output word (4 pixels).
 
@@ -9,6 +11,14 @@ struct Params {
     words: u32,   // u32 words per image (pixels / 4)
     first: u32,   // position in `order` of the first image
     _pad: u32,
+    scale: f32,
+    shift: f32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+fn unpack(byte: u32) -> f32 {
+    return f32(byte) / 255.0 * p.scale + p.shift;
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,8 +36,8 @@ fn gather_images(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let word = i % p.words;
     let packed = pixels[order[p.first + image] * p.words + word];
     let at = (image * p.words + word) * 4u;
-    out[at] = f32(packed & 0xffu) / 255.0;
-    out[at + 1u] = f32((packed >> 8u) & 0xffu) / 255.0;
-    out[at + 2u] = f32((packed >> 16u) & 0xffu) / 255.0;
-    out[at + 3u] = f32(packed >> 24u) / 255.0;
+    out[at] = unpack(packed & 0xffu);
+    out[at + 1u] = unpack((packed >> 8u) & 0xffu);
+    out[at + 2u] = unpack((packed >> 16u) & 0xffu);
+    out[at + 3u] = unpack(packed >> 24u);
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use infogan::data::{self, Source};
 use infogan::infogan::config::{TrainConfig, Wiring};
-use infogan::infogan::model::Widths;
-use infogan::infogan::{checkpoint, eval};
+use infogan::infogan::{checkpoint, eval, presets};
 use infogan::nn::layers::BnMode;
 use infogan::run::{Outcome, RunOptions, Start};
 
@@ -33,8 +33,8 @@ struct Cli {
 enum Command {
     /// List every adapter wgpu sees, with the limits that matter here.
     Devices,
-    /// Train InfoGAN (the paper's MNIST model); the run folder gets metrics, checkpoints, grids
-    /// and report.html. With --resume, continue a run exactly from its newest checkpoint.
+    /// Train InfoGAN (one of the paper's five models); the run folder gets metrics, checkpoints,
+    /// grids and report.html. With --resume, continue a run exactly from its newest checkpoint.
     Train(TrainArgs),
     /// Draw a grid of samples from a checkpoint's generator.
     Sample(SampleArgs),
@@ -70,9 +70,19 @@ enum Command {
 
 #[derive(clap::Args)]
 struct TrainArgs {
-    /// `mnist` (10,000 embedded digits; the last 2,000 held out), `fashion`, or a folder of IDX files.
+    /// `mnist` (10,000 embedded digits; the last 2,000 held out), `fashion`, a folder of IDX
+    /// files, SVHN's train_32x32.mat (or its folder), CelebA's img_align_celeba (or its parent),
+    /// or any folder of PNG/JPEG images (sub-folder names become labels).
     #[arg(long)]
     data: Option<String>,
+    /// The paper's experiment whose networks, latent and input to use: mnist, svhn, celeba, faces
+    /// or chairs [default: the data's own: mnist for IDX files, svhn, celeba; faces or celeba for
+    /// other grey or colour image folders].
+    #[arg(long)]
+    model: Option<String>,
+    /// Train on the first this many images only (for sets larger than the adapter can hold).
+    #[arg(long)]
+    max_images: Option<usize>,
     /// Train until this step (a resumed run counts the steps it already has).
     #[arg(long, default_value_t = 1000)]
     steps: u64,
@@ -118,8 +128,10 @@ struct TrainArgs {
     /// Weight of the continuous MI term [default: 1].
     #[arg(long)]
     lambda_cont: Option<f32>,
-    /// Network widths FC,WIDE,NARROW,QFC: G's and D's FC features, the 7x7 and 14x14 feature maps'
-    /// channels, Q's hidden features [default: 1024,128,64,128, the paper's]. Small ones make quick smoke runs.
+    /// Network widths, one count per width slot of the model (mnist and faces: FC,WIDE,NARROW,QFC,
+    /// paper 1024,128,64,128; svhn and celeba: G_FC,G1,G2,G3,D1,D2,D3,QFC, paper
+    /// 448,256,128,64,64,128,256,128; chairs: FC,G1,G2,G3,D1,D2,D3,QFC, paper
+    /// 1024,256,128,64,64,128,256,128). Small ones make quick smoke runs.
     #[arg(long)]
     widths: Option<String>,
     /// Read back and log the scalars every this many steps.
@@ -143,11 +155,22 @@ impl TrainArgs {
     /// Applies the configuration flags the user gave to `config`.
     fn apply(&self, config: &mut TrainConfig) -> infogan::Result<()> {
         if let Some(data) = &self.data {
-            // A folder is stored absolute, so `--resume` works from any working directory.
+            // A path is stored absolute, so `--resume` works from any working directory.
             config.data = match data.as_str() {
                 "mnist" | "fashion" => data.clone(),
-                folder => std::fs::canonicalize(folder).map_or_else(|_| data.clone(), |p| p.display().to_string()),
+                path => std::fs::canonicalize(path).map_or_else(|_| data.clone(), |p| p.display().to_string()),
             };
+        }
+        if let Some(model) = &self.model {
+            presets::width_slots(model)?;
+            // On resume a different model is reported as a difference; a fresh run starts from it.
+            config.model = model.clone();
+        }
+        if let Some(n) = self.max_images {
+            if n < 2 {
+                return Err(infogan::Error::new("--max-images must be at least 2"));
+            }
+            config.max_images = Some(n);
         }
         if let Some(batch) = self.batch {
             config.batch = batch;
@@ -171,7 +194,7 @@ impl TrainArgs {
             config.learned_std = true;
         }
         if let Some(widths) = &self.widths {
-            config.widths = Widths::parse(widths)?;
+            config.set_widths(&presets::parse_widths(widths)?)?;
         }
         if let Some(wiring) = &self.wiring {
             config.wiring = Wiring::parse(wiring)?;
@@ -246,6 +269,9 @@ enum BenchWhat {
         /// the shapes one kernel runs.
         #[arg(long)]
         by_grid: bool,
+        /// Which preset's step: mnist, svhn, celeba, faces or chairs (random images of its input).
+        #[arg(long, default_value = "mnist")]
+        model: String,
     },
     /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
     Conv(BatchedBench),
@@ -314,9 +340,22 @@ fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcome> {
             (Start::Resume(ckpt), dir.clone())
         }
         None => {
-            let mut config = TrainConfig::paper(128, 0);
+            let source = Source::detect(args.data.as_deref().unwrap_or("mnist"))?;
+            let data_model = source.default_model()?;
+            let model = args.model.as_deref().unwrap_or(data_model);
+            let mut config = TrainConfig::for_preset(model, 128, 0)?;
+            if let Some(shape) = source.fixed_shape()? {
+                if shape != config.network.image {
+                    return Err(infogan::Error::new(format!(
+                        "--model {model} takes {} images, but the data holds {} (the {data_model} model's input); drop --model, or give data for it",
+                        data::describe(config.network.image),
+                        data::describe(shape)
+                    )));
+                }
+            }
             args.apply(&mut config)?;
-            (Start::Fresh(config), args.out.clone().unwrap_or_else(|| PathBuf::from("runs/mnist")))
+            let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}", config.model)));
+            (Start::Fresh(config), out)
         }
     };
     let gpu = Gpu::new(&gpu_options)?;
@@ -367,8 +406,9 @@ fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outcome>
     let (z, rows) = spec.sample_grid(args.seed, &cats, &conts, args.cols)?;
     let gpu = Gpu::new(&gpu_options)?;
     let model = ckpt.model(&gpu)?;
-    let images = model.generate(&gpu, &z, spec.width(), mode)?;
-    infogan::io::grid::write_png(&args.out, &images, rows, args.cols)?;
+    let range = ckpt.config.network.pixel_range();
+    let images: Vec<f32> = model.generate(&gpu, &z, spec.width(), mode)?.into_iter().map(|v| range.to_unit(v)).collect();
+    infogan::io::grid::write_png(&args.out, &images, rows, args.cols, ckpt.config.network.image)?;
     println!("wrote {} ({rows}x{} samples from {}, step {})", args.out.display(), args.cols, ckpt.path.display(), ckpt.step);
     Ok(Outcome::Finished)
 }
@@ -411,12 +451,11 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             let gpu = Gpu::new(&gpu_options)?;
             let model = ckpt.model(&gpu)?;
             let spec = data.unwrap_or_else(|| ckpt.config.data.clone());
-            let held_out = infogan::data::load(&spec)?.eval;
-            let categories = ckpt.config.latent.categorical.first().copied().unwrap_or(0);
             if batch < 2 {
                 return Err(infogan::Error::new("--batch must be at least 2 (batch statistics need two images)"));
             }
-            let reports = eval::evaluate(&gpu, &model, categories, &held_out, batch)?;
+            let held_out = data::load(&spec, ckpt.config.network.image)?.eval;
+            let reports = eval::evaluate(&gpu, &model, &ckpt.config.latent.categorical, &held_out, batch)?;
             if json {
                 let out = serde_json::json!({
                     "checkpoint": ckpt.path.display().to_string(),
@@ -428,8 +467,11 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
                 println!("{out}");
             } else {
                 println!("{} (step {}) on {} with {}", ckpt.path.display(), ckpt.step, held_out.name, gpu.adapter_name());
+                if held_out.labels.is_empty() {
+                    println!("(these images have no labels: each code's usage only)");
+                }
                 for r in &reports {
-                    println!("{}", r.table());
+                    println!("{}", r.text());
                 }
             }
             Ok(Outcome::Finished)
@@ -442,7 +484,10 @@ fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
     match &what {
         BenchWhat::Matmul { repeats: 0, .. } => return Err(infogan::Error::new("--repeats must be at least 1")),
         BenchWhat::Matmul { .. } => {}
-        BenchWhat::Step { common, .. } => common.check(2)?,
+        BenchWhat::Step { common, model, .. } => {
+            common.check(2)?;
+            presets::width_slots(model)?;
+        }
         BenchWhat::Kernels(args) | BenchWhat::Conv(args) => args.check(1)?,
     }
     let gpu = Gpu::new(&gpu_options)?;
@@ -452,8 +497,8 @@ fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
             let (cases, timestamps) = bench::bench_kernels(&gpu, a.repeats, &a.batch)?;
             bench::print_kernels_report(&gpu, &cases, timestamps, a.json);
         }
-        BenchWhat::Step { common: a, by_grid } => {
-            let results = a.batch.iter().map(|&b| bench::bench_step(&gpu, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
+        BenchWhat::Step { common: a, by_grid, model } => {
+            let results = a.batch.iter().map(|&b| bench::bench_step(&gpu, &model, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
             bench::print_step_report(&gpu, &results, a.json, by_grid);
         }
         BenchWhat::Conv(a) => bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),

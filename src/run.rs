@@ -49,27 +49,34 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// `OUT/samples/step-N-cat.png` (rows = categories, columns = fixed noise; batch norm in eval
-/// mode), `step-N-cat-batchstats.png` (the same latents, batch statistics), and one
-/// `step-N-contJ.png` per continuous code (columns sweep it over [-2, 2]). The latents come from
-/// a fixed seed, so grids of different steps are comparable.
+/// `OUT/samples/step-N-catJ.png` per categorical code J (rows = its categories, columns = fixed
+/// draws of the noise and the other codes; batch norm in eval mode), `step-N-cat0-batchstats.png`
+/// (the first of them with batch statistics, as during training), and `step-N-contJ.png` per
+/// continuous code (columns sweep it over [-2, 2]). The latents come from a fixed seed, so grids
+/// of different steps are comparable.
 pub fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
     let dir = out.join("samples");
     std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
     let spec = trainer.config.latent.clone();
+    let shape = trainer.config.network.image;
+    let range = trainer.config.network.pixel_range();
+    let to_unit = |images: Vec<f32>| -> Vec<f32> { images.into_iter().map(|v| range.to_unit(v)).collect() };
     let mut rng = rand::rngs::StdRng::seed_from_u64(trainer.config.seed ^ 0x5eed);
-    let (z, rows) = spec.category_grid(&mut rng, GRID_COLS);
-    grid::write_png(&dir.join(format!("step-{step}-cat.png")), &trainer.generate(&z)?, rows, GRID_COLS)?;
-    // The same latents with G's batch norm on the grid's own statistics, as during training.
-    let batch_stats = trainer.generate_with(&z, BnMode::BatchStats)?;
-    grid::write_png(&dir.join(format!("step-{step}-cat-batchstats.png")), &batch_stats, rows, GRID_COLS)?;
+    for code in 0..spec.categorical.len() {
+        let (z, rows) = spec.code_grid(&mut rng, code, GRID_COLS);
+        grid::write_png(&dir.join(format!("step-{step}-cat{code}.png")), &to_unit(trainer.generate(&z)?), rows, GRID_COLS, shape)?;
+        if code == 0 {
+            // The same latents with G's batch norm on the grid's own statistics, as in training.
+            let batch_stats = trainer.generate_with(&z, BnMode::BatchStats)?;
+            grid::write_png(&dir.join(format!("step-{step}-cat0-batchstats.png")), &to_unit(batch_stats), rows, GRID_COLS, shape)?;
+        }
+    }
     for code in 0..spec.continuous {
         let (z, rows) = spec.continuous_sweep(&mut rng, code, GRID_COLS);
-        grid::write_png(&dir.join(format!("step-{step}-cont{code}.png")), &trainer.generate(&z)?, rows, GRID_COLS)?;
+        grid::write_png(&dir.join(format!("step-{step}-cont{code}.png")), &to_unit(trainer.generate(&z)?), rows, GRID_COLS, shape)?;
     }
     Ok(())
 }
-
 
 /// Keeps only the JSON lines whose `"step"` is at most `step` (a resumed run rewinds its logs to
 /// its checkpoint, so no step is logged twice).
@@ -96,7 +103,10 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         Start::Fresh(config) => config.clone(),
         Start::Resume(ckpt) => ckpt.config.clone(),
     };
-    let split = data::load(&config.data)?;
+    let mut split = data::load(&config.data, config.network.image)?;
+    if let Some(n) = config.max_images {
+        split.train.truncate(n);
+    }
     // Settings are checked (and the model built) before anything is written.
     let mut trainer = match &start {
         Start::Fresh(config) => Trainer::new(gpu, config.clone(), &split.train)?,
@@ -164,15 +174,23 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         progress.update(step, &metrics);
         if sample {
             write_grids(&trainer, out, step)?;
-            let [eval_bn, batch_stats] = eval::evaluate(gpu, &trainer.model, trainer.config.latent.categorical.first().copied().unwrap_or(0), &split.eval, EVAL_BATCH)?;
+            let [eval_bn, batch_stats] = eval::evaluate(gpu, &trainer.model, &trainer.config.latent.categorical, &split.eval, EVAL_BATCH)?;
             let line = serde_json::json!({ "step": step, "eval": eval_bn.json(), "batch_stats": batch_stats.json() });
             files::append_line(&eval_path, &line.to_string())?;
-            progress.note(&format!(
-                "step {step}: held-out accuracy {:.1}% (one-to-one, batch norm eval), {:.1}% (batch statistics); NMI {:.3}",
-                100.0 * eval_bn.hungarian,
-                100.0 * batch_stats.hungarian,
-                eval_bn.nmi
-            ));
+            match (eval_bn.primary(), batch_stats.primary()) {
+                (Some(a), Some(b)) => progress.note(&format!(
+                    "step {step}: held-out accuracy {:.1}% (one-to-one, batch norm eval), {:.1}% (batch statistics); NMI {:.3}",
+                    100.0 * a.hungarian,
+                    100.0 * b.hungarian,
+                    a.nmi
+                )),
+                _ => {
+                    let usage: Vec<String> = eval_bn.codes.iter().map(|c| format!("{:.2}/{:.2}", c.usage_nats, (c.categories as f64).ln())).collect();
+                    if !usage.is_empty() {
+                        progress.note(&format!("step {step}: categorical codes' usage on held-out images (nats of ln K): {}", usage.join(", ")));
+                    }
+                }
+            }
         }
         if save {
             let path = ckpt_dir.join(format!("step-{step}.safetensors"));

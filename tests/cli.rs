@@ -66,7 +66,7 @@ fn train_writes_metrics_and_never_overwrites_a_run() {
     assert!(stdout.contains("B_GAN") && stdout.contains("L_I_cat"), "{stdout}");
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).expect("metrics written");
     assert_eq!(metrics.lines().count(), 1);
-    for grid in ["step-1-cat.png", "step-1-cat-batchstats.png", "step-1-cont0.png", "step-1-cont1.png"] {
+    for grid in ["step-1-cat0.png", "step-1-cat0-batchstats.png", "step-1-cont0.png", "step-1-cont1.png"] {
         assert!(out.join("samples").join(grid).is_file(), "missing {grid}");
     }
     let again = infogan().args(args).output().expect("runs");

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use infogan::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear};
+use infogan::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear, Window};
 use infogan::nn::params::{Arena, ArenaLayout};
 use infogan::ops::adam::AdamConfig;
 use infogan::ops::elementwise::Activation;
@@ -37,8 +37,8 @@ fn official_initialisation_has_the_right_statistics() {
 fn layers_reject_mismatched_inputs() {
     let gpu = gpu();
     let mut layout = ArenaLayout::default();
-    let conv = Conv2d::new(&mut layout, "c", 3, 4, (3, 3), (1, 1), (1, 1), true);
-    let convt = ConvTranspose2d::new(&mut layout, "t", 4, 1, (4, 4), (2, 2), (1, 1), true);
+    let conv = Conv2d::new(&mut layout, "c", 3, 4, Window { kernel: 3, stride: 1, padding: 1, padding_end: 1 }, true);
+    let convt = ConvTranspose2d::new(&mut layout, "t", 4, 1, Window { kernel: 4, stride: 2, padding: 1, padding_end: 1 }, true);
     let arena = Arena::new(&gpu, "net", layout, 1).unwrap();
     let mut tape = Tape::new(&gpu);
     let x = tape.constant(gpu.empty(&[2, 2, 5, 5]));
@@ -80,7 +80,7 @@ fn small_cnn_learns_through_the_tape() {
     let (x, _) = upload(&gpu, &[n, 1, 8, 8], &images);
     let (labels, _) = upload(&gpu, &[n], &labels);
     let mut layout = ArenaLayout::default();
-    let conv = Conv2d::new(&mut layout, "conv", 1, 6, (4, 4), (2, 2), (1, 1), true);
+    let conv = Conv2d::new(&mut layout, "conv", 1, 6, Window { kernel: 4, stride: 2, padding: 1, padding_end: 1 }, true);
     let bn = BatchNorm::new(&gpu, &mut layout, "bn", 6).unwrap();
     let fc = Linear::new(&mut layout, "fc", 6 * 4 * 4, 3, true);
     let mut arena = Arena::new(&gpu, "cnn", layout, 3).unwrap();

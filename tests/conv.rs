@@ -12,7 +12,7 @@ use infogan::ops::reduce::Axes;
 use infogan::Tape;
 
 fn geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize)) -> ConvGeom {
-    ConvGeom { n, c_in, h, w, c_out, kernel: k, stride: s, padding: p }
+    ConvGeom::new(n, c_in, h, w, c_out, k, s, p)
 }
 
 fn geometries() -> Vec<ConvGeom> {
@@ -32,6 +32,10 @@ fn geometries() -> Vec<ConvGeom> {
         // 2 and non-square kernels (blocks cut off at every border).
         geom(1, 3, 7, 8, 5, (2, 4), (2, 2), (0, 2)),
         geom(2, 1, 9, 5, 3, (6, 2), (2, 2), (2, 1)),
+        // "Same" padding of a 4x4 kernel at stride 1 (one more row and column after), as the
+        // chairs preset's stride-1 convs; and uneven padding at stride 2 (the plain col2im).
+        geom(2, 3, 8, 8, 5, (4, 4), (1, 1), (1, 1)).with_padding_end((2, 2)),
+        geom(1, 2, 7, 6, 3, (4, 4), (2, 2), (2, 1)).with_padding_end((1, 2)),
     ]
 }
 
@@ -65,10 +69,11 @@ fn conv_ref(g: &ConvGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
     out
 }
 
-/// Direct transposed convolution of x [n, ci, h, w] with w [ci, co, kh, kw] (scatter form).
-fn conv_t_ref(n: usize, ci: usize, h: usize, wd: usize, co: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize), x: &[f64], w: &[f64], b: &[f64]) -> (Vec<f64>, usize, usize) {
-    let oh = (h - 1) * s.0 + k.0 - 2 * p.0;
-    let ow = (wd - 1) * s.1 + k.1 - 2 * p.1;
+/// Direct transposed convolution of x [n, ci, h, w] with w [ci, co, kh, kw] (scatter form): the
+/// full output with `p` rows and columns cut at the start and `pe` at the end.
+fn conv_t_ref(n: usize, ci: usize, h: usize, wd: usize, co: usize, k: (usize, usize), s: (usize, usize), (p, pe): ((usize, usize), (usize, usize)), x: &[f64], w: &[f64], b: &[f64]) -> (Vec<f64>, usize, usize) {
+    let oh = (h - 1) * s.0 + k.0 - p.0 - pe.0;
+    let ow = (wd - 1) * s.1 + k.1 - p.1 - pe.1;
     let mut out = vec![0.0; n * co * oh * ow];
     for b_ in 0..n {
         for o in 0..co {
@@ -143,48 +148,51 @@ fn conv2d_backward_matches_finite_differences() {
     }
 }
 
-/// (n, c_in, h, w, c_out, kernel, stride, padding) of transposed convolutions.
-type TCase = (usize, usize, usize, usize, usize, (usize, usize), (usize, usize), (usize, usize));
+/// (n, c_in, h, w, c_out, kernel, stride, padding, padding after) of transposed convolutions.
+type TCase = (usize, usize, usize, usize, usize, (usize, usize), (usize, usize), (usize, usize), (usize, usize));
 
 const TRANSPOSED: &[TCase] = &[
-    (1, 1, 3, 3, 1, (3, 3), (1, 1), (0, 0)),
-    (2, 3, 4, 3, 5, (4, 3), (2, 1), (1, 0)),
-    (3, 5, 7, 7, 3, (4, 4), (2, 2), (1, 1)),
-    (1, 2, 5, 4, 3, (3, 2), (2, 2), (2, 0)),
+    (1, 1, 3, 3, 1, (3, 3), (1, 1), (0, 0), (0, 0)),
+    (2, 3, 4, 3, 5, (4, 3), (2, 1), (1, 0), (1, 0)),
+    (3, 5, 7, 7, 3, (4, 4), (2, 2), (1, 1), (1, 1)),
+    (1, 2, 5, 4, 3, (3, 2), (2, 2), (2, 0), (2, 0)),
     // One output channel, as in G's last layer: narrow products (row blocks along the lanes).
-    (2, 16, 5, 4, 1, (4, 4), (2, 2), (1, 1)),
+    (2, 16, 5, 4, 1, (4, 4), (2, 2), (1, 1), (1, 1)),
     // Stride 2 and even kernels (col2im_s2) with padding 0 to 2.
-    (2, 3, 4, 5, 3, (2, 4), (2, 2), (0, 1)),
-    (1, 4, 3, 3, 5, (6, 4), (2, 2), (2, 0)),
+    (2, 3, 4, 5, 3, (2, 4), (2, 2), (0, 1), (0, 1)),
+    (1, 4, 3, 3, 5, (6, 4), (2, 2), (2, 0), (2, 0)),
+    // "Same" padding at stride 1 (the chairs preset's 8x8 -> 8x8 layers), and uneven at stride 2.
+    (2, 3, 8, 8, 4, (4, 4), (1, 1), (1, 1), (2, 2)),
+    (1, 2, 4, 3, 3, (4, 4), (2, 2), (1, 2), (2, 1)),
 ];
 
 #[test]
 fn conv_transpose2d_forward_and_backward_match_reference() {
     for gpu in gpus() {
         let mut r = rng(32);
-        for &(n, ci, h, wd, co, k, s, p) in TRANSPOSED {
-            let g = conv::transposed_geom(n, ci, h, wd, co, k, s, p).unwrap();
+        for &(n, ci, h, wd, co, k, s, p, pe) in TRANSPOSED {
+            let g = conv::transposed_geom(n, ci, h, wd, co, k, s, p, pe).unwrap();
             let xlen = n * ci * h * wd;
             let wshape = [ci, co, k.0, k.1];
             let wlen: usize = wshape.iter().product();
             let (x, x64) = upload(&gpu, &[n, ci, h, wd], &uniform(&mut r, xlen, -1.0, 1.0));
             let (w, w64) = upload(&gpu, &wshape, &uniform(&mut r, wlen, -1.0, 1.0));
             let (b, b64) = upload(&gpu, &[co], &uniform(&mut r, co, -1.0, 1.0));
-            let (want, oh, ow) = conv_t_ref(n, ci, h, wd, co, k, s, p, &x64, &w64, &b64);
+            let (want, oh, ow) = conv_t_ref(n, ci, h, wd, co, k, s, (p, pe), &x64, &w64, &b64);
             let olen = n * co * oh * ow;
             let (m, m64) = upload(&gpu, &[n, co, oh, ow], &uniform(&mut r, olen, -1.0, 1.0));
             let mut tape = Tape::new(&gpu);
             let (vx, vw, vb) = (tape.input(x, true), tape.input(w, true), tape.input(b, true));
             let out = tape.conv_transpose2d(&vx, &vw, Some(&vb), g).unwrap();
             assert_eq!(out.shape(), [n, co, oh, ow]);
-            let what = format!("{:?} n{n} ci{ci} {h}x{wd} co{co} k{k:?} s{s:?} p{p:?}", gpu.variant);
+            let what = format!("{:?} n{n} ci{ci} {h}x{wd} co{co} k{k:?} s{s:?} p{p:?}/{pe:?}", gpu.variant);
             assert_close(&format!("conv_transpose2d {what}"), &download(&gpu, &out.value), &want, 1e-5);
             let vm = tape.constant(m);
             let weighted = tape.mul(&out, &vm).unwrap();
             let loss = tape.sum(&weighted, Axes::all(olen), 1.0).unwrap();
             tape.backward(&loss).unwrap();
             let f = |x: &[f64], w: &[f64], b: &[f64]| {
-                conv_t_ref(n, ci, h, wd, co, k, s, p, x, w, b).0.iter().zip(&m64).map(|(o, m)| o * m).sum::<f64>()
+                conv_t_ref(n, ci, h, wd, co, k, s, (p, pe), x, w, b).0.iter().zip(&m64).map(|(o, m)| o * m).sum::<f64>()
             };
             assert_close(&format!("conv_transpose2d dx {what}"), &download(&gpu, &tape.grad(&vx).unwrap()), &finite_diff(&|v| f(v, &w64, &b64), &x64, 1e-5), 1e-5);
             assert_close(&format!("conv_transpose2d dw {what}"), &download(&gpu, &tape.grad(&vw).unwrap()), &finite_diff(&|v| f(&x64, v, &b64), &w64, 1e-5), 1e-5);

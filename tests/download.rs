@@ -80,7 +80,7 @@ fn mirrors_are_tried_in_order_and_only_verified_bytes_land() {
         assert_eq!(&std::fs::read(dir.join(name)).unwrap(), bytes, "{name}");
     }
     assert!(log.iter().all(|l| l.contains("/good/")), "{log:?}");
-    let split = infogan::data::load_dir(&dir).expect("the downloaded folder is a dataset");
+    let split = infogan::data::idx::load_dir(&dir).expect("the downloaded folder is a dataset");
     assert_eq!(split.train.len(), 10_000);
     // A second run finds everything in place and fetches nothing.
     let mut again = Vec::new();

@@ -10,7 +10,6 @@ use common::*;
 use infogan::data;
 use infogan::infogan::config::{TrainConfig, Wiring};
 use infogan::infogan::latent::{LatentBatch, LatentSpec};
-use infogan::infogan::model::Widths;
 use infogan::infogan::train::Trainer;
 
 const GOLDEN: &[u8] = include_bytes!("data/parity_golden.safetensors");
@@ -37,7 +36,7 @@ fn check_case(tag: &str, learned_std: bool, wiring: Wiring) {
     let gpu = gpu();
     let mut config = TrainConfig::paper(6, 0);
     config.latent = LatentSpec { noise: 5, categorical: vec![4], continuous: 2 };
-    config.widths = Widths { fc: 16, conv_wide: 8, conv_narrow: 4, q_fc: 8 };
+    config.set_widths(&[16, 8, 4, 8]).unwrap();
     config.learned_std = learned_std;
     config.wiring = wiring;
     let split = data::embedded_mnist().unwrap();

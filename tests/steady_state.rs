@@ -4,7 +4,6 @@
 mod common;
 use common::*;
 use infogan::data;
-use infogan::infogan::model::Widths;
 use infogan::infogan::train::{TrainConfig, Trainer};
 
 fn rss_kib() -> u64 {
@@ -19,7 +18,7 @@ fn training_steps_create_nothing_and_submit_once() {
     // 64 images at batch 8: a new epoch (and a new order upload) every 8 steps.
     let train = split.train.slice(0, 64, "tiny");
     let mut config = TrainConfig::paper(8, 0);
-    config.widths = Widths { fc: 64, conv_wide: 16, conv_narrow: 8, q_fc: 16 };
+    config.set_widths(&[64, 16, 8, 16]).unwrap();
     let mut trainer = Trainer::new(&gpu, config, &train).unwrap();
     // Warm-up: pipelines, pool and bind-group cache fill; a logged step too.
     for step in 0..20 {

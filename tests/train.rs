@@ -53,11 +53,11 @@ fn generated_images_are_in_range_and_follow_the_latents() {
     assert!(images.iter().all(|&p| (0.0..=1.0).contains(&p)));
     assert_ne!(images[..784], images[784..1568], "different latents, different images");
     // Batch statistics: also in range, and generation never moves the running statistics.
-    let before: Vec<f32> = trainer.model.g.batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
+    let before: Vec<f32> = trainer.model.g.stack().batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
     let batch_stats = trainer.generate_with(&z, infogan::nn::layers::BnMode::BatchStats).unwrap();
     assert!(batch_stats.iter().all(|&p| (0.0..=1.0).contains(&p)));
     assert_ne!(batch_stats, images);
-    let after: Vec<f32> = trainer.model.g.batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
+    let after: Vec<f32> = trainer.model.g.stack().batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
     assert_eq!(before, after);
 }
 
@@ -89,7 +89,7 @@ fn latent_layout_and_entropy() {
 #[test]
 fn grid_latents_vary_one_thing_at_a_time() {
     let spec = LatentSpec::mnist();
-    let (z, rows) = spec.category_grid(&mut rng(2), 10);
+    let (z, rows) = spec.code_grid(&mut rng(2), 0, 10);
     assert_eq!((rows, z.len()), (10, 100 * 74));
     let row = |i: usize| &z[i * 74..(i + 1) * 74];
     // Same column, another row: same noise, another category.
@@ -107,11 +107,25 @@ fn grid_latents_vary_one_thing_at_a_time() {
 fn grids_compose_tiles_in_place() {
     let mut images = vec![0.0f32; 2 * 3 * 784];
     images[784 * 4 + 28 * 5 + 7] = 1.0; // tile (1, 1), pixel (5, 7)
-    let (pixels, width, height) = infogan::io::grid::compose(&images, 2, 3).unwrap();
+    let (pixels, width, height) = infogan::io::grid::compose(&images, 2, 3, [1, 28, 28]).unwrap();
     assert_eq!((width, height), (3 * 28 + 4 * 2, 2 * 28 + 3 * 2));
     let (top, left) = (2 + 30, 2 + 30);
     assert_eq!(pixels[(top + 5) * width + left + 7], 255);
     assert_eq!(pixels[(top + 5) * width + left + 8], 0);
     assert_eq!(pixels[0], 64, "gutter");
-    assert!(infogan::io::grid::compose(&images, 3, 3).is_err());
+    assert!(infogan::io::grid::compose(&images, 3, 3, [1, 28, 28]).is_err());
+}
+
+#[test]
+fn colour_grids_interleave_the_planes() {
+    // Two 3x2x2 images side by side: image 1, green plane, pixel (1, 0) is lit.
+    let mut images = vec![0.0f32; 2 * 12];
+    images[12 + 4 + 2] = 1.0;
+    let (pixels, width, height) = infogan::io::grid::compose(&images, 1, 2, [3, 2, 2]).unwrap();
+    assert_eq!((width, height), (2 * 2 + 3 * 2, 2 + 2 * 2));
+    let at = |y: usize, x: usize, c: usize| pixels[(y * width + x) * 3 + c];
+    let (top, left) = (2, 2 + 2 + 2);
+    assert_eq!((at(top + 1, left, 0), at(top + 1, left, 1), at(top + 1, left, 2)), (0, 255, 0));
+    assert_eq!(at(top, left, 1), 0);
+    assert!(infogan::io::grid::compose(&images, 1, 2, [2, 2, 3]).is_err(), "two channels are neither grey nor colour");
 }

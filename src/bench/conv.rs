@@ -43,9 +43,9 @@ impl<'a> PaperConv<'a> {
         use crate::ops::conv;
         let (k, s, p) = ((4, 4), (2, 2), (1, 1));
         let geom = if transposed {
-            conv::transposed_geom(batch, c_in, side, side, c_out, k, s, p)?
+            conv::transposed_geom(batch, c_in, side, side, c_out, k, s, p, p)?
         } else {
-            conv::ConvGeom { n: batch, c_in, h: side, w: side, c_out, kernel: k, stride: s, padding: p }
+            conv::ConvGeom::new(batch, c_in, side, side, c_out, k, s, p)
         };
         let (x_shape, y_shape) = if transposed { (geom.output_shape(), geom.input_shape()) } else { (geom.input_shape(), geom.output_shape()) };
         let w_shape = [geom.c_out, geom.c_in, k.0, k.1];

@@ -4,32 +4,31 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::bench::{print_json, round, CpuClock, Measurement};
+use crate::bench::{print_json, pseudo_random, round, CpuClock, Measurement};
+use crate::data::{Dataset, Images};
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::infogan::model::InfoGan;
+use crate::nn::network::Stack;
 
-/// Napkin FLOPs of one D+G training step of the paper's model per image, counted layer by layer
-/// (2 * MACs of each Linear / conv; batch norm, activations and Adam are memory-bound and left
-/// out). Forward passes count once; a backward pass counts once for the input gradient and once
-/// for the weight gradient where each is computed.
-///   D/Q phase: G forward (no backward: G is frozen, its output detached); D body + head on real
-///   and on fake images, forward and both gradients (no input gradient at the first conv);
-///   Q head on the fake features, forward and both gradients.
-///   G phase: G forward and both gradients (no input gradient at the first Linear); D body +
-///   head + Q forward and input gradients only (D and Q frozen).
-pub fn step_flops_per_image(widths: crate::infogan::model::Widths, latent_width: usize, categories: usize, continuous: usize) -> f64 {
-    let w = widths;
-    let lin = |i: usize, o: usize| 2.0 * (i * o) as f64;
-    // Convs: 2 * input pixels (transposed) or output pixels (direct) * c_in * c_out * 16 taps.
-    let conv = |pixels: usize, c_in: usize, c_out: usize| 2.0 * (pixels * c_in * c_out * 16) as f64;
-    let g_fc1 = lin(latent_width, w.fc);
-    let g_rest = lin(w.fc, w.conv_wide * 49) + conv(49, w.conv_wide, w.conv_narrow) + conv(196, w.conv_narrow, 1);
-    let d_conv1 = conv(196, 1, w.conv_narrow);
-    let d_rest = conv(49, w.conv_narrow, w.conv_wide) + lin(w.conv_wide * 49, w.fc) + lin(w.fc, 1);
-    let q = lin(w.fc, w.q_fc) + lin(w.q_fc, categories + 2 * continuous);
-    let g = g_fc1 + g_rest;
-    let d_phase = g + 2.0 * (d_conv1 + d_rest) * 2.0 + 2.0 * d_rest + q * 3.0;
-    let g_phase = g * 2.0 + g_rest + (d_conv1 + d_rest + q) * 2.0 - d_conv1;
+/// Napkin FLOPs of one D+G training step per image, counted layer by layer from the built
+/// networks (2 * multiply-adds of each Linear and conv; batch norm, activations and Adam are
+/// memory-bound and left out). A forward pass counts once; a backward pass counts once more for
+/// the input gradient and once more for the weight gradient where each is computed.
+///   D/Q phase: G forward only (frozen, its output detached); D on real and on fake images,
+///   forward and weight gradients, input gradients of every layer but the first; Q's head on the
+///   fake features, forward and both gradients (with the official wiring: Q stepped with D).
+///   G phase: G forward and both gradients (no input gradient at its first layer); D body and
+///   head and Q forward and input gradients only (frozen).
+pub fn step_flops_per_image(model: &InfoGan) -> f64 {
+    let sum = |s: &Stack| s.layer_flops().iter().sum::<f64>();
+    let first = |s: &Stack| s.layer_flops().first().copied().unwrap_or(0.0);
+    let g = sum(model.g.stack());
+    let [body, head] = model.d.stacks();
+    let d = sum(body) + sum(head);
+    let q = sum(model.q.hidden()) + model.q.heads_flops();
+    let d_phase = g + 2.0 * (3.0 * d - first(body)) + 3.0 * q;
+    let g_phase = 3.0 * g - first(model.g.stack()) + 2.0 * (d + q);
     d_phase + g_phase
 }
 
@@ -45,12 +44,20 @@ pub struct StepBench {
     pub kernels: Vec<crate::gpu::KernelTime>,
 }
 
-pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> {
+/// `model`'s step at `batch` on the embedded digits (mnist) or random images of the preset's input.
+pub fn bench_step(gpu: &Gpu, model: &str, repeats: usize, batch: usize) -> Result<StepBench> {
     use crate::infogan::train::{TrainConfig, Trainer};
-    let split = crate::data::embedded_mnist()?;
-    let config = TrainConfig::paper(batch, 0);
-    let flops = step_flops_per_image(config.widths, config.latent.width(), config.latent.categorical.iter().sum(), config.latent.continuous) * batch as f64;
-    let mut trainer = Trainer::new(gpu, config, &split.train)?;
+    let config = TrainConfig::for_preset(model, batch, 0)?;
+    let data = if model == "mnist" {
+        crate::data::embedded_mnist()?.train
+    } else {
+        let [c, h, w] = config.network.image;
+        let count = (2 * batch).max(256);
+        let pixels = pseudo_random(count * c * h * w, 9).into_iter().map(|v| ((v + 1.0) * 127.5) as u8).collect();
+        Dataset::new(&format!("random {c}x{h}x{w}"), Images { count, channels: c, height: h, width: w, pixels }, Vec::new())?
+    };
+    let mut trainer = Trainer::new(gpu, config, &data)?;
+    let flops = step_flops_per_image(&trainer.model) * batch as f64;
     // Warm-up: compiles every pipeline and fills the buffer pool and bind-group cache.
     for _ in 0..2 {
         trainer.step(false)?;
@@ -80,7 +87,7 @@ pub fn bench_step(gpu: &Gpu, repeats: usize, batch: usize) -> Result<StepBench> 
     }
     Ok(StepBench {
         batch,
-        step: Measurement { name: format!("D+G step b{batch}"), flops, times_ms: steps, cpu_ms: cpu_ms_per_step },
+        step: Measurement { name: format!("{model} D+G step b{batch}"), flops, times_ms: steps, cpu_ms: cpu_ms_per_step },
         d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d, cpu_ms: None },
         g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g, cpu_ms: None },
         kernels,
@@ -110,12 +117,12 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool, by_grid: 
         print_json(gpu, "step", "wall (step, phases); GPU timestamps (kernels)", items);
         return;
     }
-    println!("training step (paper's model) on {}", gpu.adapter_name());
+    println!("training step on {}", gpu.adapter_name());
     println!("kernel variant: {}; step and phases: wall clock around a synchronous submit", gpu.variant.name());
     for r in results {
         println!(
-            "batch {:>4}: {:>9.1} ms/step (min {:.1}, max {:.1}), {:.1} samples/s, {:.2} GFLOP/s of {:.1} GFLOP; D/Q phase {:.1} ms, G phase {:.1} ms",
-            r.batch,
+            "{}: {:>9.1} ms/step (min {:.1}, max {:.1}), {:.1} samples/s, {:.2} GFLOP/s of {:.1} GFLOP; D/Q phase {:.1} ms, G phase {:.1} ms",
+            r.step.name,
             r.step.median_ms(),
             r.step.min_ms(),
             r.step.max_ms(),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::infogan::latent::LatentSpec;
-use crate::infogan::model::Widths;
+use crate::infogan::presets::{self, NetworkSpec};
 
 /// Which optimiser trains Q's head, and which losses carry the mutual-information term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,10 +37,20 @@ impl Wiring {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    /// `--data` as given: `mnist`, `fashion` or a folder.
+    /// `--data` as given: `mnist`, `fashion`, `shapes` or a path.
     pub data: String,
+    /// Train on the first this many images only (`--max-images`), for sets larger than the
+    /// adapter can hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_images: Option<usize>,
+    /// The preset the networks and the defaults come from (`--model`).
+    pub model: String,
     pub latent: LatentSpec,
-    pub widths: Widths,
+    /// The preset's width slots, in order (`--widths`).
+    pub widths: Vec<usize>,
+    /// The networks as built from the preset and widths; stored so that every command rebuilds
+    /// them from a checkpoint alone.
+    pub network: NetworkSpec,
     pub batch: usize,
     pub seed: u64,
     pub lr_d: f32,
@@ -57,10 +67,19 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The paper's MNIST experiment on the embedded digits.
     pub fn paper(batch: usize, seed: u64) -> TrainConfig {
-        TrainConfig {
+        TrainConfig::for_preset("mnist", batch, seed).unwrap_or_else(|_| unreachable!("the mnist preset exists"))
+    }
+
+    /// A preset's experiment with its latent, widths and optimiser settings; data `mnist` until set.
+    pub fn for_preset(model: &str, batch: usize, seed: u64) -> Result<TrainConfig> {
+        let preset = presets::preset(model, None)?;
+        Ok(TrainConfig {
             data: "mnist".into(),
-            latent: LatentSpec::mnist(),
-            widths: crate::infogan::model::Widths::PAPER,
+            max_images: None,
+            model: preset.name.into(),
+            latent: preset.latent,
+            widths: preset.widths.iter().map(|(_, v)| *v).collect(),
+            network: preset.network,
             batch,
             seed,
             lr_d: 2e-4,
@@ -70,21 +89,52 @@ impl TrainConfig {
             learned_std: false,
             leak: 0.1,
             wiring: Wiring::Official,
-        }
+        })
+    }
+
+    /// Rebuilds the networks with other widths (one per slot of the preset).
+    pub fn set_widths(&mut self, widths: &[usize]) -> Result<()> {
+        self.network = presets::preset(&self.model, Some(widths))?.network;
+        self.widths = widths.to_vec();
+        Ok(())
     }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// Reads a configuration, including those written before networks were descriptions (MNIST
+    /// only, widths as `{fc, conv_wide, conv_narrow, q_fc}`, no `model` or `network`).
     pub fn from_json(text: &str) -> Result<TrainConfig> {
-        serde_json::from_str(text).map_err(|e| Error::new(format!("unreadable run configuration ({e})")))
+        let unreadable = |e: String| Error::new(format!("unreadable run configuration ({e})"));
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| unreadable(e.to_string()))?;
+        if let Some(object) = value.as_object_mut() {
+            if let Some(old) = object.get("widths").and_then(|w| w.as_object()) {
+                let slot = |k: &str| old.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+                let widths = vec![slot("fc"), slot("conv_wide"), slot("conv_narrow"), slot("q_fc")];
+                object.insert("widths".into(), serde_json::json!(widths));
+            }
+            if !object.contains_key("model") {
+                object.insert("model".into(), "mnist".into());
+            }
+            if !object.contains_key("network") {
+                let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("mnist").to_owned();
+                let widths: Vec<usize> = serde_json::from_value(object.get("widths").cloned().unwrap_or_default()).map_err(|e| unreadable(e.to_string()))?;
+                let network = presets::preset(&model, Some(&widths))?.network;
+                object.insert("network".into(), serde_json::to_value(network).map_err(|e| unreadable(e.to_string()))?);
+            }
+        }
+        serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))
     }
 
-    /// Settings that differ between `self` and `other`, as `name: ours vs theirs`.
+    /// Settings that differ between `self` and `other`, as `name: ours vs theirs`. The network
+    /// follows from the model and widths, which are compared instead of its long description.
     pub fn differences(&self, other: &TrainConfig) -> Vec<String> {
         let (a, b) = (serde_json::to_value(self).unwrap_or_default(), serde_json::to_value(other).unwrap_or_default());
         let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return vec!["configuration".into()] };
-        a.iter().filter(|(k, v)| b.get(*k) != Some(v)).map(|(k, v)| format!("{k}: {v} vs {}", b.get(k).cloned().unwrap_or_default())).collect()
+        a.iter()
+            .filter(|(k, v)| k.as_str() != "network" && b.get(*k) != Some(v))
+            .map(|(k, v)| format!("{k}: {v} vs {}", b.get(k).cloned().unwrap_or_default()))
+            .collect()
     }
 }

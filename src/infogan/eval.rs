@@ -1,6 +1,8 @@
-//! How well Q's categorical code classifies real images: the argmax category of each held-out
-//! image against its label, scored with a one-to-one (Hungarian) and a many-to-one (majority)
-//! mapping of categories to labels, normalised mutual information, and the confusion table.
+//! How Q's categorical codes read real images: for each code, the argmax category of each
+//! held-out image against each label column the data has, scored with a one-to-one (Hungarian)
+//! and a many-to-one (majority) mapping of categories to labels, normalised mutual information
+//! and the confusion table; and, labels or not, each code's usage: the entropy of its argmax
+//! over the images, against ln K for a code that uses all K categories equally.
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -183,8 +185,13 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
+    /// Scores predictions against labels 0..classes (10 when `classes` is None: digits).
     pub fn from_predictions(mode: &'static str, predicted: &[usize], labels: &[usize], categories: usize) -> Result<EvalReport> {
-        let confusion = Confusion::new(predicted, labels, categories, 10)?;
+        Self::against(mode, predicted, labels, categories, 10)
+    }
+
+    pub fn against(mode: &'static str, predicted: &[usize], labels: &[usize], categories: usize, classes: usize) -> Result<EvalReport> {
+        let confusion = Confusion::new(predicted, labels, categories, classes)?;
         let (hungarian_mapping, hungarian) = confusion.hungarian();
         let (majority_mapping, majority) = confusion.majority();
         Ok(EvalReport { mode, images: predicted.len(), hungarian, hungarian_mapping, majority, majority_mapping, nmi: confusion.nmi(), confusion })
@@ -246,17 +253,101 @@ impl EvalReport {
     }
 }
 
-/// Classifies `data` with Q's first categorical code, in chunks of `batch` (a remainder smaller
-/// than 2 joins the last chunk, since batch statistics need two images), in both batch-norm modes.
-pub fn evaluate(gpu: &Gpu, model: &InfoGan, categories: usize, data: &Dataset, batch: usize) -> Result<[EvalReport; 2]> {
-    if categories == 0 {
-        return Err(Error::new("this model has no categorical code to evaluate"));
+/// One categorical code read on held-out images.
+#[derive(Clone, Debug)]
+pub struct CodeReport {
+    pub code: usize,
+    pub categories: usize,
+    /// Entropy of the code's argmax over the images, in nats; ln K when every category is used
+    /// equally, 0 when one category takes every image.
+    pub usage_nats: f64,
+    /// Against each label column: (its name, the scores).
+    pub scores: Vec<(String, EvalReport)>,
+}
+
+/// Every categorical code in one batch-norm mode.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// "eval" (running statistics) or "batch-stats".
+    pub mode: &'static str,
+    pub images: usize,
+    pub codes: Vec<CodeReport>,
+}
+
+impl Evaluation {
+    /// The headline score: the first code against the first label column, if the data has labels.
+    pub fn primary(&self) -> Option<&EvalReport> {
+        self.codes.first()?.scores.first().map(|(_, r)| r)
     }
+
+    /// eval.jsonl and `eval --json`: the headline score's fields at the top (as a single-code
+    /// report), then every code with its usage and its score against each label column.
+    pub fn json(&self) -> serde_json::Value {
+        let mut top = match self.primary() {
+            Some(r) => r.json(),
+            None => serde_json::json!({ "bn": self.mode, "images": self.images }),
+        };
+        let codes: Vec<serde_json::Value> = self
+            .codes
+            .iter()
+            .map(|c| {
+                let scores: Vec<serde_json::Value> = c
+                    .scores
+                    .iter()
+                    .map(|(labels, r)| serde_json::json!({ "labels": labels, "accuracy_hungarian": round(r.hungarian, 5), "accuracy_majority": round(r.majority, 5), "nmi": round(r.nmi, 5) }))
+                    .collect();
+                serde_json::json!({ "code": c.code, "categories": c.categories, "usage_nats": round(c.usage_nats, 5), "ln_k": round((c.categories as f64).ln(), 5), "scores": scores })
+            })
+            .collect();
+        if let Some(object) = top.as_object_mut() {
+            object.insert("codes".into(), codes.into());
+        }
+        top
+    }
+
+    /// Each code's usage and scores, then the headline confusion table.
+    pub fn text(&self) -> String {
+        let mut out = format!("batch norm {} on {} images:
+", self.mode, self.images);
+        for c in &self.codes {
+            out += &format!("  code {} ({} categories): usage {:.3} of ln K = {:.3} nats", c.code, c.categories, c.usage_nats, (c.categories as f64).ln());
+            for (labels, r) in &c.scores {
+                out += &format!("; vs {labels}: accuracy {:.1}% one-to-one, {:.1}% many-to-one, NMI {:.3}", 100.0 * r.hungarian, 100.0 * r.majority, r.nmi);
+            }
+            out += "\n";
+        }
+        if let Some(r) = self.primary() {
+            out += &r.table();
+        }
+        out
+    }
+}
+
+/// Entropy in nats of how often each category was chosen.
+pub fn usage_entropy(predicted: &[usize], categories: usize) -> f64 {
+    let mut counts = vec![0usize; categories];
+    for &p in predicted {
+        counts[p] += 1;
+    }
+    let n = predicted.len().max(1) as f64;
+    counts.iter().filter(|&&c| c > 0).map(|&c| -(c as f64 / n) * (c as f64 / n).ln()).sum()
+}
+
+/// The argmax of each row of `logits` ([n * k]).
+fn argmax_rows(logits: &[f32], k: usize) -> Vec<usize> {
+    logits.chunks(k).map(|row| (0..k).fold(0, |b, i| if row[i] > row[b] { i } else { b })).collect()
+}
+
+/// Q's codes on `data`, in chunks of `batch` (a remainder smaller than 2 joins the last chunk,
+/// since batch statistics need two images), in both batch-norm modes.
+pub fn evaluate(gpu: &Gpu, model: &InfoGan, categorical: &[usize], data: &Dataset, batch: usize) -> Result<[Evaluation; 2]> {
     let n = data.len();
     if n < 2 {
         return Err(Error::new(format!("{}: evaluation needs at least 2 images", data.name)));
     }
-    let pixels = data.pixels_f32();
+    let (scale, shift) = model.spec.pixel_range().from_byte();
+    let pixels: Vec<f32> = data.images.pixels.iter().map(|&p| f32::from(p) / 255.0 * scale + shift).collect();
+    let len = data.images.image_len();
     let batch = batch.clamp(2, n);
     let mut bounds: Vec<(usize, usize)> = (0..n).step_by(batch).map(|s| (s, (s + batch).min(n))).collect();
     if bounds.len() > 1 && bounds[bounds.len() - 1].1 - bounds[bounds.len() - 1].0 < 2 {
@@ -265,20 +356,30 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, categories: usize, data: &Dataset, b
             last.1 = end;
         }
     }
-    let labels: Vec<usize> = data.labels.iter().map(|&l| usize::from(l)).collect();
-    let mut reports = Vec::new();
+    let mut out = Vec::new();
     for (mode, name) in [(BnMode::Eval, "eval"), (BnMode::BatchStats, "batch-stats")] {
-        let mut predicted = Vec::with_capacity(n);
+        let mut predicted = vec![Vec::with_capacity(n); categorical.len()];
         for &(start, end) in &bounds {
-            let logits = model.recognize(gpu, &pixels[start * 784..end * 784], mode)?;
-            for row in logits[0].chunks(categories) {
-                let best = (0..categories).fold(0, |b, k| if row[k] > row[b] { k } else { b });
-                predicted.push(best);
+            let (logits, _) = model.recognize(gpu, &pixels[start * len..end * len], mode)?;
+            for ((code, &k), logits) in predicted.iter_mut().zip(categorical).zip(&logits) {
+                code.extend(argmax_rows(logits, k));
             }
         }
-        reports.push(EvalReport::from_predictions(name, &predicted, &labels, categories)?);
+        let mut codes = Vec::new();
+        for (code, (&k, predicted)) in categorical.iter().zip(&predicted).enumerate() {
+            let scores = data
+                .labels
+                .iter()
+                .map(|column| {
+                    let labels: Vec<usize> = column.values.iter().map(|&v| v as usize).collect();
+                    Ok((column.name.clone(), EvalReport::against(name, predicted, &labels, k, column.classes())?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            codes.push(CodeReport { code, categories: k, usage_nats: usage_entropy(predicted, k), scores });
+        }
+        out.push(Evaluation { mode: name, images: n, codes });
     }
-    let batch_stats = reports.pop().ok_or_else(|| Error::new("no report"))?;
-    let eval = reports.pop().ok_or_else(|| Error::new("no report"))?;
+    let batch_stats = out.pop().ok_or_else(|| Error::new("no evaluation"))?;
+    let eval = out.pop().ok_or_else(|| Error::new("no evaluation"))?;
     Ok([eval, batch_stats])
 }

@@ -90,35 +90,39 @@ impl LatentSpec {
         row[at..at + self.continuous].copy_from_slice(continuous);
     }
 
-    /// Latents for a grid: rows = categories of the first categorical code, columns = `cols`
-    /// fixed noise vectors; other categorical codes 0, continuous codes 0. Returns (z, rows).
-    pub fn category_grid(&self, rng: &mut StdRng, cols: usize) -> (Vec<f32>, usize) {
-        let rows = self.categorical.first().copied().unwrap_or(1);
+    /// Latents for the grid of categorical code `code`: rows = its categories, columns = `cols`
+    /// fixed draws of the noise (and of the other categorical codes); continuous codes 0.
+    /// Returns (z, rows).
+    pub fn code_grid(&self, rng: &mut StdRng, code: usize, cols: usize) -> (Vec<f32>, usize) {
+        let rows = self.categorical.get(code).copied().unwrap_or(1);
         let width = self.width();
         let noise: Vec<Vec<f32>> = (0..cols).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+        let others: Vec<Vec<usize>> = (0..cols).map(|_| self.categorical.iter().map(|&k| if self.categorical.len() > 1 { rng.random_range(0..k) } else { 0 }).collect()).collect();
         let mut z = vec![0.0; rows * cols * width];
         for (i, row) in z.chunks_mut(width).enumerate() {
             let (r, c) = (i / cols, i % cols);
             row[..self.noise].copy_from_slice(&noise[c]);
-            let mut cats = vec![0; self.categorical.len()];
-            if let Some(first) = cats.first_mut() {
-                *first = r;
+            let mut cats = others[c].clone();
+            if let Some(this) = cats.get_mut(code) {
+                *this = r;
             }
             self.put_codes(row, &cats, &vec![0.0; self.continuous]);
         }
         (z, rows)
     }
 
-    /// Latents sweeping continuous code `code` over [-2, 2] along the columns, rows = categories
-    /// of the first categorical code, one fixed noise vector. Returns (z, rows).
+    /// Latents sweeping continuous code `code` over [-2, 2] along the columns; rows = categories
+    /// of the first categorical code with one fixed noise vector, or 10 noise draws when there
+    /// is no categorical code. Returns (z, rows).
     pub fn continuous_sweep(&self, rng: &mut StdRng, code: usize, cols: usize) -> (Vec<f32>, usize) {
-        let rows = self.categorical.first().copied().unwrap_or(1);
+        let by_category = !self.categorical.is_empty();
+        let rows = if by_category { self.categorical[0] } else { 10 };
         let width = self.width();
-        let noise: Vec<f32> = (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let noise: Vec<Vec<f32>> = (0..if by_category { 1 } else { rows }).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
         let mut z = vec![0.0; rows * cols * width];
         for (i, row) in z.chunks_mut(width).enumerate() {
             let (r, c) = (i / cols, i % cols);
-            row[..self.noise].copy_from_slice(&noise);
+            row[..self.noise].copy_from_slice(&noise[if by_category { 0 } else { r }]);
             let mut cont = vec![0.0; self.continuous];
             cont[code] = -2.0 + 4.0 * c as f32 / (cols.max(2) - 1) as f32;
             let mut cats = vec![0; self.categorical.len()];

@@ -1,62 +1,23 @@
-//! The paper's MNIST networks. G: FC 74->1024, BN, ReLU -> FC ->7*7*128, BN, ReLU -> ConvT ->64,
-//! BN, ReLU -> ConvT ->1, sigmoid. D/Q body: Conv ->64, LeakyReLU -> Conv ->128, BN, LeakyReLU ->
-//! FC ->1024, BN, LeakyReLU; D head FC ->1; Q head FC ->128, BN, LeakyReLU -> one FC per code
-//! group (logits of each categorical code; means, and log-stds when learned, of the continuous).
-//! Layers followed by batch norm have no bias (it would be cancelled). Widths are configurable
-//! (the parity test runs a narrow copy); Q's head has its own arena, so either wiring (Q stepped
-//! with D or with G) is a choice of which arenas a phase steps.
+//! The three networks of a run, built from its description (`NetworkSpec`): G; D, a body shared
+//! with Q and a real/fake head; and Q's head on the body's features, which ends in one Linear
+//! layer per code group (the logits of each categorical code; the means, and log-stds when
+//! learned, of the continuous codes). Each network has its own arena, so either wiring (Q
+//! stepped with D or with G) is a choice of which arenas a phase steps.
 
-use serde::{Deserialize, Serialize};
-
+use crate::ensure;
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::infogan::config::TrainConfig;
 use crate::infogan::latent::LatentSpec;
-use crate::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear};
+use crate::infogan::presets::NetworkSpec;
+use crate::nn::layers::{BatchNorm, BnMode, Linear};
+use crate::nn::network::Stack;
 use crate::nn::params::{Arena, ArenaLayout};
-use crate::ops::elementwise::Activation;
 use crate::tape::{Tape, Var};
-
-const K: (usize, usize) = (4, 4);
-const S: (usize, usize) = (2, 2);
-const P: (usize, usize) = (1, 1);
-
-/// Channel and feature counts of the three networks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Widths {
-    /// G's first FC and D's FC features (1024).
-    pub fc: usize,
-    /// G's 7x7 feature maps and D's second conv (128).
-    pub conv_wide: usize,
-    /// G's 14x14 feature maps and D's first conv (64).
-    pub conv_narrow: usize,
-    /// Q's hidden FC features (128).
-    pub q_fc: usize,
-}
-
-impl Widths {
-    pub const PAPER: Widths = Widths { fc: 1024, conv_wide: 128, conv_narrow: 64, q_fc: 128 };
-
-    /// `FC,WIDE,NARROW,QFC`, e.g. `1024,128,64,128`.
-    pub fn parse(text: &str) -> Result<Widths> {
-        let parts: Vec<usize> = text.split(',').map(|p| p.trim().parse::<usize>()).collect::<std::result::Result<_, _>>().unwrap_or_default();
-        match parts[..] {
-            [fc, conv_wide, conv_narrow, q_fc] if parts.iter().all(|&w| (1..=8192).contains(&w)) => Ok(Widths { fc, conv_wide, conv_narrow, q_fc }),
-            _ => Err(crate::error::Error::new(format!("--widths {text}: expected four counts FC,WIDE,NARROW,QFC between 1 and 8192, e.g. 1024,128,64,128"))),
-        }
-    }
-}
 
 pub struct Generator {
     pub arena: Arena,
-    fc1: Linear,
-    bn1: BatchNorm,
-    fc2: Linear,
-    bn2: BatchNorm,
-    up1: ConvTranspose2d,
-    bn3: BatchNorm,
-    up2: ConvTranspose2d,
-    conv_wide: usize,
+    stack: Stack,
 }
 
 /// Q's outputs for one batch.
@@ -66,136 +27,96 @@ pub struct QOutput {
     pub cont_logstd: Option<Var>,
 }
 
-/// D's body (shared with Q) and real/fake head.
+/// D's body (shared with Q) and real/fake head, in one arena.
 pub struct Discriminator {
     pub arena: Arena,
-    conv1: Conv2d,
-    conv2: Conv2d,
-    bn2: BatchNorm,
-    fc: Linear,
-    bn3: BatchNorm,
-    head: Linear,
-    conv_wide: usize,
-    leak: f32,
+    body: Stack,
+    head: Stack,
 }
 
-/// Q's head on D's body features: one FC per code group.
+/// Q's head on D's body features: hidden layers, then one Linear per code group.
 pub struct Recognizer {
     pub arena: Arena,
-    fc: Linear,
-    bn: BatchNorm,
+    hidden: Stack,
     cat: Vec<Linear>,
     mean: Option<Linear>,
     logstd: Option<Linear>,
-    leak: f32,
 }
 
 impl Generator {
-    pub fn new(gpu: &Gpu, latent: &LatentSpec, w: Widths, seed: u64) -> Result<Generator> {
+    pub fn new(gpu: &Gpu, spec: &NetworkSpec, latent: &LatentSpec, leak: f32, seed: u64) -> Result<Generator> {
         let mut l = ArenaLayout::default();
-        let fc1 = Linear::new(&mut l, "g.fc1", latent.width(), w.fc, false);
-        let bn1 = BatchNorm::new(gpu, &mut l, "g.bn1", w.fc)?;
-        let fc2 = Linear::new(&mut l, "g.fc2", w.fc, w.conv_wide * 7 * 7, false);
-        let bn2 = BatchNorm::new(gpu, &mut l, "g.bn2", w.conv_wide * 7 * 7)?;
-        let up1 = ConvTranspose2d::new(&mut l, "g.up1", w.conv_wide, w.conv_narrow, K, S, P, false);
-        let bn3 = BatchNorm::new(gpu, &mut l, "g.bn3", w.conv_narrow)?;
-        let up2 = ConvTranspose2d::new(&mut l, "g.up2", w.conv_narrow, 1, K, S, P, true);
-        let arena = Arena::new(gpu, "G", l, seed)?;
-        Ok(Generator { arena, fc1, bn1, fc2, bn2, up1, bn3, up2, conv_wide: w.conv_wide })
+        let stack = Stack::build(gpu, &mut l, "g", &spec.generator, &[latent.width()], leak)?;
+        ensure!(stack.output_shape() == spec.image, "the generator makes {:?} images, the network's input is {:?}", stack.output_shape(), spec.image);
+        Ok(Generator { arena: Arena::new(gpu, "G", l, seed)?, stack })
     }
 
-    /// Images [B, 1, 28, 28] in [0, 1] from latents [B, width].
+    /// Images [B, C, H, W] from latents [B, width].
     pub fn forward(&self, tape: &mut Tape, z: &Var, mode: BnMode) -> Result<Var> {
-        let a = &self.arena;
-        let batch = z.shape()[0];
-        let h = self.fc1.forward(tape, a, z)?;
-        let h = self.bn1.forward(tape, a, &h, mode)?;
-        let h = tape.activation(&h, Activation::Relu)?;
-        let h = self.fc2.forward(tape, a, &h)?;
-        let h = self.bn2.forward(tape, a, &h, mode)?;
-        let h = tape.activation(&h, Activation::Relu)?;
-        let h = tape.reshape(&h, &[batch, self.conv_wide, 7, 7])?;
-        let h = self.up1.forward(tape, a, &h)?;
-        let h = self.bn3.forward(tape, a, &h, mode)?;
-        let h = tape.activation(&h, Activation::Relu)?;
-        let h = self.up2.forward(tape, a, &h)?;
-        tape.activation(&h, Activation::Sigmoid)
+        self.stack.forward(tape, &self.arena, z, mode)
     }
 
-    pub fn batch_norms(&self) -> Vec<(&'static str, &BatchNorm)> {
-        vec![("g.bn1", &self.bn1), ("g.bn2", &self.bn2), ("g.bn3", &self.bn3)]
+    pub fn stack(&self) -> &Stack {
+        &self.stack
     }
 }
 
 impl Discriminator {
-    pub fn new(gpu: &Gpu, w: Widths, leak: f32, seed: u64) -> Result<Discriminator> {
+    pub fn new(gpu: &Gpu, spec: &NetworkSpec, leak: f32, seed: u64) -> Result<Discriminator> {
         let mut l = ArenaLayout::default();
-        let conv1 = Conv2d::new(&mut l, "d.conv1", 1, w.conv_narrow, K, S, P, true);
-        let conv2 = Conv2d::new(&mut l, "d.conv2", w.conv_narrow, w.conv_wide, K, S, P, false);
-        let bn2 = BatchNorm::new(gpu, &mut l, "d.bn2", w.conv_wide)?;
-        let fc = Linear::new(&mut l, "d.fc", w.conv_wide * 7 * 7, w.fc, false);
-        let bn3 = BatchNorm::new(gpu, &mut l, "d.bn3", w.fc)?;
-        let head = Linear::new(&mut l, "d.head", w.fc, 1, true);
-        let arena = Arena::new(gpu, "D", l, seed)?;
-        Ok(Discriminator { arena, conv1, conv2, bn2, fc, bn3, head, conv_wide: w.conv_wide, leak })
+        let body = Stack::build(gpu, &mut l, "d", &spec.body, &spec.image, leak)?;
+        ensure!(body.output_shape().len() == 1, "D's body must end in flat features, not {:?}; end it with a reshape", body.output_shape());
+        let head = Stack::build(gpu, &mut l, "d", &spec.d_head, body.output_shape(), leak)?;
+        ensure!(head.output_shape() == [1], "D's head must end in one logit, not {:?}", head.output_shape());
+        Ok(Discriminator { arena: Arena::new(gpu, "D", l, seed)?, body, head })
     }
 
-    /// Shared features [B, fc] of images [B, 1, 28, 28].
+    /// Shared features [B, F] of images [B, C, H, W].
     pub fn body(&self, tape: &mut Tape, x: &Var, mode: BnMode) -> Result<Var> {
-        let a = &self.arena;
-        let batch = x.shape()[0];
-        let h = self.conv1.forward(tape, a, x)?;
-        let h = leaky(tape, &h, self.leak)?;
-        let h = self.conv2.forward(tape, a, &h)?;
-        let h = self.bn2.forward(tape, a, &h, mode)?;
-        let h = leaky(tape, &h, self.leak)?;
-        let h = tape.reshape(&h, &[batch, self.conv_wide * 7 * 7])?;
-        let h = self.fc.forward(tape, a, &h)?;
-        let h = self.bn3.forward(tape, a, &h, mode)?;
-        leaky(tape, &h, self.leak)
+        self.body.forward(tape, &self.arena, x, mode)
     }
 
     /// Real/fake logits [B, 1].
-    pub fn head(&self, tape: &mut Tape, features: &Var) -> Result<Var> {
-        self.head.forward(tape, &self.arena, features)
+    pub fn head(&self, tape: &mut Tape, features: &Var, mode: BnMode) -> Result<Var> {
+        self.head.forward(tape, &self.arena, features, mode)
     }
 
-    pub fn batch_norms(&self) -> Vec<(&'static str, &BatchNorm)> {
-        vec![("d.bn2", &self.bn2), ("d.bn3", &self.bn3)]
+    pub fn stacks(&self) -> [&Stack; 2] {
+        [&self.body, &self.head]
     }
 }
 
 impl Recognizer {
-    pub fn new(gpu: &Gpu, latent: &LatentSpec, w: Widths, learned_std: bool, leak: f32, seed: u64) -> Result<Recognizer> {
+    pub fn new(gpu: &Gpu, spec: &NetworkSpec, features: usize, latent: &LatentSpec, learned_std: bool, leak: f32, seed: u64) -> Result<Recognizer> {
         let mut l = ArenaLayout::default();
-        let fc = Linear::new(&mut l, "q.fc", w.fc, w.q_fc, false);
-        let bn = BatchNorm::new(gpu, &mut l, "q.bn", w.q_fc)?;
-        let cat = latent.categorical.iter().enumerate().map(|(i, &k)| Linear::new(&mut l, &format!("q.cat{i}"), w.q_fc, k, true)).collect();
+        let hidden = Stack::build(gpu, &mut l, "q", &spec.q_hidden, &[features], leak)?;
+        let &[width] = hidden.output_shape() else {
+            return Err(crate::error::Error::new(format!("Q's hidden layers must end in flat features, not {:?}", hidden.output_shape())));
+        };
+        let cat = latent.categorical.iter().enumerate().map(|(i, &k)| Linear::new(&mut l, &format!("q.cat{i}"), width, k, true)).collect();
         let cont = latent.continuous;
-        let mean = (cont > 0).then(|| Linear::new(&mut l, "q.mean", w.q_fc, cont, true));
-        let logstd = (cont > 0 && learned_std).then(|| Linear::new(&mut l, "q.logstd", w.q_fc, cont, true));
-        let arena = Arena::new(gpu, "Q", l, seed)?;
-        Ok(Recognizer { arena, fc, bn, cat, mean, logstd, leak })
+        let mean = (cont > 0).then(|| Linear::new(&mut l, "q.mean", width, cont, true));
+        let logstd = (cont > 0 && learned_std).then(|| Linear::new(&mut l, "q.logstd", width, cont, true));
+        Ok(Recognizer { arena: Arena::new(gpu, "Q", l, seed)?, hidden, cat, mean, logstd })
     }
 
     pub fn forward(&self, tape: &mut Tape, features: &Var, mode: BnMode) -> Result<QOutput> {
         let a = &self.arena;
-        let h = self.fc.forward(tape, a, features)?;
-        let h = self.bn.forward(tape, a, &h, mode)?;
-        let h = leaky(tape, &h, self.leak)?;
+        let h = self.hidden.forward(tape, a, features, mode)?;
         let cat_logits = self.cat.iter().map(|l| l.forward(tape, a, &h)).collect::<Result<Vec<_>>>()?;
         let cont_mean = self.mean.as_ref().map(|l| l.forward(tape, a, &h)).transpose()?;
         let cont_logstd = self.logstd.as_ref().map(|l| l.forward(tape, a, &h)).transpose()?;
         Ok(QOutput { cat_logits, cont_mean, cont_logstd })
     }
 
-    pub fn batch_norms(&self) -> Vec<(&'static str, &BatchNorm)> {
-        vec![("q.bn", &self.bn)]
+    pub fn hidden(&self) -> &Stack {
+        &self.hidden
     }
-}
 
-fn leaky(tape: &mut Tape, x: &Var, slope: f32) -> Result<Var> {
-    tape.activation(x, Activation::LeakyRelu { slope })
+    /// Forward FLOPs per sample of the code heads.
+    pub fn heads_flops(&self) -> f64 {
+        self.cat.iter().chain(&self.mean).chain(&self.logstd).map(|l| 2.0 * (l.inputs * l.outputs) as f64).sum()
+    }
 }
 
 /// The three networks of one run.
@@ -203,18 +124,19 @@ pub struct InfoGan {
     pub g: Generator,
     pub d: Discriminator,
     pub q: Recognizer,
+    pub spec: NetworkSpec,
 }
 
 impl InfoGan {
     /// Fresh networks with the official initialisation; each arena has its own seed stream.
     pub fn new(gpu: &Gpu, config: &TrainConfig) -> Result<InfoGan> {
         config.latent.validate()?;
-        let w = config.widths;
-        Ok(InfoGan {
-            g: Generator::new(gpu, &config.latent, w, config.seed)?,
-            d: Discriminator::new(gpu, w, config.leak, config.seed.wrapping_add(1))?,
-            q: Recognizer::new(gpu, &config.latent, w, config.learned_std, config.leak, config.seed.wrapping_add(3))?,
-        })
+        let spec = &config.network;
+        let g = Generator::new(gpu, spec, &config.latent, config.leak, config.seed)?;
+        let d = Discriminator::new(gpu, spec, config.leak, config.seed.wrapping_add(1))?;
+        let features = d.body.output_shape()[0];
+        let q = Recognizer::new(gpu, spec, features, &config.latent, config.learned_std, config.leak, config.seed.wrapping_add(3))?;
+        Ok(InfoGan { g, d, q, spec: spec.clone() })
     }
 
     pub fn arenas(&self) -> [&Arena; 3] {
@@ -225,15 +147,17 @@ impl InfoGan {
         [&mut self.g.arena, &mut self.d.arena, &mut self.q.arena]
     }
 
-    pub fn batch_norms(&self) -> Vec<(&'static str, &BatchNorm)> {
-        let mut all = self.g.batch_norms();
-        all.extend(self.d.batch_norms());
-        all.extend(self.q.batch_norms());
+    /// Every batch-norm layer with its full name (`g.bn1`), G's then D's then Q's.
+    pub fn batch_norms(&self) -> Vec<(&str, &BatchNorm)> {
+        let mut all = self.g.stack.batch_norms();
+        all.extend(self.d.body.batch_norms());
+        all.extend(self.d.head.batch_norms());
+        all.extend(self.q.hidden.batch_norms());
         all
     }
 
-    /// Images [n, 784] in [0, 1] from latents [n, width]. `Train` mode is read as batch
-    /// statistics: generating never moves the running statistics.
+    /// Images [n, C*H*W] in the network's pixel range from latents [n, width]. `Train` mode is
+    /// read as batch statistics: generating never moves the running statistics.
     pub fn generate(&self, gpu: &Gpu, z: &[f32], width: usize, mode: BnMode) -> Result<Vec<f32>> {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let n = z.len() / width;
@@ -244,18 +168,23 @@ impl InfoGan {
         gpu.download(&out.value)
     }
 
-    /// Q's logits of each categorical code for images [n, 784] in [0, 1]: per code, [n * K].
-    pub fn recognize(&self, gpu: &Gpu, images: &[f32], mode: BnMode) -> Result<Vec<Vec<f32>>> {
+    /// Q's outputs for images [n, C*H*W] in the network's pixel range: the logits of each
+    /// categorical code ([n * K] each) and the means of the continuous codes ([n * codes]).
+    pub fn recognize(&self, gpu: &Gpu, images: &[f32], mode: BnMode) -> Result<(Vec<Vec<f32>>, Option<Vec<f32>>)> {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
-        let n = images.len() / 784;
+        let [c, h, w] = self.spec.image;
+        let n = images.len() / (c * h * w);
         let mut tape = Tape::new(gpu);
         for arena in self.arenas() {
             tape.freeze(arena);
         }
-        let x = tape.constant(gpu.upload(&[n, 1, 28, 28], images)?);
+        let x = tape.constant(gpu.upload(&[n, c, h, w], images)?);
         let features = self.d.body(&mut tape, &x, mode)?;
         let q = self.q.forward(&mut tape, &features, mode)?;
-        let readbacks: Vec<_> = q.cat_logits.iter().map(|l| gpu.read_later(&l.value)).collect();
-        readbacks.into_iter().map(|r| r.wait(gpu)).collect()
+        let logits: Vec<_> = q.cat_logits.iter().map(|l| gpu.read_later(&l.value)).collect();
+        let means = q.cont_mean.as_ref().map(|m| gpu.read_later(&m.value));
+        let logits = logits.into_iter().map(|r| r.wait(gpu)).collect::<Result<Vec<_>>>()?;
+        let means = means.map(|r| r.wait(gpu)).transpose()?;
+        Ok((logits, means))
     }
 }

@@ -160,6 +160,15 @@ impl<'g> Trainer<'g> {
     }
 
     fn check_batch(config: &TrainConfig, data: &Dataset) -> Result<()> {
+        if data.images.shape() != config.network.image {
+            return Err(Error::new(format!(
+                "{} holds {} images; the {} network takes {}",
+                data.name,
+                crate::data::describe(data.images.shape()),
+                config.model,
+                crate::data::describe(config.network.image)
+            )));
+        }
         if config.batch == 0 || config.batch > data.len() {
             return Err(Error::new(format!("batch {} must be between 1 and the {} training images", config.batch, data.len())));
         }
@@ -172,11 +181,11 @@ impl<'g> Trainer<'g> {
     fn with_model(gpu: &'g Gpu, config: TrainConfig, model: InfoGan, step: u64, data: &Dataset) -> Result<Trainer<'g>> {
         let ones = elementwise::full(gpu, &[config.batch, 1], 1.0)?;
         let zeros = elementwise::full(gpu, &[config.batch, 1], 0.0)?;
-        let images = GpuImages::upload(gpu, &data.images.pixels, 784)?;
+        let images = GpuImages::upload(gpu, &data.images.pixels, data.images.image_len(), config.network.pixel_range().from_byte())?;
         Ok(Trainer { gpu, images, order: None, epoch: None, ones, zeros, step, config, model })
     }
 
-    /// The real images [B, 1, 28, 28] of the current step: epoch e visits the images in an order
+    /// The real images [B, C, H, W] of the current step: epoch e visits the images in an order
     /// drawn from stream (seed, e), in whole batches (the remainder of an epoch is skipped).
     fn real_batch(&mut self) -> Result<Tensor> {
         let b = self.config.batch;
@@ -191,7 +200,8 @@ impl<'g> Trainer<'g> {
                 self.order.insert(GpuImages::upload_order(self.gpu, &order)?)
             }
         };
-        Ok(self.images.gather(self.gpu, order, index * b, b)?.reshape(&[b, 1, 28, 28]))
+        let [c, h, w] = self.config.network.image;
+        Ok(self.images.gather(self.gpu, order, index * b, b)?.reshape(&[b, c, h, w]))
     }
 
     /// The current step's real batch and the latents of its two phases.
@@ -230,9 +240,9 @@ impl<'g> Trainer<'g> {
         let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;
         let vreal = tape.constant(real);
         let feats_real = model.d.body(&mut tape, &vreal, BnMode::Train)?;
-        let logit_real = model.d.head(&mut tape, &feats_real)?;
+        let logit_real = model.d.head(&mut tape, &feats_real, BnMode::Train)?;
         let feats_fake = model.d.body(&mut tape, &fake, BnMode::Train)?;
-        let logit_fake = model.d.head(&mut tape, &feats_fake)?;
+        let logit_fake = model.d.head(&mut tape, &feats_fake, BnMode::Train)?;
         let bce_real = tape.bce_logits(&logit_real, &self.ones)?;
         let bce_real = tape.mean(&bce_real)?;
         let bce_fake = tape.bce_logits(&logit_fake, &self.zeros)?;
@@ -272,7 +282,7 @@ impl<'g> Trainer<'g> {
         let vz = tape.constant(z);
         let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;
         let feats = model.d.body(&mut tape, &fake, BnMode::Train)?;
-        let logit = model.d.head(&mut tape, &feats)?;
+        let logit = model.d.head(&mut tape, &feats, BnMode::Train)?;
         let bce = tape.bce_logits(&logit, &self.ones)?;
         let bce = tape.mean(&bce)?;
         let q = model.q.forward(&mut tape, &feats, BnMode::Train)?;
@@ -311,14 +321,15 @@ impl<'g> Trainer<'g> {
         Ok([d, start.elapsed().as_secs_f64() * 1e3])
     }
 
-    /// One step on given inputs: real images [B, 784] in [0, 1] and the latents of each phase
-    /// (the parity test feeds PyTorch's).
+    /// One step on given inputs: real images [B, C*H*W] in the network's pixel range and the
+    /// latents of each phase (the parity test feeds PyTorch's).
     pub fn step_with(&mut self, real: &[f32], latents_d: &LatentBatch, latents_g: &LatentBatch, read: bool) -> Result<Option<StepMetrics>> {
         let b = self.config.batch;
-        if real.len() != b * 784 || latents_d.z.len() != b * self.config.latent.width() || latents_g.z.len() != latents_d.z.len() {
+        let [c, h, w] = self.config.network.image;
+        if real.len() != b * c * h * w || latents_d.z.len() != b * self.config.latent.width() || latents_g.z.len() != latents_d.z.len() {
             return Err(Error::new(format!("step_with: inputs do not match batch {b} and latent width {}", self.config.latent.width())));
         }
-        let real = self.gpu.upload(&[b, 1, 28, 28], real)?;
+        let real = self.gpu.upload(&[b, c, h, w], real)?;
         self.step_on(real, latents_d, latents_g, read)
     }
 
@@ -380,7 +391,7 @@ impl<'g> Trainer<'g> {
         }))
     }
 
-    /// Images from given latents, batch norm in eval mode, as [n, 784] in [0, 1].
+    /// Images from given latents, batch norm in eval mode, as [n, C*H*W] in the pixel range.
     pub fn generate(&self, z: &[f32]) -> Result<Vec<f32>> {
         self.generate_with(z, BnMode::Eval)
     }

@@ -43,6 +43,15 @@ impl Linear {
     }
 }
 
+/// A convolution's kernel (square), stride and padding before and after each spatial axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+    pub padding_end: usize,
+}
+
 /// 2-D convolution, weight [out, in, kh, kw].
 #[derive(Clone, Debug)]
 pub struct Conv2d {
@@ -50,21 +59,20 @@ pub struct Conv2d {
     pub bias: Option<ParamId>,
     pub in_channels: usize,
     pub out_channels: usize,
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    pub padding: (usize, usize),
+    pub window: Window,
 }
 
 impl Conv2d {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), bias: bool) -> Conv2d {
-        let (weight, bias) = weight_and_bias(layout, name, [out_channels, in_channels, kernel.0, kernel.1], out_channels, bias);
-        Conv2d { weight, bias, in_channels, out_channels, kernel, stride, padding }
+    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, window: Window, bias: bool) -> Conv2d {
+        let k = window.kernel;
+        let (weight, bias) = weight_and_bias(layout, name, [out_channels, in_channels, k, k], out_channels, bias);
+        Conv2d { weight, bias, in_channels, out_channels, window }
     }
 
     pub fn geom(&self, x_shape: &[usize]) -> Result<ConvGeom> {
         crate::ensure!(x_shape.len() == 4 && x_shape[1] == self.in_channels, "conv2d: input {x_shape:?}, expected (N, {}, H, W)", self.in_channels);
-        let g = ConvGeom { n: x_shape[0], c_in: self.in_channels, h: x_shape[2], w: x_shape[3], c_out: self.out_channels, kernel: self.kernel, stride: self.stride, padding: self.padding };
+        let Window { kernel: k, stride: s, padding: p, padding_end: pe } = self.window;
+        let g = ConvGeom::new(x_shape[0], self.in_channels, x_shape[2], x_shape[3], self.out_channels, (k, k), (s, s), (p, p)).with_padding_end((pe, pe));
         g.validate()?;
         Ok(g)
     }
@@ -77,28 +85,28 @@ impl Conv2d {
     }
 }
 
-/// 2-D transposed convolution, weight [in, out, kh, kw] as in PyTorch.
+/// 2-D transposed convolution, weight [in, out, kh, kw] as in PyTorch; its padding is cut from
+/// the full output (`padding` rows and columns at the start, `padding_end` at the end).
 #[derive(Clone, Debug)]
 pub struct ConvTranspose2d {
     pub weight: ParamId,
     pub bias: Option<ParamId>,
     pub in_channels: usize,
     pub out_channels: usize,
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    pub padding: (usize, usize),
+    pub window: Window,
 }
 
 impl ConvTranspose2d {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), bias: bool) -> ConvTranspose2d {
-        let (weight, bias) = weight_and_bias(layout, name, [in_channels, out_channels, kernel.0, kernel.1], out_channels, bias);
-        ConvTranspose2d { weight, bias, in_channels, out_channels, kernel, stride, padding }
+    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, window: Window, bias: bool) -> ConvTranspose2d {
+        let k = window.kernel;
+        let (weight, bias) = weight_and_bias(layout, name, [in_channels, out_channels, k, k], out_channels, bias);
+        ConvTranspose2d { weight, bias, in_channels, out_channels, window }
     }
 
     pub fn geom(&self, x_shape: &[usize]) -> Result<ConvGeom> {
         crate::ensure!(x_shape.len() == 4 && x_shape[1] == self.in_channels, "conv_transpose2d: input {x_shape:?}, expected (N, {}, H, W)", self.in_channels);
-        conv::transposed_geom(x_shape[0], self.in_channels, x_shape[2], x_shape[3], self.out_channels, self.kernel, self.stride, self.padding)
+        let Window { kernel: k, stride: s, padding: p, padding_end: pe } = self.window;
+        conv::transposed_geom(x_shape[0], self.in_channels, x_shape[2], x_shape[3], self.out_channels, (k, k), (s, s), (p, p), (pe, pe))
     }
 
     pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var) -> Result<Var> {

@@ -127,16 +127,17 @@ pub fn conv2d_backward(
 
 /// The forward convolution whose input gradient a transposed convolution computes: input
 /// [n, c_in, h, w] and weight [c_in, c_out, kh, kw] (PyTorch's ConvTranspose2d layout) give an
-/// output [n, c_out, (h-1)*s - 2p + k, ...]; `geom` describes the convolution from that output
-/// back to the input.
-#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
-pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Result<ConvGeom> {
-    let out_h = ((h.max(1) - 1) * stride.0 + kernel.0).checked_sub(2 * padding.0);
-    let out_w = ((w.max(1) - 1) * stride.1 + kernel.1).checked_sub(2 * padding.1);
+/// output [n, c_out, (h-1)*s - p - p_end + k, ...], the full transposed convolution with `padding`
+/// rows and columns cut from the start and `padding_end` from the end; `geom` describes the
+/// convolution from that output back to the input.
+#[allow(clippy::too_many_arguments)] // the geometry, named at every call
+pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), padding_end: (usize, usize)) -> Result<ConvGeom> {
+    let out_h = ((h.max(1) - 1) * stride.0 + kernel.0).checked_sub(padding.0 + padding_end.0);
+    let out_w = ((w.max(1) - 1) * stride.1 + kernel.1).checked_sub(padding.1 + padding_end.1);
     let (Some(out_h), Some(out_w)) = (out_h, out_w) else {
-        return Err(Error::new(format!("transposed convolution: padding {padding:?} leaves no output")));
+        return Err(Error::new(format!("transposed convolution: padding {padding:?}/{padding_end:?} leaves no output")));
     };
-    let g = ConvGeom { n, c_in: c_out, h: out_h, w: out_w, c_out: c_in, kernel, stride, padding };
+    let g = ConvGeom::new(n, c_out, out_h, out_w, c_in, kernel, stride, padding).with_padding_end(padding_end);
     g.validate()?;
     ensure!(g.out_h() == h && g.out_w() == w, "transposed convolution: geometry does not invert");
     Ok(g)

@@ -20,6 +20,10 @@ crate::gpu_params! {
         words: u32,
         first: u32,
         _pad: u32,
+        scale: f32,
+        shift: f32,
+        _pad1: u32,
+        _pad2: u32,
     }
 }
 
@@ -27,8 +31,10 @@ crate::gpu_params! {
 pub struct GpuImages {
     pixels: Tensor,
     pub count: usize,
-    /// Pixels per image (a multiple of 4: 784 for 28x28).
+    /// Pixels per image, channels included (a multiple of 4: 784 for 28x28).
     pub pixels_per_image: usize,
+    /// `value = byte / 255 * scale + shift`.
+    scale_shift: (f32, f32),
 }
 
 /// Reinterprets u32 words as the f32 slots a tensor stores; the bits are kept as they are.
@@ -37,12 +43,22 @@ fn as_f32_bits(words: &[u32]) -> Vec<f32> {
 }
 
 impl GpuImages {
-    pub fn upload(gpu: &Gpu, bytes: &[u8], pixels_per_image: usize) -> Result<GpuImages> {
+    /// Uploads images of `pixels_per_image` bytes each; `gather` yields `byte / 255 * scale +
+    /// shift`. Refuses, before touching the GPU, a set larger than one storage binding may be.
+    pub fn upload(gpu: &Gpu, bytes: &[u8], pixels_per_image: usize, (scale, shift): (f32, f32)) -> Result<GpuImages> {
         ensure!(pixels_per_image.is_multiple_of(4) && pixels_per_image > 0, "gather: {pixels_per_image} pixels per image is not a multiple of 4");
         ensure!(bytes.len().is_multiple_of(pixels_per_image), "gather: {} bytes are not whole images", bytes.len());
+        let limit = gpu.device.limits().max_storage_buffer_binding_size;
+        ensure!(
+            (bytes.len() as u64) <= u64::from(limit),
+            "the training images take {} MiB on the GPU, more than this adapter's largest storage binding ({} MiB); train on fewer images (--max-images {})",
+            bytes.len() >> 20,
+            limit >> 20,
+            u64::from(limit) / pixels_per_image as u64
+        );
         let words: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let pixels = gpu.upload(&[words.len().max(1)], &as_f32_bits(&words))?;
-        Ok(GpuImages { pixels, count: bytes.len() / pixels_per_image, pixels_per_image })
+        Ok(GpuImages { pixels, count: bytes.len() / pixels_per_image, pixels_per_image, scale_shift: (scale, shift) })
     }
 
     /// An index list for `gather` (e.g. an epoch's permutation), uploaded once.
@@ -51,12 +67,13 @@ impl GpuImages {
         gpu.upload(&[words.len().max(1)], &as_f32_bits(&words))
     }
 
-    /// Images `order[first..first + count]` as [count, pixels] floats in [0, 1].
+    /// Images `order[first..first + count]` as [count, pixels] floats (`byte / 255 * scale + shift`).
     pub fn gather(&self, gpu: &Gpu, order: &Tensor, first: usize, count: usize) -> Result<Tensor> {
         ensure!(first + count <= order.len(), "gather: positions {first}..{} past an order of {}", first + count, order.len());
         let words = self.pixels_per_image / 4;
         let out = gpu.empty(&[count, self.pixels_per_image]);
-        let p = Params { count: count as u32, words: words as u32, first: first as u32, _pad: 0 };
+        let (scale, shift) = self.scale_shift;
+        let p = Params { count: count as u32, words: words as u32, first: first as u32, _pad: 0, scale, shift, _pad1: 0, _pad2: 0 };
         gpu.dispatch(&GATHER_IMAGES, &[], &p, &[&self.pixels, order, &out], grid_1d(count * words, 256))?;
         Ok(out)
     }

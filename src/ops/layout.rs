@@ -61,6 +61,9 @@ crate::gpu_params! {
 }
 
 /// A forward convolution's shape: input [n, c_in, h, w] to output [n, c_out, out_h, out_w].
+/// Padding may differ before and after (TensorFlow's "same" padding of an even kernel at stride
+/// 1 pads one more after): the kernels read only the leading padding, and the trailing one fixes
+/// the output size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeom {
     pub n: usize,
@@ -70,29 +73,44 @@ pub struct ConvGeom {
     pub c_out: usize,
     pub kernel: (usize, usize),
     pub stride: (usize, usize),
+    /// Rows and columns of zeros before the input (top, left).
     pub padding: (usize, usize),
+    /// Rows and columns of zeros after the input (bottom, right).
+    pub padding_end: (usize, usize),
 }
 
 impl ConvGeom {
+    /// A convolution padded alike on both sides.
+    #[allow(clippy::too_many_arguments)] // the geometry, named at every call
+    pub fn new(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> ConvGeom {
+        ConvGeom { n, c_in, h, w, c_out, kernel, stride, padding, padding_end: padding }
+    }
+
+    /// The same with another trailing padding.
+    pub fn with_padding_end(self, padding_end: (usize, usize)) -> ConvGeom {
+        ConvGeom { padding_end, ..self }
+    }
+
+    /// Input rows and columns with the padding.
+    fn padded(&self) -> (usize, usize) {
+        (self.h + self.padding.0 + self.padding_end.0, self.w + self.padding.1 + self.padding_end.1)
+    }
+
     pub fn validate(&self) -> Result<()> {
         let (kh, kw) = self.kernel;
         ensure!(kh > 0 && kw > 0, "convolution: kernel {kh}x{kw} is empty");
         ensure!(self.stride.0 > 0 && self.stride.1 > 0, "convolution: stride must be at least 1");
-        ensure!(
-            self.h + 2 * self.padding.0 >= kh && self.w + 2 * self.padding.1 >= kw,
-            "convolution: kernel {kh}x{kw} is larger than the padded {}x{} input",
-            self.h + 2 * self.padding.0,
-            self.w + 2 * self.padding.1
-        );
+        let (ph, pw) = self.padded();
+        ensure!(ph >= kh && pw >= kw, "convolution: kernel {kh}x{kw} is larger than the padded {ph}x{pw} input");
         Ok(())
     }
 
     pub fn out_h(&self) -> usize {
-        (self.h + 2 * self.padding.0 - self.kernel.0) / self.stride.0 + 1
+        (self.padded().0 - self.kernel.0) / self.stride.0 + 1
     }
 
     pub fn out_w(&self) -> usize {
-        (self.w + 2 * self.padding.1 - self.kernel.1) / self.stride.1 + 1
+        (self.padded().1 - self.kernel.1) / self.stride.1 + 1
     }
 
     /// Kernel taps per output channel: c_in * kh * kw.
@@ -162,7 +180,7 @@ pub fn col2im_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc: f32) 
 /// Whether the input gradient takes the stride-2 path (`taps_by_phase` + `col2im_s2`), as the
 /// paper's four layers do.
 pub fn phased(g: &ConvGeom) -> bool {
-    g.stride == (2, 2) && g.kernel.0.is_multiple_of(2) && g.kernel.1.is_multiple_of(2)
+    g.stride == (2, 2) && g.kernel.0.is_multiple_of(2) && g.kernel.1.is_multiple_of(2) && g.padding == g.padding_end
 }
 
 /// `x = acc * x + col2im_s2(col)` for `phased` geometries, where `col`'s columns are in

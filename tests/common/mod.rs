@@ -2,6 +2,8 @@
 //! measures. Every kernel is compared with these references on awkward sizes.
 #![allow(dead_code)]
 
+pub mod files;
+
 use infogan::{Gpu, GpuOptions, Tensor, Variant};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};

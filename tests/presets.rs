@@ -1,0 +1,169 @@
+//! The five presets end to end through the binary, each on small data in the format its users
+//! have (the embedded digits, a tiny SVHN .mat, CelebA's folder, grey and colour image folders at
+//! 32x32 and 64x64): a few training steps, grids, evaluation and report.html; a contradicting
+//! --model is refused before anything is written; a checkpoint written before networks were
+//! descriptions still samples, evaluates and resumes.
+
+mod common;
+use common::files::{svhn_mat, temp_dir, write_pictures};
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use infogan::infogan::presets;
+
+fn infogan() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_infogan"))
+}
+
+fn run(args: &[&str]) -> Output {
+    infogan().args(args).output().expect("runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Narrow widths for each preset's slots.
+fn narrow(model: &str) -> String {
+    let slots = presets::width_slots(model).unwrap();
+    slots.iter().map(|(_, paper)| (paper / 32).max(2).to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// Trains `model` on `data` for 3 steps at batch 4, then samples and evaluates its checkpoint.
+fn train_briefly(model: &str, data: &str, out: &Path) -> String {
+    let widths = narrow(model);
+    let args = ["train", "--model", model, "--data", data, "--widths", &widths, "--batch", "4", "--steps", "3", "--log-every", "1", "--sample-every", "3", "--out", out.to_str().unwrap()];
+    let stdout = ok(&run(&args));
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "{model}: three logged steps");
+    for line in metrics.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["B_GAN"].as_f64().unwrap().is_finite() && v["loss_D"].as_f64().unwrap().is_finite(), "{model}: {line}");
+    }
+    let preset = presets::preset(model, None).unwrap();
+    let samples = out.join("samples");
+    for code in 0..preset.latent.categorical.len() {
+        assert!(samples.join(format!("step-3-cat{code}.png")).is_file(), "{model}: grid of categorical code {code}");
+    }
+    for code in 0..preset.latent.continuous {
+        assert!(samples.join(format!("step-3-cont{code}.png")).is_file(), "{model}: grid of continuous code {code}");
+    }
+    let [c, h, _] = preset.network.image;
+    let grid = image::open(samples.join(if preset.latent.categorical.is_empty() { "step-3-cont0.png" } else { "step-3-cat0.png" })).unwrap();
+    assert_eq!(grid.color().has_color(), c == 3, "{model}: grid in colour iff the images are");
+    assert!(grid.width() as usize > 10 * h, "{model}: ten columns of {h}-pixel images");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("data:image/png;base64,"), "{model}: report shows the grids");
+    let sample_png = out.join("sample.png");
+    ok(&run(&["sample", "--checkpoint", out.to_str().unwrap(), "--out", sample_png.to_str().unwrap()]));
+    assert!(sample_png.is_file());
+    ok(&run(&["eval", "--checkpoint", out.to_str().unwrap(), "--batch", "8"])) + &stdout
+}
+
+#[test]
+fn mnist_trains_on_the_embedded_digits() {
+    let out = temp_dir("preset-mnist");
+    let text = train_briefly("mnist", "mnist", &out.join("run"));
+    assert!(text.contains("vs label: accuracy"), "eval scores the code against the digits:\n{text}");
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn svhn_trains_on_a_mat_file_and_scores_all_four_codes() {
+    let dir = temp_dir("preset-svhn");
+    // 24 coloured pictures as SVHN's X, digits as y; a compressed training file and an
+    // uncompressed test file, the two forms MATLAB writes.
+    let pictures = write_pictures(&dir.join("pictures"), 32, 32, 32, false, 1);
+    let planar: Vec<u8> = pictures.iter().flat_map(|p| infogan::data::folder::decode(p, [3, 32, 32], None).unwrap()).collect();
+    let digits: Vec<u32> = (0..32).map(|i| i % 10).collect();
+    std::fs::write(dir.join("train_32x32.mat"), svhn_mat(&planar[..24 * 3072], &digits[..24], true)).unwrap();
+    std::fs::write(dir.join("test_32x32.mat"), svhn_mat(&planar[24 * 3072..], &digits[24..], false)).unwrap();
+    let text = train_briefly("svhn", dir.to_str().unwrap(), &dir.join("run"));
+    for code in 0..4 {
+        assert!(text.contains(&format!("code {code} (10 categories)")), "code {code} evaluated:\n{text}");
+    }
+    assert!(text.contains("vs digit: accuracy"), "{text}");
+    // The data picks its preset: without --model, an SVHN folder trains the svhn networks.
+    let config = std::fs::read_to_string(dir.join("run").join("config.json")).unwrap();
+    assert!(config.contains("\"model\":\"svhn\""), "{config}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn celeba_trains_on_its_aligned_folder_and_reports_code_usage() {
+    let dir = temp_dir("preset-celeba");
+    // CelebA's aligned images are 178x218; the loader crops the central 108x108 and resizes.
+    write_pictures(&dir.join("img_align_celeba"), 24, 178, 218, false, 2);
+    let text = train_briefly("celeba", dir.to_str().unwrap(), &dir.join("run"));
+    assert!(text.contains("no labels") && text.contains("code 9 (10 categories): usage"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn faces_trains_on_a_grey_folder_with_labels_from_subfolders() {
+    let dir = temp_dir("preset-faces");
+    write_pictures(&dir.join("images").join("left"), 12, 40, 36, true, 3);
+    write_pictures(&dir.join("images").join("right"), 12, 48, 48, true, 4);
+    let out = dir.join("run");
+    let data = dir.join("images");
+    train_briefly("faces", data.to_str().unwrap(), &out);
+    // Grey pictures pick faces by default.
+    let config = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(config.contains("\"model\":\"faces\""), "{config}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn chairs_trains_at_64x64_with_same_padded_convolutions() {
+    let dir = temp_dir("preset-chairs");
+    write_pictures(&dir.join("chairs"), 20, 64, 64, true, 5);
+    train_briefly("chairs", dir.join("chairs").to_str().unwrap(), &dir.join("run"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_model_that_contradicts_the_data_is_refused_before_anything_is_written() {
+    let out = temp_dir("preset-contradiction").join("run");
+    let refused = run(&["train", "--data", "mnist", "--model", "svhn", "--steps", "1", "--out", out.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(message.contains("--model svhn takes 3x32x32") && message.contains("1x28x28") && message.contains("mnist"), "{message}");
+    assert!(!out.exists(), "nothing written");
+    let unknown = run(&["train", "--model", "cifar", "--steps", "1", "--out", out.to_str().unwrap()]);
+    assert!(stderr(&unknown).contains("unknown model `cifar`") && stderr(&unknown).contains("chairs"), "{}", stderr(&unknown));
+    let widths = run(&["train", "--model", "mnist", "--widths", "1,2,3", "--steps", "1", "--out", out.to_str().unwrap()]);
+    assert!(stderr(&widths).contains("mnist preset takes 4 counts") && stderr(&widths).contains("fc,wide,narrow,q_fc"), "{}", stderr(&widths));
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn a_checkpoint_from_before_network_descriptions_still_loads() {
+    // Written by the MNIST-only code (its config has widths {fc, conv_wide, conv_narrow, q_fc}
+    // and no network), 2 steps at widths 8,4,4,4 on the embedded digits.
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mnist_checkpoint_v1.safetensors");
+    let dir = temp_dir("old-checkpoint");
+    // That code's `sample --seed 3` grid: its pixel values summed (302 x 302 grey).
+    let png = dir.join("sample.png");
+    ok(&run(&["sample", "--checkpoint", fixture, "--out", png.to_str().unwrap(), "--seed", "3"]));
+    let grid = image::open(&png).unwrap().to_luma8();
+    let sum: u64 = grid.as_raw().iter().map(|&p| u64::from(p)).sum();
+    assert_eq!(grid.dimensions(), (302, 302));
+    assert!((sum as f64 - 10_776_256.0).abs() < 1e-4 * 10_776_256.0, "pixel sum {sum}, the old code's 10776256");
+    // Its held-out accuracies (running statistics / batch statistics, batch 500).
+    let json: serde_json::Value = serde_json::from_str(&ok(&run(&["eval", "--checkpoint", fixture, "--json"]))).unwrap();
+    let accuracy = |mode: &str| json[mode]["accuracy_hungarian"].as_f64().unwrap();
+    assert!((accuracy("eval") - 0.1165).abs() < 2e-3 && (accuracy("batch_stats") - 0.2085).abs() < 2e-3, "{json}");
+    // And it resumes.
+    let run_dir = dir.join("run");
+    std::fs::create_dir_all(run_dir.join("checkpoints")).unwrap();
+    std::fs::copy(fixture, run_dir.join("checkpoints").join("step-2.safetensors")).unwrap();
+    ok(&run(&["train", "--resume", run_dir.to_str().unwrap(), "--steps", "3", "--log-every", "1", "--sample-every", "100"]));
+    assert_eq!(std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap().lines().count(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
