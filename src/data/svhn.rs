@@ -30,8 +30,9 @@ pub fn read(path: &Path) -> Result<Dataset> {
     let bad = |what: String| Error::new(format!("{name}: {what}"));
     let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read ({e})")))?;
     let mat = matfile::MatFile::parse(std::io::BufReader::new(file)).map_err(|e| bad(format!("not a readable MATLAB v5 file ({e}); SVHN's files are train_32x32.mat and test_32x32.mat")))?;
-    let x = mat.find_by_name("X").ok_or_else(|| bad("no array `X` (the images)".into()))?;
-    let y = mat.find_by_name("y").ok_or_else(|| bad("no array `y` (the labels)".into()))?;
+    let missing = |what: &str| bad(format!("no array {what}: not SVHN's cropped-digit format, or a truncated file"));
+    let x = mat.find_by_name("X").ok_or_else(|| missing("`X` (the images)"))?;
+    let y = mat.find_by_name("y").ok_or_else(|| missing("`y` (the labels)"))?;
     let size = x.size();
     let &[32, 32, 3, count] = size.as_slice() else {
         return Err(bad(format!("`X` is {size:?}, expected [32, 32, 3, N]")));
