@@ -7,7 +7,7 @@ fn main() {
         eprintln!("usage: readme_figures RUN_DIR OUT_DIR PREFIX");
         std::process::exit(2);
     };
-    for (stem, svg) in infogan::io::report::charts(std::path::Path::new(run)) {
+    for (stem, _, svg) in infogan::io::report::charts(std::path::Path::new(run)) {
         let path = std::path::Path::new(out).join(format!("{prefix}-{stem}.svg"));
         if let Err(e) = std::fs::write(&path, svg) {
             eprintln!("cannot write {}: {e}", path.display());

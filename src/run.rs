@@ -148,6 +148,9 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
     let mut progress = Progress::new(first, options.steps);
     let mut last_good: Option<PathBuf> = checkpoint::list(&ckpt_dir).pop().map(|(_, p)| p);
     let started = Instant::now();
+    // Throughput is measured over each logged interval (the previous logged step to this one),
+    // so the curve shows the current pace; evaluation and checkpoints fall between intervals.
+    let (mut interval_start, mut interval_first) = (Instant::now(), first);
     let diverged = |step: u64, last_good: &Option<PathBuf>, why: &str| -> Error {
         let kept = match last_good {
             Some(p) => format!("the last good checkpoint, {}, is kept; resume from it with a lower learning rate or another seed", p.display()),
@@ -166,7 +169,7 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
             crate::ops::elementwise::fill(gpu, &trainer.model.g.arena.values, f32::NAN)?;
         }
         let Some(mut metrics) = metrics else { continue };
-        metrics.samples_per_s = ((step - first) as usize * trainer.config.batch) as f64 / started.elapsed().as_secs_f64();
+        metrics.samples_per_s = ((step - interval_first) as usize * trainer.config.batch) as f64 / interval_start.elapsed().as_secs_f64();
         if !metrics.is_finite() {
             return Err(diverged(step, &last_good, "NaN or Inf in the losses"));
         }
@@ -203,6 +206,7 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         if sample || save {
             report::write(out)?;
         }
+        (interval_start, interval_first) = (Instant::now(), step);
         if interrupted {
             progress.finish();
             println!("interrupted at step {step}: checkpoint written; continue with `infogan train --resume {} --steps {}`", out.display(), options.steps);

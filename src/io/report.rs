@@ -1,6 +1,7 @@
-//! `report.html`: one self-contained page (inline SVG curves, images as data URIs) that opens
-//! offline in any browser: the run's configuration, the curves of both bounds and the losses,
-//! held-out accuracy over time, the newest sample grids and the newest evaluation table.
+//! `report.html`: one self-contained page (inline SVG charts, images as data URIs) that opens
+//! offline in any browser: the run's configuration as a table, the curves of both bounds, the
+//! losses, D's outputs and the throughput, held-out scores over time, the newest sample grid of
+//! every code (scaled up, rows labelled), and the newest evaluation.
 
 use std::path::Path;
 
@@ -8,13 +9,9 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::files::write_atomically;
+use crate::infogan::config::TrainConfig;
 use crate::io::base64;
-
-const COLORS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::io::chart::{escape, line_chart};
 
 fn json_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
@@ -29,74 +26,209 @@ fn series(lines: &[Value], path: &[&str]) -> Vec<(f64, f64)> {
     lines.iter().filter_map(|v| Some((field(v, &["step"])?, field(v, path)?))).filter(|(_, y)| y.is_finite()).collect()
 }
 
-/// A line chart of several series against the step, with an optional dashed reference line.
-pub fn chart(title: &str, lines: &[(&str, Vec<(f64, f64)>)], reference: Option<(&str, f64)>) -> String {
-    let (w, h, left, right, top, bottom) = (460.0, 240.0, 52.0, 12.0, 26.0, 30.0);
-    let points: Vec<(f64, f64)> = lines.iter().flat_map(|(_, s)| s.iter().copied()).chain(reference.map(|(_, y)| (f64::NAN, y))).collect();
-    let mut svg = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">");
-    svg += &format!("<text x=\"{left}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>", escape(title));
-    if points.iter().all(|p| !p.1.is_finite()) {
-        return svg + "<text x=\"60\" y=\"120\">no data yet</text></svg>";
-    }
-    let xs = points.iter().map(|p| p.0).filter(|x| x.is_finite());
-    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-    let (x0, x1) = if x0.is_finite() { (x0, if x1 > x0 { x1 } else { x0 + 1.0 }) } else { (0.0, 1.0) };
-    let (mut y0, mut y1) = points.iter().map(|p| p.1).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
-    if y1 - y0 < 1e-9 {
-        (y0, y1) = (y0 - 0.5, y1 + 0.5);
-    }
-    let pad = 0.05 * (y1 - y0);
-    let (y0, y1) = (y0 - pad, y1 + pad);
-    let px = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
-    let py = |y: f64| top + (y1 - y) / (y1 - y0) * (h - top - bottom);
-    svg += &format!("<rect x=\"{left}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>", w - left - right, h - top - bottom);
-    for i in 0..=4 {
-        let y = y0 + (y1 - y0) * f64::from(i) / 4.0;
-        svg += &format!("<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{:.3}</text>", left - 4.0, py(y) + 4.0, y);
-        let x = x0 + (x1 - x0) * f64::from(i) / 4.0;
-        svg += &format!("<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{:.0}</text>", px(x), h - bottom + 14.0, x);
-    }
-    if let Some((label, y)) = reference {
-        let (x2, yy, tx) = (w - right, py(y), w - right - 4.0);
-        svg += &format!("<line x1=\"{left}\" x2=\"{x2}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>");
-        svg += &format!("<text x=\"{tx}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#666\">{}</text>", yy - 3.0, escape(label));
-    }
-    for (i, (name, s)) in lines.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let path: Vec<String> = s.iter().map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y))).collect();
-        svg += &format!("<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>", path.join(" "));
-        svg += &format!("<text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>", left + 8.0 + 110.0 * i as f64, h - 2.0, escape(name));
-    }
-    svg + "</svg>"
+/// Series of the `i`-th code's entry in each evaluation's `codes` list.
+fn code_series(evals: &[Value], mode: &str, code: usize, value: impl Fn(&Value) -> Option<f64>) -> Vec<(f64, f64)> {
+    evals
+        .iter()
+        .filter_map(|e| Some((field(e, &["step"])?, value(e.get(mode)?.get("codes")?.get(code)?)?)))
+        .collect()
 }
 
-fn newest_grids(samples: &Path) -> (Option<u64>, Vec<(String, String)>) {
+fn read_config(out: &Path) -> Option<TrainConfig> {
+    TrainConfig::from_json(&std::fs::read_to_string(out.join("config.json")).ok()?).ok()
+}
+
+/// The run's curves as (file stem, title of their section, SVG).
+pub fn charts(out: &Path) -> Vec<(&'static str, &'static str, String)> {
+    let metrics = json_lines(&out.join("metrics.jsonl"));
+    let evals = json_lines(&out.join("eval.jsonl"));
+    let config = read_config(out);
+    let (ln_k, continuous) = config.as_ref().map_or((0.0, 0), |c| (c.latent.categorical.iter().map(|&k| (k as f64).ln()).sum(), c.latent.continuous));
+    let mut charts = Vec::new();
+    if ln_k > 0.0 || config.is_none() {
+        charts.push(("l_i_cat", "", line_chart("L_I_cat = sum(ln K - CE), categorical MI bound", &[("L_I_cat", series(&metrics, &["L_I_cat"]))], (ln_k > 0.0).then_some(("H(c) = sum ln K", ln_k)))));
+    }
+    if continuous > 0 || config.is_none() {
+        charts.push(("l_i_cont", "", line_chart("L_I_cont = sum(ln 2 - NLL), continuous MI bound", &[("L_I_cont", series(&metrics, &["L_I_cont"]))], (continuous > 0).then_some(("H(c)", continuous as f64 * 2f64.ln())))));
+    }
+    if let Some(first) = charts.first_mut() {
+        first.1 = "Bounds (nats)";
+    }
+    charts.extend([
+        ("b_gan", "", line_chart("B_GAN = ln 2 - (BCE_real + BCE_fake)/2", &[("B_GAN", series(&metrics, &["B_GAN"]))], Some(("ln 2", 2f64.ln())))),
+        ("losses", "Losses, D and throughput", line_chart("losses", &[("loss_D", series(&metrics, &["loss_D"])), ("loss_G", series(&metrics, &["loss_G"]))], None)),
+        ("d_outputs", "", line_chart("mean D output", &[("D(x)", series(&metrics, &["D_real", "mean"])), ("D(G(z))", series(&metrics, &["D_fake", "mean"]))], Some(("0.5", 0.5)))),
+        ("samples_per_s", "", line_chart("samples/s over each logged interval", &[("samples/s", series(&metrics, &["samples_per_s"]))], None)),
+    ]);
+    let labelled = evals.iter().any(|e| e.pointer("/eval/accuracy_hungarian").is_some());
+    if labelled {
+        charts.push((
+            "accuracy",
+            "Held-out images",
+            line_chart(
+                "held-out accuracy of code 0 (one-to-one mapping)",
+                &[("BN eval", series(&evals, &["eval", "accuracy_hungarian"])), ("BN batch stats", series(&evals, &["batch_stats", "accuracy_hungarian"]))],
+                None,
+            ),
+        ));
+    }
+    let codes = config.as_ref().map_or(0, |c| c.latent.categorical.len());
+    if codes > 0 && !evals.is_empty() {
+        let lines: Vec<(String, Vec<(f64, f64)>)> = (0..codes.min(5))
+            .map(|code| (format!("code {code}"), code_series(&evals, "eval", code, |c| Some(c.get("usage_nats")?.as_f64()? / c.get("ln_k")?.as_f64()?))))
+            .collect();
+        let named: Vec<(&str, Vec<(f64, f64)>)> = lines.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
+        charts.push(("usage", if labelled { "" } else { "Held-out images" }, line_chart("code usage: entropy of the argmax / ln K", &named, Some(("all categories used", 1.0)))));
+    }
+    charts
+}
+
+/// The configuration as a table, the networks as one line each.
+fn config_table(config: &TrainConfig) -> String {
+    let latent = &config.latent;
+    let slots = crate::infogan::presets::width_slots(&config.model).unwrap_or_default();
+    let widths: Vec<String> = slots.iter().zip(&config.widths).map(|((n, _), v)| format!("{n} {v}")).collect();
+    let mut rows: Vec<(&str, String)> = vec![
+        ("data", config.data.clone()),
+        ("model", config.model.clone()),
+        ("image", crate::data::describe(config.network.image)),
+        ("latent", format!("{} noise, categorical {:?}, {} continuous ({} inputs)", latent.noise, latent.categorical, latent.continuous, latent.width())),
+        ("widths", widths.join(", ")),
+        ("batch, seed", format!("{}, {}", config.batch, config.seed)),
+        ("Adam lr D / G", format!("{} / {} (beta1 0.5)", config.lr_d, config.lr_g)),
+        ("lambda cat / cont", format!("{} / {}", config.lambda_cat, config.lambda_cont)),
+        ("Q's std", if config.learned_std { "learned".into() } else { "1 (fixed)".into() }),
+        ("LeakyReLU slope", config.leak.to_string()),
+        ("wiring", config.wiring.name().into()),
+    ];
+    if let Some(n) = config.max_images {
+        rows.push(("max images", n.to_string()));
+    }
+    let [g, d, q] = config.network.summary();
+    rows.extend([("G", g), ("D", d), ("Q", q)]);
+    let mut html = String::from("<table class=\"config\">");
+    for (key, value) in rows {
+        html += &format!("<tr><th>{}</th><td>{}</td></tr>", escape(key), escape(&value));
+    }
+    html + "</table>"
+}
+
+/// What a grid file shows, from its name `step-N-catJ[-batchstats].png` or `step-N-contJ.png`:
+/// (continuous, code J, batch statistics).
+fn grid_kind(name: &str) -> Option<(bool, usize, bool)> {
+    let rest = name.strip_prefix("step-")?.split_once('-')?.1.strip_suffix(".png")?;
+    let (what, batch_stats) = match rest.strip_suffix("-batchstats") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    match what.strip_prefix("cat") {
+        Some(j) => Some((false, j.parse().ok()?, batch_stats)),
+        None => Some((true, what.strip_prefix("cont")?.parse().ok()?, batch_stats)),
+    }
+}
+
+/// The newest step with grids, and its grid files (name, PNG bytes), in code order.
+fn newest_grids(samples: &Path) -> (Option<u64>, Vec<(String, Vec<u8>)>) {
     let names: Vec<String> = std::fs::read_dir(samples).map(|d| d.flatten().filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect()).unwrap_or_default();
     let step_of = |n: &str| -> Option<u64> { n.strip_prefix("step-")?.split('-').next()?.parse().ok() };
     let Some(newest) = names.iter().filter_map(|n| step_of(n)).max() else { return (None, Vec::new()) };
-    let mut grids: Vec<(String, String)> = names
+    let mut grids: Vec<(String, Vec<u8>)> = names
         .iter()
         .filter(|n| step_of(n) == Some(newest) && n.ends_with(".png"))
-        .filter_map(|n| Some((n.clone(), base64::encode(&std::fs::read(samples.join(n)).ok()?))))
+        .filter_map(|n| Some((n.clone(), std::fs::read(samples.join(n)).ok()?)))
         .collect();
-    grids.sort();
+    grids.sort_by_key(|(n, _)| grid_kind(n));
     (Some(newest), grids)
 }
 
-fn eval_table(eval: &Value) -> String {
+/// One grid as a figure: scaled up with crisp pixels, each row labelled, a caption.
+fn grid_figure(name: &str, png: &[u8], config: Option<&TrainConfig>) -> String {
+    let (width, height) = png_size(png).unwrap_or((300, 300));
+    // Small tiles (28 or 32 pixels) at two or three times their size; 64-pixel tiles as they are.
+    let scale = (640 / width.max(1)).clamp(1, 3);
+    let Some(config) = config else {
+        return format!("<figure><img src=\"data:image/png;base64,{}\" width=\"{}\"><figcaption>{}</figcaption></figure>", base64::encode(png), width * scale, escape(name));
+    };
+    let latent = &config.latent;
+    let side = config.network.image[1];
+    let rows = (height - 2) / (side + 2);
+    let (continuous, code, batch_stats) = grid_kind(name).unwrap_or((false, 0, false));
+    let (labels, caption): (Vec<String>, String) = if !continuous {
+        let batch = if batch_stats { ", batch norm on the grid's own statistics" } else { "" };
+        ((0..rows).map(|r| format!("c{code} = {r}")).collect(), format!("categorical code {code}: one row per category; columns: fixed draws of the noise and the other codes{batch}"))
+    } else if !latent.categorical.is_empty() {
+        ((0..rows).map(|r| format!("c0 = {r}")).collect(), format!("continuous code {code} swept from -2 to 2 along the columns; rows: the first code's categories"))
+    } else {
+        ((0..rows).map(|r| format!("sample {r}")).collect(), format!("continuous code {code} swept from -2 to 2 along the columns; rows: noise draws"))
+    };
+    let row_px = (side + 2) * scale;
+    let cols = (width - 2) / (side + 2);
+    // Column headings: the swept value for a continuous code, else the column's number.
+    let heading = |c: usize| if continuous { format!("{:+.1}", -2.0 + 4.0 * c as f64 / (cols.max(2) - 1) as f64) } else { format!("{c}") };
+    let mut html = format!("<figure class=\"grid\"><div></div><div class=\"columns\" style=\"padding-left:{}px\">", 2 * scale);
+    for c in 0..cols {
+        html += &format!("<div style=\"width:{row_px}px\">{}</div>", heading(c));
+    }
+    html += &format!("</div><div class=\"labels\" style=\"padding-top:{}px\">", 2 * scale);
+    for label in labels {
+        html += &format!("<div style=\"height:{row_px}px;line-height:{row_px}px\">{}</div>", escape(&label));
+    }
+    html += &format!(
+        "</div><img src=\"data:image/png;base64,{}\" width=\"{}\" height=\"{}\" alt=\"{}\"><figcaption>{}: {}</figcaption></figure>",
+        base64::encode(png),
+        width * scale,
+        height * scale,
+        escape(name),
+        escape(name),
+        escape(&caption)
+    );
+    html
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> Option<(usize, usize)> {
+    let word = |at: usize| -> Option<usize> { Some(u32::from_be_bytes(png.get(at..at + 4)?.try_into().ok()?) as usize) };
+    (png.get(12..16)? == b"IHDR").then_some((word(16)?, word(20)?))
+}
+
+fn eval_section(eval: &Value) -> String {
     let mut html = String::new();
     for (key, title) in [("eval", "batch norm with running statistics"), ("batch_stats", "batch norm with batch statistics")] {
         let Some(r) = eval.get(key) else { continue };
-        html += &format!(
-            "<h3>{title}</h3><p>accuracy {:.1}% one-to-one (Hungarian), {:.1}% many-to-one (majority); NMI {:.3}; {} images</p>",
-            100.0 * field(r, &["accuracy_hungarian"]).unwrap_or(f64::NAN),
-            100.0 * field(r, &["accuracy_majority"]).unwrap_or(f64::NAN),
-            field(r, &["nmi"]).unwrap_or(f64::NAN),
-            field(r, &["images"]).unwrap_or(0.0)
-        );
+        html += &format!("<h3>{title}</h3>");
+        if let Some(codes) = r.get("codes").and_then(Value::as_array) {
+            let labelled = codes.iter().any(|c| c.get("scores").and_then(Value::as_array).is_some_and(|s| !s.is_empty()));
+            html += if labelled {
+                "<table><tr><th>code</th><th>usage (nats)</th><th>ln K</th><th>against</th><th>accuracy one-to-one</th><th>many-to-one</th><th>NMI</th></tr>"
+            } else {
+                "<p>no labels: each code's usage, the entropy of its argmax over the held-out images</p><table><tr><th>code</th><th>usage (nats)</th><th>ln K</th></tr>"
+            };
+            for c in codes {
+                let base = format!(
+                    "<td>{}</td><td>{:.3}</td><td>{:.3}</td>",
+                    c.get("code").and_then(Value::as_u64).unwrap_or(0),
+                    field(c, &["usage_nats"]).unwrap_or(f64::NAN),
+                    field(c, &["ln_k"]).unwrap_or(f64::NAN)
+                );
+                let scores = c.get("scores").and_then(Value::as_array).cloned().unwrap_or_default();
+                if scores.is_empty() {
+                    html += &format!("<tr>{base}</tr>");
+                }
+                for s in scores {
+                    html += &format!(
+                        "<tr>{base}<td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{:.3}</td></tr>",
+                        escape(s.get("labels").and_then(Value::as_str).unwrap_or("")),
+                        100.0 * field(&s, &["accuracy_hungarian"]).unwrap_or(f64::NAN),
+                        100.0 * field(&s, &["accuracy_majority"]).unwrap_or(f64::NAN),
+                        field(&s, &["nmi"]).unwrap_or(f64::NAN)
+                    );
+                }
+            }
+            html += "</table>";
+        }
         let Some(rows) = r.get("confusion").and_then(Value::as_array) else { continue };
         let mapping = r.get("mapping_hungarian").and_then(Value::as_array).cloned().unwrap_or_default();
-        html += "<table><tr><th>category &rarr; label</th>";
+        html += "<p>code 0 against the first labels: rows are Q's categories with the label the one-to-one mapping gives them</p><table><tr><th>category &rarr; label</th>";
         for l in 0..rows.first().and_then(Value::as_array).map_or(0, Vec::len) {
             html += &format!("<th>{l}</th>");
         }
@@ -115,65 +247,43 @@ fn eval_table(eval: &Value) -> String {
     html
 }
 
-/// The run's curves as (file stem, SVG): the three bounds, losses, D's outputs, samples/s and
-/// held-out accuracy.
-pub fn charts(out: &Path) -> Vec<(&'static str, String)> {
-    let metrics = json_lines(&out.join("metrics.jsonl"));
-    let evals = json_lines(&out.join("eval.jsonl"));
-    let config: Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap_or_default()).unwrap_or(Value::Null);
-    let ln_k: f64 = config.pointer("/latent/categorical").and_then(Value::as_array).map_or(0.0, |ks| ks.iter().filter_map(Value::as_f64).map(f64::ln).sum());
-    let continuous = config.pointer("/latent/continuous").and_then(Value::as_f64).unwrap_or(0.0);
-    vec![
-        ("l_i_cat", chart("L_I_cat = ln K - CE (categorical MI bound)", &[("L_I_cat", series(&metrics, &["L_I_cat"]))], (ln_k > 0.0).then_some(("H(c) = ln K", ln_k)))),
-        ("l_i_cont", chart("L_I_cont = sum(ln 2 - NLL)", &[("L_I_cont", series(&metrics, &["L_I_cont"]))], (continuous > 0.0).then_some(("H(c)", continuous * 2f64.ln())))),
-        ("b_gan", chart("B_GAN = ln 2 - (BCE_real + BCE_fake)/2", &[("B_GAN", series(&metrics, &["B_GAN"]))], Some(("ln 2", 2f64.ln())))),
-        ("losses", chart("losses", &[("loss_D", series(&metrics, &["loss_D"])), ("loss_G", series(&metrics, &["loss_G"]))], None)),
-        ("d_outputs", chart("mean D output", &[("D(x)", series(&metrics, &["D_real", "mean"])), ("D(G(z))", series(&metrics, &["D_fake", "mean"]))], Some(("0.5", 0.5)))),
-        ("samples_per_s", chart("samples/s", &[("samples/s", series(&metrics, &["samples_per_s"]))], None)),
-        (
-            "accuracy",
-            chart(
-                "held-out accuracy (one-to-one mapping)",
-                &[("BN eval", series(&evals, &["eval", "accuracy_hungarian"])), ("BN batch stats", series(&evals, &["batch_stats", "accuracy_hungarian"]))],
-                None,
-            ),
-        ),
-    ]
-}
+const STYLE: &str = "body{font-family:sans-serif;max-width:1400px;margin:1em auto;padding:0 1em;color:#222}\
+svg{margin:4px;border:1px solid #eee;vertical-align:top}\
+table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}\
+table.config th{text-align:left;background:#f4f4f4}table.config td{text-align:left;font-family:monospace}\
+td.hit{background:#cfe8cf}figure{margin:8px 0}figure.grid{display:inline-grid;grid-template-columns:4.5em auto;column-gap:6px;vertical-align:top;margin:8px 24px 16px 0}\
+figure.grid figcaption{grid-column:1 / span 2;font-size:12px;color:#444;max-width:40em}.labels{font-size:11px;color:#555;text-align:right}\
+.columns{display:flex;font-size:10px;color:#555;text-align:center}\
+img{image-rendering:pixelated}";
 
 /// Rebuilds `OUT/report.html` from the files of the run folder.
 pub fn write(out: &Path) -> Result<()> {
     let metrics = json_lines(&out.join("metrics.jsonl"));
     let evals = json_lines(&out.join("eval.jsonl"));
-    let config = std::fs::read_to_string(out.join("config.json")).unwrap_or_default();
+    let config = read_config(out);
     let last_step = metrics.last().and_then(|m| field(m, &["step"])).unwrap_or(0.0);
-    let mut html = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>infogan run</title><style>\
-body{font-family:sans-serif;max-width:1000px;margin:1em auto;color:#222}svg{margin:4px;border:1px solid #eee}\
-table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}\
-td.hit{background:#cfe8cf}img{image-rendering:pixelated;width:300px;margin:4px}code{font-size:11px}</style></head><body>",
-    );
-    html += &format!("<h1>infogan run: {}</h1><p>step {last_step:.0}; folder <code>{}</code></p>", escape(&out.display().to_string()), escape(&out.display().to_string()));
-    html += &format!("<p>configuration: <code>{}</code></p>", escape(&config));
-    let charts = charts(out);
-    for (i, (_, svg)) in charts.iter().enumerate() {
-        html += match i {
-            0 => "<h2>Bounds (nats)</h2>",
-            3 => "<h2>Losses and D</h2>",
-            6 => "<h2>Held-out accuracy of the categorical code</h2>",
-            _ => "",
-        };
-        html += svg;
+    let folder = escape(&out.display().to_string());
+    let mut html = format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>infogan run {folder}</title><style>{STYLE}</style></head><body>");
+    html += &format!("<h1>infogan run</h1><p>folder <code>{folder}</code>, step {last_step:.0}</p>");
+    if let Some(c) = &config {
+        html += "<h2>Configuration</h2>";
+        html += &config_table(c);
+    }
+    for (_, section, svg) in charts(out) {
+        if !section.is_empty() {
+            html += &format!("<h2>{section}</h2>");
+        }
+        html += &svg;
     }
     if let Some(last) = evals.last() {
-        html += &format!("<h3>evaluation at step {:.0}</h3>", field(last, &["step"]).unwrap_or(0.0));
-        html += &eval_table(last);
+        html += &format!("<h2>Evaluation at step {:.0}</h2>", field(last, &["step"]).unwrap_or(0.0));
+        html += &eval_section(last);
     }
     let (grid_step, grids) = newest_grids(&out.join("samples"));
     if let Some(step) = grid_step {
-        html += &format!("<h2>Samples at step {step}</h2><p>rows: categories of the first code; columns: fixed noise (cat) or the continuous code swept over -2..2 (contJ).</p>");
-        for (name, data) in grids {
-            html += &format!("<figure style=\"display:inline-block\"><img src=\"data:image/png;base64,{data}\" alt=\"{0}\"><figcaption>{0}</figcaption></figure>", escape(&name));
+        html += &format!("<h2>Samples at step {step}</h2>");
+        for (name, png) in grids {
+            html += &grid_figure(&name, &png, config.as_ref());
         }
     }
     html += "</body></html>\n";
