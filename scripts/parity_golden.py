@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
-"""Regenerates tests/data/parity_golden.safetensors: one full InfoGAN D+G step computed by PyTorch.
+"""Writes tests/data/parity/<model>.safetensors: one full InfoGAN D+G step computed by PyTorch
+in float64, for each of the five presets and both wirings.
 
-A narrow copy of the paper's networks (the same layer types and order as src/infogan/model.rs,
-fewer channels), random weights, eight real digits from the embedded data and random latents go
-in; the losses, every gradient, the updated parameters and batch-norm running statistics after
-one D step and one G step come out. tests/parity.rs runs our step on the same inputs and must
-match within f32 tolerance. PyTorch is needed only to regenerate the file:
+The networks come from the binary's own description (`infogan models --model M --widths W
+--json`), built here layer by layer with PyTorch's modules, so the golden checks our kernels,
+tape and step against an independent implementation of the same description. Narrow widths,
+5 noise dimensions, random weights (never zeros), random images in the network's pixel range and
+random latents go in; the losses, every gradient, the parameters after one Adam step and the
+batch-norm running statistics come out. tests/parity.rs runs our step on the same inputs.
+
+Two cases per model: `official` (Q's std fixed at 1, Q stepped with D, MI term in both losses)
+and `qwithg` (Q's std learned, Q stepped with G, D's loss the GAN loss alone). PyTorch is needed
+only to regenerate the files:
 
     python3 -m venv /tmp/torch && /tmp/torch/bin/pip install torch safetensors
-    /tmp/torch/bin/python scripts/parity_golden.py
+    cargo build --release && /tmp/torch/bin/python scripts/parity_golden.py [--model NAME]
 
-Two cases: `official` (fixed std, Q stepped with D, MI term in both losses) and `qwithg`
-(learned std, Q stepped with G, D's loss the GAN loss alone).
+tests/data/parity_golden.safetensors (the MNIST golden kept from when the networks were written
+as code) is not rewritten by this script.
 """
-import gzip
+import argparse
+import json
 import math
 import pathlib
+import subprocess
 
 import torch
 import torch.nn as nn
@@ -23,109 +31,162 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-NOISE, CATS, CONT = 5, [4], 2
-FC, WIDE, NARROW, QFC = 16, 8, 4, 8
-BATCH, LEAK, LR_D, LR_G, LAMBDA_CAT, LAMBDA_CONT = 6, 0.1, 2e-4, 1e-3, 1.0, 1.0
-WIDTH = NOISE + sum(CATS) + CONT
+BATCH, NOISE = 6, 5
+# Narrow widths per preset, one per width slot (`infogan models` lists the slots).
+WIDTHS = {
+    "mnist": "16,8,4,8",
+    "svhn": "8,8,4,4,4,4,8,8",
+    "celeba": "8,8,4,4,4,4,8,8",
+    "faces": "16,8,4,8",
+    "chairs": "16,8,4,4,4,4,8,8",
+}
 
 
-def digits(n):
-    raw = gzip.decompress((ROOT / "data/images-idx3-ubyte.gz").read_bytes())
-    assert int.from_bytes(raw[:4], "big") == 2051
-    pixels = torch.tensor(list(raw[16 : 16 + n * 784]), dtype=torch.float64) / 255.0
-    return pixels.reshape(n, 1, 28, 28)
+def describe(model):
+    """The binary's configuration of `model` at the narrow widths."""
+    binary = ROOT / "target/release/infogan"
+    text = subprocess.run([str(binary), "models", "--model", model, "--widths", WIDTHS[model], "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(text)
 
 
-def bn(channels, two_d):
-    layer = (nn.BatchNorm2d if two_d else nn.BatchNorm1d)(channels, eps=1e-5, momentum=0.1)
-    return layer
+class Stack(nn.Module):
+    """A layer list as the description gives it; parameters under our names."""
+
+    def __init__(self, prefix, specs, shape, leak):
+        super().__init__()
+        self.steps = []
+        self.named = []  # (our name, module) of layers with parameters or running statistics
+        self.leak = leak
+        for spec in specs:
+            kind = spec["layer"]
+            if kind == "linear":
+                layer = nn.Linear(shape[0], spec["out"], bias=spec["bias"])
+                self._add(prefix, spec["name"], layer, lambda h, l=layer: l(h))
+                shape = [spec["out"]]
+            elif kind in ("conv", "conv_transpose"):
+                k, s, (p0, p1) = spec["kernel"], spec["stride"], spec["padding"]
+                if kind == "conv":
+                    layer = nn.Conv2d(shape[0], spec["out"], k, s, 0, bias=spec["bias"])
+                    # Zeros before and after each spatial axis, then an unpadded convolution.
+                    self._add(prefix, spec["name"], layer, lambda h, l=layer, p0=p0, p1=p1: l(F.pad(h, (p0, p1, p0, p1))))
+                    side = lambda n: (n + p0 + p1 - k) // s + 1
+                else:
+                    layer = nn.ConvTranspose2d(shape[0], spec["out"], k, s, 0, bias=spec["bias"])
+                    # The full transposed convolution with p0 cut at the start and p1 at the end.
+                    def run(h, l=layer, p0=p0, p1=p1):
+                        full = l(h)
+                        return full[:, :, p0 : full.shape[2] - p1, p0 : full.shape[3] - p1]
+                    self._add(prefix, spec["name"], layer, run)
+                    side = lambda n: (n - 1) * s + k - p0 - p1
+                shape = [spec["out"], side(shape[1]), side(shape[2])]
+            elif kind == "batch_norm":
+                layer = (nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0], eps=1e-5, momentum=0.1)
+                self._add(prefix, spec["name"], layer, lambda h, l=layer: l(h))
+            elif kind == "relu":
+                self.steps.append(F.relu)
+            elif kind == "leaky_relu":
+                self.steps.append(lambda h: F.leaky_relu(h, self.leak))
+            elif kind == "sigmoid":
+                self.steps.append(torch.sigmoid)
+            elif kind == "tanh":
+                self.steps.append(torch.tanh)
+            elif kind == "reshape":
+                target = spec["shape"]
+                self.steps.append(lambda h, t=target: h.reshape(h.shape[0], *t))
+                shape = target
+            else:
+                raise ValueError(f"unknown layer {kind}")
+        self.out_shape = shape
+
+    def _add(self, prefix, name, layer, step):
+        self.add_module(f"{prefix}_{name}", layer)
+        self.named.append((f"{prefix}.{name}", layer))
+        self.steps.append(step)
+
+    def forward(self, h):
+        for step in self.steps:
+            h = step(h)
+        return h
 
 
 class Nets(nn.Module):
-    def __init__(self, learned_std):
+    def __init__(self, config):
         super().__init__()
-        self.g_fc1 = nn.Linear(WIDTH, FC, bias=False)
-        self.g_bn1 = bn(FC, False)
-        self.g_fc2 = nn.Linear(FC, WIDE * 49, bias=False)
-        self.g_bn2 = bn(WIDE * 49, False)
-        self.g_up1 = nn.ConvTranspose2d(WIDE, NARROW, 4, 2, 1, bias=False)
-        self.g_bn3 = bn(NARROW, True)
-        self.g_up2 = nn.ConvTranspose2d(NARROW, 1, 4, 2, 1, bias=True)
-        self.d_conv1 = nn.Conv2d(1, NARROW, 4, 2, 1, bias=True)
-        self.d_conv2 = nn.Conv2d(NARROW, WIDE, 4, 2, 1, bias=False)
-        self.d_bn2 = bn(WIDE, True)
-        self.d_fc = nn.Linear(WIDE * 49, FC, bias=False)
-        self.d_bn3 = bn(FC, False)
-        self.d_head = nn.Linear(FC, 1)
-        self.q_fc = nn.Linear(FC, QFC, bias=False)
-        self.q_bn = bn(QFC, False)
-        self.q_cat0 = nn.Linear(QFC, CATS[0])
-        self.q_mean = nn.Linear(QFC, CONT)
-        self.q_logstd = nn.Linear(QFC, CONT) if learned_std else None
+        net, latent, leak = config["network"], config["latent"], config["leak"]
+        width = latent["noise"] + sum(latent["categorical"]) + latent["continuous"]
+        self.g = Stack("g", net["generator"], [width], leak)
+        self.body = Stack("d", net["body"], net["image"], leak)
+        self.head = Stack("d", net["d_head"], self.body.out_shape, leak)
+        self.q_hidden = Stack("q", net["q_hidden"], self.body.out_shape, leak)
+        hidden = self.q_hidden.out_shape[0]
+        self.cats = nn.ModuleList(nn.Linear(hidden, k) for k in latent["categorical"])
+        cont = latent["continuous"]
+        self.mean = nn.Linear(hidden, cont) if cont else None
+        self.logstd = nn.Linear(hidden, cont) if cont and config["learned_std"] else None
+        self.arena_of = {}
+        for name, _ in self.our_names():
+            self.arena_of[name] = name[0].upper()
 
-    def generate(self, z):
-        h = F.relu(self.g_bn1(self.g_fc1(z)))
-        h = F.relu(self.g_bn2(self.g_fc2(h))).view(-1, WIDE, 7, 7)
-        h = F.relu(self.g_bn3(self.g_up1(h)))
-        return torch.sigmoid(self.g_up2(h))
-
-    def body(self, x):
-        h = F.leaky_relu(self.d_conv1(x), LEAK)
-        h = F.leaky_relu(self.d_bn2(self.d_conv2(h)), LEAK).view(-1, WIDE * 49)
-        return F.leaky_relu(self.d_bn3(self.d_fc(h)), LEAK)
-
-    def q(self, features):
-        h = F.leaky_relu(self.q_bn(self.q_fc(features)), LEAK)
-        logstd = self.q_logstd(h) if self.q_logstd is not None else None
-        return self.q_cat0(h), self.q_mean(h), logstd
-
-    def groups(self):
-        by = {"G": [], "D": [], "Q": []}
-        for name, p in self.named_parameters():
-            by[name[0].upper()].append(p)
-        return by
-
-    def our_names(self):
-        """(our slot name, tensor) for every parameter and running statistic."""
-        out = []
-        for name, module in self.named_children():
-            if module is None:
-                continue
-            ours = name.replace("_", ".", 1)
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                out += [(f"{ours}.gamma", module.weight), (f"{ours}.beta", module.bias)]
-                out += [(f"{ours}.running_mean", module.running_mean), (f"{ours}.running_var", module.running_var)]
-            else:
-                out.append((f"{ours}.weight", module.weight))
-                if module.bias is not None:
-                    out.append((f"{ours}.bias", module.bias))
+    def heads(self):
+        out = [(f"q.cat{i}", l) for i, l in enumerate(self.cats)]
+        out += [("q.mean", self.mean)] if self.mean is not None else []
+        out += [("q.logstd", self.logstd)] if self.logstd is not None else []
         return out
 
+    def q(self, features):
+        h = self.q_hidden(features)
+        logits = [l(h) for l in self.cats]
+        mean = self.mean(h) if self.mean is not None else None
+        logstd = self.logstd(h) if self.logstd is not None else None
+        return logits, mean, logstd
 
-def latents(gen):
-    noise = torch.rand(BATCH, NOISE, generator=gen, dtype=torch.float64) * 2 - 1
-    cat = torch.randint(0, CATS[0], (BATCH,), generator=gen)
-    cont = torch.rand(BATCH, CONT, generator=gen, dtype=torch.float64) * 2 - 1
-    z = torch.cat([noise, F.one_hot(cat, CATS[0]).double(), cont], dim=1)
-    return z, cat, cont
+    def our_names(self):
+        """(our slot name, tensor) for every parameter and running statistic, in arena order."""
+        out = []
+        layers = self.g.named + self.body.named + self.head.named + self.q_hidden.named + self.heads()
+        for name, module in layers:
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                out += [(f"{name}.gamma", module.weight), (f"{name}.beta", module.bias)]
+                out += [(f"{name}.running_mean", module.running_mean), (f"{name}.running_var", module.running_var)]
+            else:
+                out.append((f"{name}.weight", module.weight))
+                if module.bias is not None:
+                    out.append((f"{name}.bias", module.bias))
+        return out
+
+    def parameters_of(self, arena):
+        return [t for name, t in self.our_names() if name[0].upper() == arena and t.requires_grad]
 
 
-def mutual_information(nets, features, cat, cont):
+def latents(gen, latent):
+    noise = torch.rand(BATCH, latent["noise"], generator=gen, dtype=torch.float64) * 2 - 1
+    cats = [torch.randint(0, k, (BATCH,), generator=gen) for k in latent["categorical"]]
+    cont = torch.rand(BATCH, latent["continuous"], generator=gen, dtype=torch.float64) * 2 - 1
+    parts = [noise] + [F.one_hot(c, k).double() for c, k in zip(cats, latent["categorical"])] + [cont]
+    return torch.cat(parts, dim=1), cats, cont
+
+
+def mutual_information(nets, features, cats, cont, config):
     logits, mean, logstd = nets.q(features)
-    ce = F.cross_entropy(logits, cat)
-    if logstd is None:
-        logstd = torch.zeros_like(mean)
-    nll = (0.5 * math.log(2 * math.pi) + logstd + 0.5 * (cont - mean) ** 2 * torch.exp(-2 * logstd)).sum(1).mean()
-    return LAMBDA_CAT * ce + LAMBDA_CONT * nll, ce, nll
+    ce = [F.cross_entropy(l, c) for l, c in zip(logits, cats)]
+    total = config["lambda_cat"] * sum(ce) if ce else torch.zeros((), dtype=torch.float64)
+    nll = torch.zeros((), dtype=torch.float64)
+    if mean is not None:
+        if logstd is None:
+            logstd = torch.zeros_like(mean)
+        nll = (0.5 * math.log(2 * math.pi) + logstd + 0.5 * (cont - mean) ** 2 * torch.exp(-2 * logstd)).sum(1).mean()
+        total = total + config["lambda_cont"] * nll
+    return total, sum(ce) if ce else torch.zeros((), dtype=torch.float64), nll
 
 
-def case(tag, learned_std, q_with_g, seed):
+def case(config, tag, seed):
+    q_with_g = config["wiring"] == "q-with-g"
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    nets = Nets(learned_std).double()
+    nets = Nets(config).double()
     with torch.no_grad():
-        # Random everything (never zeros): weights N(0, 0.02)-ish, gammas near 1, nonzero
-        # biases and betas, running statistics away from their defaults.
+        # Random everything (never zeros): weights, gammas near 1, nonzero biases and betas,
+        # running statistics away from their defaults.
         for name, t in nets.our_names():
             if name.endswith("gamma"):
                 t.copy_(1 + 0.1 * torch.randn(t.shape, generator=gen, dtype=torch.float64))
@@ -135,51 +196,73 @@ def case(tag, learned_std, q_with_g, seed):
                 t.copy_(0.05 * torch.randn(t.shape, generator=gen, dtype=torch.float64))
             else:
                 t.copy_(0.1 * torch.randn(t.shape, generator=gen, dtype=torch.float64))
-    out = {}
-    for name, t in nets.our_names():
-        out[f"{tag}/init/{name}"] = t.detach().clone()
-    real = digits(BATCH)
-    zd, cat_d, cont_d = latents(gen)
-    zg, cat_g, cont_g = latents(gen)
-    out[f"{tag}/real"] = real.reshape(BATCH, 784)
-    for phase, (z, cat, cont) in (("d", (zd, cat_d, cont_d)), ("g", (zg, cat_g, cont_g))):
+    out = {f"{tag}/init/{name}": t.detach().clone() for name, t in nets.our_names()}
+    image = config["network"]["image"]
+    # Random bytes scaled as the gather kernel scales them for this generator's last activation.
+    pixels = torch.randint(0, 256, (BATCH, *image), generator=gen).double() / 255.0
+    real = pixels * 2 - 1 if config["network"]["generator"][-1]["layer"] == "tanh" else pixels
+    latent = config["latent"]
+    zd, cats_d, cont_d = latents(gen, latent)
+    zg, cats_g, cont_g = latents(gen, latent)
+    out[f"{tag}/real"] = real.reshape(BATCH, -1)
+    for phase, (z, cats, cont) in (("d", (zd, cats_d, cont_d)), ("g", (zg, cats_g, cont_g))):
         out[f"{tag}/z_{phase}"] = z
-        out[f"{tag}/cat_{phase}"] = cat.double()
+        for i, c in enumerate(cats):
+            out[f"{tag}/cat{i}_{phase}"] = c.double()
         out[f"{tag}/cont_{phase}"] = cont
-    groups = nets.groups()
     adam = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), eps=1e-8)
-    opt_d = adam(groups["D"] + ([] if q_with_g else groups["Q"]), LR_D)
-    opt_g = adam(groups["G"] + (groups["Q"] if q_with_g else []), LR_G)
+    opt_d = adam(nets.parameters_of("D") + ([] if q_with_g else nets.parameters_of("Q")), config["lr_d"])
+    opt_g = adam(nets.parameters_of("G") + (nets.parameters_of("Q") if q_with_g else []), config["lr_g"])
     ones, zeros = torch.ones(BATCH, 1, dtype=torch.float64), torch.zeros(BATCH, 1, dtype=torch.float64)
+    params = dict(nets.our_names())
+    # For every bias, the sum over its gradient's terms of their magnitudes (per channel): a
+    # bias gradient is a sum over the batch (and pixels) that may cancel to far below its terms,
+    # and its f32 error scales with the terms. The test judges bias gradients against this.
+    magnitude = {}
+    layers = nets.g.named + nets.body.named + nets.head.named + nets.q_hidden.named + nets.heads()
+    for name, module in layers:
+        if getattr(module, "bias", None) is None or isinstance(module, nn.modules.batchnorm._BatchNorm):
+            continue
+        def keep(module, inputs, output, name=name):
+            if output.requires_grad:
+                dims = [d for d in range(output.dim()) if d != 1]
+                output.register_hook(lambda grad: magnitude.__setitem__(name, magnitude.get(name, 0) + grad.abs().sum(dim=dims)))
+        module.register_forward_hook(keep)
 
     # D phase (Q too with the official wiring); G's output detached.
     nets.zero_grad()
-    fake = nets.generate(zd).detach()
-    logit_real = nets.d_head(nets.body(real))
+    fake = nets.g(zd).detach()
+    logit_real = nets.head(nets.body(real))
     feats_fake = nets.body(fake)
-    logit_fake = nets.d_head(feats_fake)
+    logit_fake = nets.head(feats_fake)
     bce_real = F.binary_cross_entropy_with_logits(logit_real, ones)
     bce_fake = F.binary_cross_entropy_with_logits(logit_fake, zeros)
     loss_d = bce_real + bce_fake
     if not q_with_g:
-        mi, _, _ = mutual_information(nets, feats_fake, cat_d, cont_d)
+        mi, _, _ = mutual_information(nets, feats_fake, cats_d, cont_d, config)
         loss_d = loss_d + mi
+    magnitude.clear()
     loss_d.backward()
-    for name, p in nets.named_parameters():
-        if name[0] == "d" or (name[0] == "q" and not q_with_g):
-            out[f"{tag}/grad/{ours(name)}"] = p.grad.detach().clone()
+    for name, t in params.items():
+        if t.requires_grad and (name[0] == "d" or (name[0] == "q" and not q_with_g)):
+            out[f"{tag}/grad/{name}"] = t.grad.detach().clone()
+            if name.endswith(".bias") and name[: -len(".bias")] in magnitude:
+                out[f"{tag}/grad_terms/{name}"] = magnitude[name[: -len(".bias")]].detach().clone()
     opt_d.step()
 
     # G phase (Q too with the q-with-g wiring); D's parameters are not stepped.
     nets.zero_grad()
-    feats = nets.body(nets.generate(zg))
-    bce_g = F.binary_cross_entropy_with_logits(nets.d_head(feats), ones)
-    mi, ce_g, nll_g = mutual_information(nets, feats, cat_g, cont_g)
+    feats = nets.body(nets.g(zg))
+    bce_g = F.binary_cross_entropy_with_logits(nets.head(feats), ones)
+    mi, ce_g, nll_g = mutual_information(nets, feats, cats_g, cont_g, config)
     loss_g = bce_g + mi
+    magnitude.clear()
     loss_g.backward()
-    for name, p in nets.named_parameters():
-        if name[0] == "g" or (name[0] == "q" and q_with_g):
-            out[f"{tag}/grad/{ours(name)}"] = p.grad.detach().clone()
+    for name, t in params.items():
+        if t.requires_grad and (name[0] == "g" or (name[0] == "q" and q_with_g)):
+            out[f"{tag}/grad/{name}"] = t.grad.detach().clone()
+            if name.endswith(".bias") and name[: -len(".bias")] in magnitude:
+                out[f"{tag}/grad_terms/{name}"] = magnitude[name[: -len(".bias")]].detach().clone()
     opt_g.step()
 
     for key, value in (("loss_d", loss_d), ("loss_g", loss_g), ("bce_real", bce_real), ("bce_fake", bce_fake), ("ce_g", ce_g), ("nll_g", nll_g)):
@@ -189,28 +272,23 @@ def case(tag, learned_std, q_with_g, seed):
     return out
 
 
-def ours(torch_name):
-    """d_bn2.weight -> d.bn2.gamma, g_fc1.weight -> g.fc1.weight."""
-    module, field = torch_name.rsplit(".", 1)
-    ours_module = module.replace("_", ".", 1)
-    if "bn" in module:
-        field = {"weight": "gamma", "bias": "beta"}[field]
-    return f"{ours_module}.{field}"
-
-
 def main():
-    tensors = {}
-    tensors.update(case("official", learned_std=False, q_with_g=False, seed=1))
-    tensors.update(case("qwithg", learned_std=True, q_with_g=True, seed=2))
-    tensors = {k: v.float().contiguous() for k, v in tensors.items()}
-    meta = {
-        "noise": str(NOISE), "categorical": str(CATS[0]), "continuous": str(CONT), "widths": f"{FC},{WIDE},{NARROW},{QFC}",
-        "batch": str(BATCH), "leak": str(LEAK), "lr_d": str(LR_D), "lr_g": str(LR_G), "torch": torch.__version__,
-    }
-    path = ROOT / "tests/data/parity_golden.safetensors"
-    path.parent.mkdir(exist_ok=True)
-    save_file(tensors, str(path), metadata=meta)
-    print(f"wrote {path} ({path.stat().st_size} bytes, {len(tensors)} tensors)")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", choices=sorted(WIDTHS), help="one preset (default: all five)")
+    args = parser.parse_args()
+    for model in [args.model] if args.model else sorted(WIDTHS):
+        tensors = {}
+        for tag, wiring, learned_std, seed in (("official", "official", False, 1), ("qwithg", "q-with-g", True, 2)):
+            config = describe(model)
+            config["latent"]["noise"] = NOISE
+            config.update(wiring=wiring, learned_std=learned_std)
+            tensors.update(case(config, tag, seed))
+        tensors = {k: v.float().contiguous() for k, v in tensors.items()}
+        meta = {"model": model, "widths": WIDTHS[model], "noise": str(NOISE), "batch": str(BATCH), "torch": torch.__version__}
+        path = ROOT / "tests/data/parity" / f"{model}.safetensors"
+        path.parent.mkdir(exist_ok=True)
+        save_file(tensors, str(path), metadata=meta)
+        print(f"wrote {path} ({path.stat().st_size} bytes, {len(tensors)} tensors)")
 
 
 if __name__ == "__main__":

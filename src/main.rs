@@ -33,6 +33,17 @@ struct Cli {
 enum Command {
     /// List every adapter wgpu sees, with the limits that matter here.
     Devices,
+    /// The paper's five models: input, latent, layers, parameters and the napkin FLOPs of a step.
+    Models {
+        /// Only this model (with --json: its whole configuration, the network description included).
+        #[arg(long)]
+        model: Option<String>,
+        /// Widths for its slots, as `train --widths`.
+        #[arg(long, requires = "model")]
+        widths: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Train InfoGAN (one of the paper's five models); the run folder gets metrics, checkpoints,
     /// grids and report.html. With --resume, continue a run exactly from its newest checkpoint.
     Train(TrainArgs),
@@ -413,6 +424,53 @@ fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outcome>
     Ok(Outcome::Finished)
 }
 
+/// `infogan models`.
+fn models(gpu_options: GpuOptions, model: Option<String>, widths: Option<String>, json: bool) -> infogan::Result<Outcome> {
+    let names: Vec<String> = model.map_or_else(|| presets::NAMES.iter().map(|n| n.to_string()).collect(), |m| vec![m]);
+    let mut configs = Vec::new();
+    for name in &names {
+        let mut config = TrainConfig::for_preset(name, 64, 0)?;
+        if let Some(w) = &widths {
+            config.set_widths(&presets::parse_widths(w)?)?;
+        }
+        configs.push(config);
+    }
+    if json && configs.len() == 1 {
+        println!("{}", configs[0].to_json());
+        return Ok(Outcome::Finished);
+    }
+    let gpu = Gpu::new(&gpu_options)?;
+    let mut rows = Vec::new();
+    for config in configs {
+        let preset = presets::preset(&config.model, Some(&config.widths))?;
+        let model = infogan::infogan::model::InfoGan::new(&gpu, &config)?;
+        let params: Vec<usize> = model.arenas().iter().map(|a| a.layout.slots.iter().map(|s| s.len()).sum()).collect();
+        let gflop = bench::step_flops_per_image(&model) * 1e-9;
+        let latent = &config.latent;
+        if json {
+            rows.push(serde_json::json!({
+                "model": config.model, "image": config.network.image, "noise": latent.noise, "categorical": latent.categorical, "continuous": latent.continuous,
+                "widths": config.widths, "parameters": {"G": params[0], "D": params[1], "Q": params[2]}, "step_gflop_per_image": gflop,
+                "layers": config.network.summary(), "source": preset.source, "paper": preset.paper_result,
+            }));
+            continue;
+        }
+        let slots: Vec<String> = preset.widths.iter().map(|(n, v)| format!("{n} {v}")).collect();
+        println!("{} ({}; {})", config.model, data::describe(config.network.image), preset.source);
+        println!("  latent: {} noise, categorical {:?}, {} continuous", latent.noise, latent.categorical, latent.continuous);
+        println!("  widths: {}", slots.join(", "));
+        for line in config.network.summary() {
+            println!("  {line}");
+        }
+        println!("  parameters: G {}, D {}, Q {}; a D+G step: {gflop:.3} GFLOP per image (napkin count)", params[0], params[1], params[2]);
+        println!("  the paper: {}", preset.paper_result);
+    }
+    if json {
+        println!("{}", serde_json::Value::from(rows));
+    }
+    Ok(Outcome::Finished)
+}
+
 fn run(cli: Cli) -> infogan::Result<Outcome> {
     let gpu_options = GpuOptions { adapter: cli.adapter.clone(), variant: cli.variant };
     match cli.command {
@@ -433,6 +491,7 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
             chosen.map(|_| Outcome::Finished)
         }
         Command::Train(args) => train(gpu_options, args),
+        Command::Models { model, widths, json } => models(gpu_options, model, widths, json),
         Command::Sample(args) => sample(gpu_options, args),
         Command::Download { dataset, dir, mirror } => {
             let mut manifest = match dataset.as_str() {
