@@ -157,6 +157,14 @@ struct TrainArgs {
     /// Checkpoints to keep (the newest).
     #[arg(long, default_value_t = 3)]
     keep: usize,
+    /// Every this many steps, measure the slack of both bounds: train other discriminators and
+    /// recognisers (a copy of D and Q, and a fresh pair) against the frozen G on held-out images
+    /// and log the bounds they reach beside the training networks' (probes.jsonl). 0: never.
+    #[arg(long, default_value_t = 0)]
+    probe_every: u64,
+    /// D/Q steps of each probe pair.
+    #[arg(long, default_value_t = 50)]
+    probe_steps: usize,
     /// Testing aid: poison G with NaN after this step.
     #[arg(long, hide = true)]
     debug_nan_after: Option<u64>,
@@ -388,6 +396,8 @@ fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcome> {
         checkpoint_every: args.checkpoint_every.max(1),
         keep: args.keep.max(1),
         poison_after: args.debug_nan_after,
+        probe_every: args.probe_every,
+        probe_steps: args.probe_steps.max(1),
     };
     infogan::run::train(&gpu, start, &options, stop)
 }
@@ -514,7 +524,7 @@ fn run(cli: Cli) -> infogan::Result<Outcome> {
                 return Err(infogan::Error::new("--batch must be at least 2 (batch statistics need two images)"));
             }
             let held_out = data::load(&spec, ckpt.config.network.image)?.eval;
-            let reports = eval::evaluate(&gpu, &model, &ckpt.config.latent.categorical, &held_out, batch)?;
+            let reports = eval::evaluate(&gpu, &model, &ckpt.config.latent, &held_out, batch)?;
             if json {
                 let out = serde_json::json!({
                     "checkpoint": ckpt.path.display().to_string(),

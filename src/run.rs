@@ -14,7 +14,10 @@ use crate::files;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::infogan::checkpoint;
+use crate::infogan::batches::Batches;
 use crate::infogan::eval;
+use crate::infogan::probe;
+use crate::infogan::random::Purpose;
 use crate::infogan::train::{TrainConfig, Trainer};
 use crate::io::{grid, progress::Progress, report};
 use crate::nn::layers::BnMode;
@@ -39,6 +42,10 @@ pub struct RunOptions {
     pub keep: usize,
     /// Fault injection for tests: poison G's parameters with NaN after this step.
     pub poison_after: Option<u64>,
+    /// Probe the slack of both bounds every this many steps (0: never); see `infogan::probe`.
+    pub probe_every: u64,
+    /// D/Q steps of each probe pair.
+    pub probe_steps: usize,
 }
 
 /// How a run ended without an error.
@@ -118,6 +125,11 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
     }
     let metrics_path = out.join("metrics.jsonl");
     let eval_path = out.join("eval.jsonl");
+    let probes_path = out.join("probes.jsonl");
+    let mut held_out = match options.probe_every {
+        0 => None,
+        _ => Some(Batches::new(gpu, &split.eval, trainer.config.network.pixel_range(), trainer.config.batch, trainer.config.seed, Purpose::ProbeOrder)?),
+    };
     let ckpt_dir = out.join("checkpoints");
     match &start {
         Start::Fresh(_) if metrics_path.exists() => {
@@ -130,6 +142,7 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
             }
             rewind_log(&metrics_path, first)?;
             rewind_log(&eval_path, first)?;
+            rewind_log(&probes_path, first)?;
         }
     }
     std::fs::create_dir_all(&ckpt_dir).map_err(|e| Error::new(format!("cannot create {}: {e}", ckpt_dir.display())))?;
@@ -163,7 +176,8 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         let due = |every: u64| step % every.max(1) == 0 || step == options.steps;
         let interrupted = stop.load(Ordering::SeqCst);
         let (sample, save) = (due(options.sample_every), due(options.checkpoint_every) || interrupted);
-        let read = due(options.log_every) || sample || save || step == first + 1;
+        let probe_due = options.probe_every > 0 && step % options.probe_every == 0;
+        let read = due(options.log_every) || sample || save || probe_due || step == first + 1;
         let metrics = trainer.step(read)?;
         if options.poison_after == Some(step) {
             crate::ops::elementwise::fill(gpu, &trainer.model.g.arena.values, f32::NAN)?;
@@ -177,7 +191,7 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         progress.update(step, &metrics);
         if sample {
             write_grids(&trainer, out, step)?;
-            let [eval_bn, batch_stats] = eval::evaluate(gpu, &trainer.model, &trainer.config.latent.categorical, &split.eval, EVAL_BATCH)?;
+            let [eval_bn, batch_stats] = eval::evaluate(gpu, &trainer.model, &trainer.config.latent, &split.eval, EVAL_BATCH)?;
             let line = serde_json::json!({ "step": step, "eval": eval_bn.json(), "batch_stats": batch_stats.json() });
             files::append_line(&eval_path, &line.to_string())?;
             match (eval_bn.primary(), batch_stats.primary()) {
@@ -194,6 +208,18 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
                     }
                 }
             }
+        }
+        if let Some(held_out) = held_out.as_mut().filter(|_| probe_due) {
+            let report = probe::probe(gpu, &trainer.config, &trainer.model, held_out, step, options.probe_steps)?;
+            files::append_line(&probes_path, &serde_json::to_string(&report).unwrap_or_default())?;
+            let (gan, li) = report.slack();
+            progress.note(&format!(
+                "step {step}: probes reach B_GAN {:.3} (training D {:.3}, slack {gan:.3}) and L_I {:.3} (training Q {:.3}, slack {li:.3}) nats",
+                report.train.B_GAN + gan,
+                report.train.B_GAN,
+                report.train.l_i() + li,
+                report.train.l_i()
+            ));
         }
         if save {
             let path = ckpt_dir.join(format!("step-{step}.safetensors"));

@@ -167,3 +167,23 @@ fn a_checkpoint_from_before_network_descriptions_still_loads() {
     assert_eq!(std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap().lines().count(), 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn shapes_trains_and_evaluates_codes_against_known_factors() {
+    let out = temp_dir("preset-shapes32").join("run");
+    let text = train_briefly("shapes32", "shapes32", &out);
+    assert!(text.contains("information between each code and each factor") && text.contains("MIG"), "{text}");
+    for factor in ["shape", "scale", "orientation", "x", "y"] {
+        assert!(text.contains(&format!("vs {factor}: accuracy")), "code 0 scored against {factor}:\n{text}");
+    }
+    let eval = std::fs::read_to_string(out.join("eval.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(eval.lines().last().unwrap()).unwrap();
+    let factors = &line["eval"]["factors"];
+    assert_eq!(factors["codes"], serde_json::json!(["c0", "z0", "z1", "z2", "z3"]));
+    assert_eq!(factors["mi"].as_array().unwrap().len(), 5);
+    let mig = factors["mig"].as_f64().unwrap();
+    assert!((-1e-9..=1.0).contains(&mig), "MIG {mig}");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("information between codes and factors"), "report shows the heat map");
+    std::fs::remove_dir_all(out.parent().unwrap()).ok();
+}

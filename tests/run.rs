@@ -218,3 +218,31 @@ fn sample_and_eval_read_checkpoints() {
     assert!(!out.status.success() && stderr(&out).contains("no checkpoint at"), "{}", stderr(&out));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn probes_log_both_pairs_and_leave_training_untouched() {
+    let (plain, probed) = (scratch("no-probes"), scratch("probes"));
+    let extra = ["--steps", "4"];
+    assert!(train(&plain, &extra).status.success());
+    let out = train(&probed, &[&extra[..], &["--probe-every", "2", "--probe-steps", "3"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(metrics(&plain), metrics(&probed), "probes change nothing in training");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(probed.join("probes.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().map(|l| l["step"].as_u64().unwrap()).collect::<Vec<_>>(), vec![2, 4]);
+    for line in &lines {
+        assert_eq!(line["k"], 3);
+        for pair in ["copy", "scratch"] {
+            for which in ["best", "last"] {
+                assert!(line[pair][which]["B_GAN"].as_f64().unwrap().is_finite() && line[pair][which]["L_I_cat"].as_f64().unwrap().is_finite(), "{line}");
+            }
+            // The best of three steps is at least their last-steps mean.
+            assert!(line[pair]["best"]["B_GAN"].as_f64().unwrap() >= line[pair]["last"]["B_GAN"].as_f64().unwrap() - 1e-12);
+        }
+        // The copy starts as the training networks: its best is at least their value.
+        assert!(line["copy"]["best"]["B_GAN"].as_f64().unwrap() >= line["train"]["B_GAN"].as_f64().unwrap() - 1e-12);
+    }
+    let report = std::fs::read_to_string(probed.join("report.html")).unwrap();
+    assert!(report.contains("B_GAN: training D vs probe discriminators"), "report plots the probes");
+    std::fs::remove_dir_all(&plain).ok();
+    std::fs::remove_dir_all(&probed).ok();
+}

@@ -5,11 +5,13 @@
 //!
 //! `--data` takes `mnist` (the embedded 10,000 digits), `fashion` (Debian's Fashion-MNIST), a
 //! folder of IDX files (standard or Kaggle names, gz or raw), SVHN's `.mat` files, CelebA's
-//! `img_align_celeba/` folder, or any folder of PNG and JPEG images.
+//! `img_align_celeba/` folder, any folder of PNG and JPEG images, or `shapes` / `shapes32`
+//! (rendered here, with known factors).
 
 pub mod download;
 pub mod folder;
 pub mod idx;
+pub mod shapes;
 pub mod svhn;
 
 use std::path::{Path, PathBuf};
@@ -76,12 +78,22 @@ impl LabelColumn {
     }
 }
 
+/// Images drawn on demand rather than stored: the renderer and which of its images, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rendered {
+    pub shapes: shapes::Shapes,
+    pub indices: Vec<usize>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Dataset {
     pub name: String,
+    /// The images; for a rendered set, their count and shape only (no pixels).
     pub images: Images,
     /// Zero or more label columns, each with one value per image.
     pub labels: Vec<LabelColumn>,
+    /// Set when the images are rendered on demand.
+    pub rendered: Option<Rendered>,
 }
 
 impl Dataset {
@@ -101,7 +113,13 @@ impl Dataset {
                 return Err(Error::new(format!("{name}: label {bad} outside the {} classes of `{}`", column.classes(), column.name)));
             }
         }
-        Ok(Dataset { name: name.to_owned(), images, labels })
+        Ok(Dataset { name: name.to_owned(), images, labels, rendered: None })
+    }
+
+    /// Images of `shapes` at `indices`, rendered when they are needed; labelled by their factors.
+    pub fn rendered(name: &str, shapes: shapes::Shapes, indices: Vec<usize>) -> Dataset {
+        let images = Images { count: indices.len(), channels: 1, height: shapes.side, width: shapes.side, pixels: Vec::new() };
+        Dataset { name: name.to_owned(), images, labels: shapes::factor_columns(&indices), rendered: Some(Rendered { shapes, indices }) }
     }
 
     pub fn len(&self) -> usize {
@@ -120,7 +138,15 @@ impl Dataset {
 
     /// The images (and their labels) whose indices are listed.
     pub fn pick(&self, indices: &[usize], name: &str) -> Dataset {
-        Dataset { name: name.to_owned(), images: self.images.pick(indices), labels: self.labels.iter().map(|c| c.pick(indices)).collect() }
+        let labels = self.labels.iter().map(|c| c.pick(indices)).collect();
+        match &self.rendered {
+            Some(r) => {
+                let picked = Rendered { shapes: r.shapes, indices: indices.iter().map(|&i| r.indices[i]).collect() };
+                let images = Images { count: indices.len(), pixels: Vec::new(), ..self.images.clone() };
+                Dataset { name: name.to_owned(), images, labels, rendered: Some(picked) }
+            }
+            None => Dataset { name: name.to_owned(), images: self.images.pick(indices), labels, rendered: None },
+        }
     }
 
     /// Pixels scaled to [0, 1].
@@ -170,6 +196,8 @@ pub enum Source {
     Svhn { train: PathBuf, test: Option<PathBuf> },
     /// A folder of PNG and JPEG images, searched recursively (CelebA's aligned folder is one).
     Folder(PathBuf),
+    /// The rendered dataset with known factors, at this side (64 or 32).
+    Shapes(usize),
 }
 
 impl Source {
@@ -178,6 +206,8 @@ impl Source {
     pub fn detect(spec: &str) -> Result<Source> {
         match spec {
             "mnist" => return Ok(Source::EmbeddedMnist),
+            "shapes" => return Ok(Source::Shapes(64)),
+            "shapes32" => return Ok(Source::Shapes(32)),
             "fashion" => {
                 let dir = Path::new(DEBIAN_FASHION_DIR);
                 if !dir.is_dir() {
@@ -220,12 +250,15 @@ impl Source {
         Ok(Source::Folder(path.to_owned()))
     }
 
-    /// The preset this data is for: IDX -> mnist, SVHN -> svhn, CelebA -> celeba; another image
-    /// folder -> celeba when its first image is in colour, else faces (both take 32x32).
+    /// The preset this data is for: IDX -> mnist, SVHN -> svhn, CelebA -> celeba, shapes ->
+    /// shapes (shapes32 at 32x32); another image folder -> celeba when its first image is in
+    /// colour, else faces (both take 32x32).
     pub fn default_model(&self) -> Result<&'static str> {
         Ok(match self {
             Source::EmbeddedMnist | Source::Idx(_) => "mnist",
             Source::Svhn { .. } => "svhn",
+            Source::Shapes(64) => "shapes",
+            Source::Shapes(_) => "shapes32",
             Source::Folder(dir) if folder::is_celeba(dir) => "celeba",
             Source::Folder(dir) => {
                 if folder::first_image_is_colour(dir)? {
@@ -244,6 +277,7 @@ impl Source {
             Source::EmbeddedMnist => Some([1, 28, 28]),
             Source::Idx(dir) => Some(idx::image_shape(&idx::find(dir, "train")?.0)?),
             Source::Svhn { .. } => Some([3, 32, 32]),
+            Source::Shapes(side) => Some([1, *side, *side]),
             Source::Folder(_) => None,
         })
     }
@@ -265,6 +299,7 @@ impl Source {
             Source::Idx(dir) => idx::load_dir(dir),
             Source::Svhn { train, test } => svhn::load(train, test.as_deref()),
             Source::Folder(dir) => folder::load(dir, input),
+            Source::Shapes(side) => shapes::Shapes { side: *side }.split(),
         }
     }
 }

@@ -7,6 +7,8 @@
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
+use crate::infogan::factors::{factor_report, FactorReport};
+use crate::infogan::latent::LatentSpec;
 use crate::infogan::model::InfoGan;
 use crate::infogan::train::round;
 use crate::nn::layers::BnMode;
@@ -265,13 +267,15 @@ pub struct CodeReport {
     pub scores: Vec<(String, EvalReport)>,
 }
 
-/// Every categorical code in one batch-norm mode.
+/// Every code in one batch-norm mode.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
     /// "eval" (running statistics) or "batch-stats".
     pub mode: &'static str,
     pub images: usize,
     pub codes: Vec<CodeReport>,
+    /// Every code (categorical and continuous) against every label column, when there are labels.
+    pub factors: Option<FactorReport>,
 }
 
 impl Evaluation {
@@ -301,6 +305,14 @@ impl Evaluation {
             .collect();
         if let Some(object) = top.as_object_mut() {
             object.insert("codes".into(), codes.into());
+            if let Some(f) = &self.factors {
+                let round_all = |v: &[f64]| v.iter().map(|x| round(*x, 5)).collect::<Vec<_>>();
+                let factors = serde_json::json!({
+                    "codes": f.codes, "factors": f.factors, "factor_entropy": round_all(&f.factor_entropy),
+                    "mi": f.mi.iter().map(|row| round_all(row)).collect::<Vec<_>>(), "gap": round_all(&f.gap), "mig": round(f.mig, 5),
+                });
+                object.insert("factors".into(), factors);
+            }
         }
         top
     }
@@ -315,6 +327,20 @@ impl Evaluation {
                 out += &format!("; vs {labels}: accuracy {:.1}% one-to-one, {:.1}% many-to-one, NMI {:.3}", 100.0 * r.hungarian, 100.0 * r.majority, r.nmi);
             }
             out += "\n";
+        }
+        if let Some(f) = &self.factors {
+            out += &format!("  information between each code and each factor (nats; MIG {:.3}):\n  {:>6}", f.mig, "");
+            for (factor, h) in f.factors.iter().zip(&f.factor_entropy) {
+                out += &format!(" {:>12}", format!("{factor} ({h:.2})"));
+            }
+            out += "\n";
+            for (code, row) in f.codes.iter().zip(&f.mi) {
+                out += &format!("  {code:>6}");
+                for v in row {
+                    out += &format!(" {v:>12.3}");
+                }
+                out += "\n";
+            }
         }
         if let Some(r) = self.primary() {
             out += &r.table();
@@ -340,7 +366,8 @@ fn argmax_rows(logits: &[f32], k: usize) -> Vec<usize> {
 
 /// Q's codes on `data`, in chunks of `batch` (a remainder smaller than 2 joins the last chunk,
 /// since batch statistics need two images), in both batch-norm modes.
-pub fn evaluate(gpu: &Gpu, model: &InfoGan, categorical: &[usize], data: &Dataset, batch: usize) -> Result<[Evaluation; 2]> {
+pub fn evaluate(gpu: &Gpu, model: &InfoGan, latent: &LatentSpec, data: &Dataset, batch: usize) -> Result<[Evaluation; 2]> {
+    let categorical = &latent.categorical;
     let n = data.len();
     if n < 2 {
         return Err(Error::new(format!("{}: evaluation needs at least 2 images", data.name)));
@@ -359,10 +386,16 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, categorical: &[usize], data: &Datase
     let mut out = Vec::new();
     for (mode, name) in [(BnMode::Eval, "eval"), (BnMode::BatchStats, "batch-stats")] {
         let mut predicted = vec![Vec::with_capacity(n); categorical.len()];
+        let mut means = vec![Vec::with_capacity(n); latent.continuous];
         for &(start, end) in &bounds {
-            let (logits, _) = model.recognize(gpu, &pixels[start * len..end * len], mode)?;
+            let (logits, cont) = model.recognize(gpu, &pixels[start * len..end * len], mode)?;
             for ((code, &k), logits) in predicted.iter_mut().zip(categorical).zip(&logits) {
                 code.extend(argmax_rows(logits, k));
+            }
+            for row in cont.unwrap_or_default().chunks(latent.continuous.max(1)) {
+                for (code, &v) in means.iter_mut().zip(row) {
+                    code.push(v);
+                }
             }
         }
         let mut codes = Vec::new();
@@ -377,7 +410,9 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, categorical: &[usize], data: &Datase
                 .collect::<Result<Vec<_>>>()?;
             codes.push(CodeReport { code, categories: k, usage_nats: usage_entropy(predicted, k), scores });
         }
-        out.push(Evaluation { mode: name, images: n, codes });
+        let with_codes: Vec<(Vec<usize>, usize)> = predicted.iter().cloned().zip(categorical.iter().copied()).collect();
+        let factors = (!data.labels.is_empty()).then(|| factor_report(&with_codes, &means, &data.labels));
+        out.push(Evaluation { mode: name, images: n, codes, factors });
     }
     let batch_stats = out.pop().ok_or_else(|| Error::new("no evaluation"))?;
     let eval = out.pop().ok_or_else(|| Error::new("no evaluation"))?;

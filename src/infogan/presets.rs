@@ -4,6 +4,11 @@
 //! C), batch norm after most layers, LeakyReLU 0.1 in D, and N(0, 0.02) weights (the official
 //! code). Layers followed by batch norm have no bias (it would be cancelled).
 //!
+//! Two more presets train on the rendered dataset with known factors (`--data shapes`): the
+//! dSprites networks of InfoGAN-CR (Lin et al. 2020, their code's `network.py`) at 64x64, and a
+//! shallower copy at 32x32, with a 3-way code for the shape and 4 continuous codes for scale,
+//! rotation and position.
+//!
 //! Each preset's widths (`--widths`) are named slots with the paper's values by default, so a
 //! narrow copy of any network (tests, parity goldens, quick runs) is one flag.
 
@@ -92,7 +97,7 @@ pub struct Preset {
     pub paper_result: &'static str,
 }
 
-pub const NAMES: [&str; 5] = ["mnist", "svhn", "celeba", "faces", "chairs"];
+pub const NAMES: [&str; 7] = ["mnist", "svhn", "celeba", "faces", "chairs", "shapes", "shapes32"];
 
 fn lin(name: &str, out: usize, bias: bool) -> LayerSpec {
     LayerSpec::Linear { name: name.into(), out, bias }
@@ -262,6 +267,58 @@ pub fn preset(name: &str, widths: Option<&[usize]>) -> Result<Preset> {
             source: "table 4 (appendix C); latent: section 5.2",
             paper_result: "codes capture rotation (a continuous code) and chair width and type",
         },
+        "shapes" => Preset {
+            name: "shapes",
+            network: NetworkSpec {
+                image: [1, 64, 64],
+                generator: vec![
+                    lin("fc1", w("fc"), false), bn("bn1"), RELU,
+                    lin("fc2", w("wide") * 16, false), bn("bn2"), RELU, reshape(&[w("wide"), 4, 4]),
+                    up("up1", w("wide"), false), bn("bn3"), RELU,
+                    up("up2", w("narrow"), false), bn("bn4"), RELU,
+                    up("up3", w("narrow"), false), bn("bn5"), RELU,
+                    up("up4", 1, true), SIGMOID,
+                ],
+                body: vec![
+                    down("conv1", w("narrow"), true), LRELU,
+                    down("conv2", w("narrow"), false), bn("bn2"), LRELU,
+                    down("conv3", w("wide"), false), bn("bn3"), LRELU,
+                    down("conv4", w("wide"), false), bn("bn4"), LRELU, reshape(&[w("wide") * 16]),
+                    lin("fc", w("fc"), false), bn("bn5"), LRELU,
+                ],
+                d_head: vec![lin("head", 1, true)],
+                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+            },
+            latent: LatentSpec { noise: 5, categorical: vec![3], continuous: 4 },
+            widths,
+            source: "InfoGAN-CR's dSprites networks (Lin et al. 2020); latent: 3 shapes, 4 continuous factors",
+            paper_result: "InfoGAN on dSprites: MIG 0.05; with InfoGAN-CR's changes 0.22; InfoGAN-CR 0.37 (Lin et al. 2020, table 1)",
+        },
+        "shapes32" => Preset {
+            name: "shapes32",
+            network: NetworkSpec {
+                image: [1, 32, 32],
+                generator: vec![
+                    lin("fc1", w("fc"), false), bn("bn1"), RELU,
+                    lin("fc2", w("wide") * 16, false), bn("bn2"), RELU, reshape(&[w("wide"), 4, 4]),
+                    up("up1", w("wide"), false), bn("bn3"), RELU,
+                    up("up2", w("narrow"), false), bn("bn4"), RELU,
+                    up("up3", 1, true), SIGMOID,
+                ],
+                body: vec![
+                    down("conv1", w("narrow"), true), LRELU,
+                    down("conv2", w("wide"), false), bn("bn2"), LRELU,
+                    down("conv3", w("wide"), false), bn("bn3"), LRELU, reshape(&[w("wide") * 16]),
+                    lin("fc", w("fc"), false), bn("bn4"), LRELU,
+                ],
+                d_head: vec![lin("head", 1, true)],
+                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+            },
+            latent: LatentSpec { noise: 5, categorical: vec![3], continuous: 4 },
+            widths,
+            source: "the shapes networks with one layer fewer each way, for 32x32 renderings",
+            paper_result: "no published figure at 32x32",
+        },
         _ => unreachable!("width_slots accepted an unknown preset"),
     };
     Ok(preset)
@@ -274,6 +331,7 @@ pub fn width_slots(name: &str) -> Result<Vec<(&'static str, usize)>> {
         "svhn" | "celeba" => vec![("g_fc", 448), ("g1", 256), ("g2", 128), ("g3", 64), ("d1", 64), ("d2", 128), ("d3", 256), ("q_fc", 128)],
         "faces" => vec![("fc", 1024), ("wide", 128), ("narrow", 64), ("q_fc", 128)],
         "chairs" => vec![("fc", 1024), ("g1", 256), ("g2", 128), ("g3", 64), ("d1", 64), ("d2", 128), ("d3", 256), ("q_fc", 128)],
+        "shapes" | "shapes32" => vec![("fc", 128), ("wide", 64), ("narrow", 32), ("q_fc", 128)],
         other => return Err(Error::new(format!("unknown model `{other}`; choose one of {}", NAMES.join(", ")))),
     })
 }

@@ -1,49 +1,20 @@
-//! One InfoGAN training step on the GPU and the scalars it logs.
-//!
-//! Wiring (the official code's): the D/Q phase minimises BCE(D(x), 1) + BCE(D(G(z,c)), 0) +
-//! lambda * (cross-entropy of Q's categorical outputs + Gaussian NLL of its continuous ones), with
-//! G's output detached, and steps D's arena (body, D head and Q head). The G phase minimises the
-//! non-saturating BCE(D(G(z,c)), 1) + the same lambda * MI terms on fresh latents, with D's
-//! parameters frozen (no weight gradients), and steps G's arena.
-
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
+//! The training loop's unit: one InfoGAN step (a D/Q phase and a G phase, `phases`) recorded and
+//! submitted together, and the scalars it logs (`StepMetrics`, both bounds). Which arenas a phase
+//! steps is the wiring: the official code's (Q stepped with D, the MI term in both losses) or
+//! Q stepped with G.
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 pub use crate::infogan::config::{TrainConfig, Wiring};
+use crate::infogan::batches::Batches;
 use crate::infogan::latent::LatentBatch;
-use crate::infogan::model::{InfoGan, QOutput};
+use crate::infogan::model::InfoGan;
+use crate::infogan::phases::{self, DPhase, Latents, PhaseScalars, Targets};
+use crate::infogan::random::{stream, Purpose};
 use crate::nn::layers::BnMode;
-use crate::ops::adam::AdamConfig;
-use crate::ops::elementwise;
-use crate::ops::gather::GpuImages;
-use crate::ops::reduce::Axes;
-use crate::tape::{Tape, Var};
+use crate::tape::Var;
 use crate::tensor::Tensor;
-
-/// What a random stream is for; part of its seed.
-#[derive(Clone, Copy)]
-enum Purpose {
-    DataOrder = 1,
-    LatentsD = 2,
-    LatentsG = 3,
-}
-
-/// The random stream for (seed, counter, purpose): SplitMix64 finalisers over the three, so
-/// neighbouring steps get unrelated streams. Counter-based streams make the step number the whole
-/// RNG state: resuming from a checkpoint draws exactly what the uninterrupted run would have.
-fn stream(seed: u64, counter: u64, purpose: Purpose) -> StdRng {
-    fn mix(mut x: u64) -> u64 {
-        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        x ^ (x >> 31)
-    }
-    StdRng::seed_from_u64(mix(mix(mix(seed) ^ counter) ^ purpose as u64))
-}
 
 /// Everything one logged step reports, in nats where it is a bound.
 #[derive(Clone, Debug, Default)]
@@ -120,46 +91,32 @@ pub fn round(x: f64, decimals: i32) -> f64 {
     if x.is_finite() { (x * scale).round() / scale } else { x }
 }
 
-/// Scalars of one phase, still on the GPU.
-struct PhaseScalars {
-    loss: Var,
-    bce: Vec<Var>,
-    ce: Vec<Var>,
-    nll: Option<Var>,
-    logits: Vec<Var>,
-    logstd: Option<Var>,
-}
-
 pub struct Trainer<'g> {
     gpu: &'g Gpu,
     pub config: TrainConfig,
     pub model: InfoGan,
-    /// The training images, resident on the GPU.
-    images: GpuImages,
-    /// The shuffled order of `epoch`, on the GPU.
-    order: Option<Tensor>,
-    epoch: Option<u64>,
-    ones: Tensor,
-    zeros: Tensor,
+    /// The training images, batch by batch.
+    batches: Batches,
+    targets: Targets,
     /// Steps completed.
     pub step: u64,
 }
 
 impl<'g> Trainer<'g> {
     pub fn new(gpu: &'g Gpu, config: TrainConfig, data: &Dataset) -> Result<Trainer<'g>> {
-        Self::check_batch(&config, data)?;
+        Self::check(&config, data)?;
         let model = InfoGan::new(gpu, &config)?;
         Self::with_model(gpu, config, model, 0, data)
     }
 
     /// Continues from a checkpoint: the same networks, Adam state and step.
     pub fn resume(gpu: &'g Gpu, checkpoint: &crate::infogan::checkpoint::Checkpoint, data: &Dataset) -> Result<Trainer<'g>> {
-        Self::check_batch(&checkpoint.config, data)?;
+        Self::check(&checkpoint.config, data)?;
         let model = checkpoint.model(gpu)?;
         Self::with_model(gpu, checkpoint.config.clone(), model, checkpoint.step, data)
     }
 
-    fn check_batch(config: &TrainConfig, data: &Dataset) -> Result<()> {
+    fn check(config: &TrainConfig, data: &Dataset) -> Result<()> {
         if data.images.shape() != config.network.image {
             return Err(Error::new(format!(
                 "{} holds {} images; the {} network takes {}",
@@ -179,124 +136,33 @@ impl<'g> Trainer<'g> {
     }
 
     fn with_model(gpu: &'g Gpu, config: TrainConfig, model: InfoGan, step: u64, data: &Dataset) -> Result<Trainer<'g>> {
-        let ones = elementwise::full(gpu, &[config.batch, 1], 1.0)?;
-        let zeros = elementwise::full(gpu, &[config.batch, 1], 0.0)?;
-        let images = GpuImages::upload(gpu, &data.images.pixels, data.images.image_len(), config.network.pixel_range().from_byte())?;
-        Ok(Trainer { gpu, images, order: None, epoch: None, ones, zeros, step, config, model })
-    }
-
-    /// The real images [B, C, H, W] of the current step: epoch e visits the images in an order
-    /// drawn from stream (seed, e), in whole batches (the remainder of an epoch is skipped).
-    fn real_batch(&mut self) -> Result<Tensor> {
-        let b = self.config.batch;
-        let per_epoch = (self.images.count / b) as u64;
-        let (epoch, index) = (self.step / per_epoch, (self.step % per_epoch) as usize);
-        let order = match &self.order {
-            Some(order) if self.epoch == Some(epoch) => order,
-            _ => {
-                let mut order: Vec<usize> = (0..self.images.count).collect();
-                order.shuffle(&mut stream(self.config.seed, epoch, Purpose::DataOrder));
-                self.epoch = Some(epoch);
-                self.order.insert(GpuImages::upload_order(self.gpu, &order)?)
-            }
-        };
-        let [c, h, w] = self.config.network.image;
-        Ok(self.images.gather(self.gpu, order, index * b, b)?.reshape(&[b, c, h, w]))
+        let targets = Targets::new(gpu, config.batch)?;
+        let batches = Batches::new(gpu, data, config.network.pixel_range(), config.batch, config.seed, Purpose::DataOrder)?;
+        Ok(Trainer { gpu, batches, targets, step, config, model })
     }
 
     /// The current step's real batch and the latents of its two phases.
     fn inputs(&mut self) -> Result<(Tensor, LatentBatch, LatentBatch)> {
-        Ok((self.real_batch()?, self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG)))
+        Ok((self.batches.get(self.gpu, self.step)?, self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG)))
     }
 
     fn latents(&self, purpose: Purpose) -> LatentBatch {
         self.config.latent.sample(&mut stream(self.config.seed, self.step, purpose), self.config.batch)
     }
 
-    fn upload_latents(&self, latents: &LatentBatch) -> Result<(Tensor, Vec<Tensor>, Option<Tensor>)> {
-        let b = self.config.batch;
-        let spec = &self.config.latent;
-        let z = self.gpu.upload(&[b, spec.width()], &latents.z)?;
-        let cats = latents.categories.iter().map(|c| self.gpu.upload(&[b], c)).collect::<Result<Vec<_>>>()?;
-        let cont = (spec.continuous > 0).then(|| self.gpu.upload(&[b, spec.continuous], &latents.continuous)).transpose()?;
-        Ok((z, cats, cont))
-    }
-
     /// D (and, with the official wiring, Q) on real images and G's detached fakes.
     fn d_phase(&mut self, real: Tensor, latents: &LatentBatch) -> Result<PhaseScalars> {
-        let gpu = self.gpu;
-        let with_q = self.config.wiring == Wiring::Official;
-        let (z, cats, cont) = self.upload_latents(latents)?;
-        let model = &mut self.model;
-        let mut tape = Tape::new(gpu);
-        tape.overwrite_grads(&model.d.arena);
-        tape.freeze(&model.g.arena);
-        if with_q {
-            tape.overwrite_grads(&model.q.arena);
-        } else {
-            tape.freeze(&model.q.arena);
-        }
-        let vz = tape.constant(z);
-        let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;
-        let vreal = tape.constant(real);
-        let feats_real = model.d.body(&mut tape, &vreal, BnMode::Train)?;
-        let logit_real = model.d.head(&mut tape, &feats_real, BnMode::Train)?;
-        let feats_fake = model.d.body(&mut tape, &fake, BnMode::Train)?;
-        let logit_fake = model.d.head(&mut tape, &feats_fake, BnMode::Train)?;
-        let bce_real = tape.bce_logits(&logit_real, &self.ones)?;
-        let bce_real = tape.mean(&bce_real)?;
-        let bce_fake = tape.bce_logits(&logit_fake, &self.zeros)?;
-        let bce_fake = tape.mean(&bce_fake)?;
-        let mut loss = tape.add(&bce_real, &bce_fake, 1.0, 1.0)?;
-        let (mut ce, mut nll) = (Vec::new(), None);
-        if with_q {
-            let q = model.q.forward(&mut tape, &feats_fake, BnMode::Train)?;
-            let (mi, ce_d, nll_d) = mutual_information_terms(&self.config, &mut tape, &q, &cats, cont.as_ref())?;
-            if let Some(mi) = mi {
-                loss = tape.add(&loss, &mi, 1.0, 1.0)?;
-            }
-            (ce, nll) = (ce_d, nll_d);
-        }
-        tape.backward(&loss)?;
-        model.d.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_d))?;
-        if with_q {
-            model.q.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_d))?;
-        }
-        Ok(PhaseScalars { loss, bce: vec![bce_real, bce_fake], ce, nll, logits: vec![logit_real, logit_fake], logstd: None })
+        let latents = Latents::upload(self.gpu, &self.config, latents)?;
+        let phase = DPhase { with_q: self.config.wiring == Wiring::Official, g_mode: BnMode::Train, lr: self.config.lr_d };
+        let m = &mut self.model;
+        phases::d_phase(self.gpu, &self.config, &m.g, &mut m.d, &mut m.q, real, &latents, &self.targets, phase)
     }
 
     /// G (and, with the Q-with-G wiring, Q) on fresh latents; D's parameters frozen.
     fn g_phase(&mut self, latents: &LatentBatch) -> Result<PhaseScalars> {
-        let gpu = self.gpu;
-        let q_with_g = self.config.wiring == Wiring::QWithG;
-        let (z, cats, cont) = self.upload_latents(latents)?;
-        let model = &mut self.model;
-        let mut tape = Tape::new(gpu);
-        tape.overwrite_grads(&model.g.arena);
-        tape.freeze(&model.d.arena);
-        if q_with_g {
-            tape.overwrite_grads(&model.q.arena);
-        } else {
-            tape.freeze(&model.q.arena);
-        }
-        let vz = tape.constant(z);
-        let fake = model.g.forward(&mut tape, &vz, BnMode::Train)?;
-        let feats = model.d.body(&mut tape, &fake, BnMode::Train)?;
-        let logit = model.d.head(&mut tape, &feats, BnMode::Train)?;
-        let bce = tape.bce_logits(&logit, &self.ones)?;
-        let bce = tape.mean(&bce)?;
-        let q = model.q.forward(&mut tape, &feats, BnMode::Train)?;
-        let (mi, ce, nll) = mutual_information_terms(&self.config, &mut tape, &q, &cats, cont.as_ref())?;
-        let loss = match mi {
-            Some(mi) => tape.add(&bce, &mi, 1.0, 1.0)?,
-            None => bce.clone(),
-        };
-        tape.backward(&loss)?;
-        model.g.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_g))?;
-        if q_with_g {
-            model.q.arena.adam_step(gpu, AdamConfig::infogan(self.config.lr_g))?;
-        }
-        Ok(PhaseScalars { loss, bce: vec![bce], ce, nll, logits: vec![logit], logstd: q.cont_logstd })
+        let latents = Latents::upload(self.gpu, &self.config, latents)?;
+        let m = &mut self.model;
+        phases::g_phase(self.gpu, &self.config, &mut m.g, &m.d, &mut m.q, &latents, &self.targets, self.config.wiring == Wiring::QWithG)
     }
 
     /// One D/Q step and one G step, recorded and submitted together. With `read`, waits for the
@@ -400,34 +266,4 @@ impl<'g> Trainer<'g> {
     pub fn generate_with(&self, z: &[f32], mode: BnMode) -> Result<Vec<f32>> {
         self.model.generate(self.gpu, z, self.config.latent.width(), mode)
     }
-}
-
-fn mutual_information_terms(config: &TrainConfig, tape: &mut Tape, q: &QOutput, cats: &[Tensor], cont: Option<&Tensor>) -> Result<(Option<Var>, Vec<Var>, Option<Var>)> {
-    let b = config.batch;
-    let mut total: Option<Var> = None;
-    let mut ces = Vec::new();
-    for (logits, labels) in q.cat_logits.iter().zip(cats) {
-        let rows = tape.softmax_xent(logits, labels)?;
-        let ce = tape.mean(&rows)?;
-        total = Some(match total {
-            Some(t) => tape.add(&t, &ce, 1.0, config.lambda_cat)?,
-            None => tape.add(&ce, &ce, config.lambda_cat, 0.0)?,
-        });
-        ces.push(ce);
-    }
-    let mut nll_out = None;
-    if let (Some(mean), Some(target)) = (&q.cont_mean, cont) {
-        let nll = match &q.cont_logstd {
-            Some(logstd) => tape.gauss_nll_learned(mean, logstd, target)?,
-            None => tape.gauss_nll(mean, target, 1.0)?,
-        };
-        // Sum over codes, mean over rows.
-        let nll = tape.sum(&nll, Axes::all(nll.value.len()), 1.0 / b as f32)?;
-        total = Some(match total {
-            Some(t) => tape.add(&t, &nll, 1.0, config.lambda_cont)?,
-            None => tape.add(&nll, &nll, config.lambda_cont, 0.0)?,
-        });
-        nll_out = Some(nll);
-    }
-    Ok((total, ces, nll_out))
 }

@@ -78,14 +78,18 @@ pub fn line_chart(title: &str, lines: &[(&str, Vec<(f64, f64)>)], reference: Opt
 
 /// A heat map of `values[row][col]` in [0, max] with each cell's value written in it.
 pub fn heat_map(title: &str, rows: &[String], cols: &[String], values: &[Vec<f64>]) -> String {
-    let (cell_w, cell_h, left, top) = (64.0, 24.0, 110.0, 44.0);
+    let (cell_w, cell_h, left, top) = (88.0, 24.0, 110.0, 58.0);
     let w = left + cell_w * cols.len() as f64 + 10.0;
     let h = top + cell_h * rows.len() as f64 + 10.0;
     let max = values.iter().flatten().copied().fold(1e-9, f64::max);
     let mut svg = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">");
     svg += &format!("<text x=\"4\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>", escape(title));
+    // Column headings on up to two lines, split at the first space.
     for (j, col) in cols.iter().enumerate() {
-        svg += &format!("<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", left + cell_w * (j as f64 + 0.5), top - 6.0, escape(col));
+        let x = left + cell_w * (j as f64 + 0.5);
+        let (first, second) = col.split_once(' ').unwrap_or((col, ""));
+        svg += &format!("<text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", top - 20.0, escape(first));
+        svg += &format!("<text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"#666\">{}</text>", top - 6.0, escape(second));
     }
     for (i, row) in rows.iter().enumerate() {
         let y = top + cell_h * i as f64;

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::files::write_atomically;
 use crate::infogan::config::TrainConfig;
 use crate::io::base64;
-use crate::io::chart::{escape, line_chart};
+use crate::io::chart::{escape, heat_map, line_chart};
 
 fn json_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
@@ -71,6 +71,26 @@ pub fn charts(out: &Path) -> Vec<(&'static str, &'static str, String)> {
                 None,
             ),
         ));
+    }
+    let probes = json_lines(&out.join("probes.jsonl"));
+    if !probes.is_empty() {
+        let li = |path: [&str; 2]| -> Vec<(f64, f64)> {
+            probes.iter().filter_map(|p| Some((field(p, &["step"])?, field(p, &[path[0], path[1], "L_I_cat"])? + field(p, &[path[0], path[1], "L_I_cont"])?))).collect()
+        };
+        let li_train: Vec<(f64, f64)> = probes.iter().filter_map(|p| Some((field(p, &["step"])?, field(p, &["train", "L_I_cat"])? + field(p, &["train", "L_I_cont"])?))).collect();
+        charts.push((
+            "probe_b_gan",
+            "The bounds' slack: probes against the frozen G",
+            line_chart(
+                "B_GAN: training D vs probe discriminators",
+                &[("training D", series(&probes, &["train", "B_GAN"])), ("copy, best", series(&probes, &["copy", "best", "B_GAN"])), ("fresh, best", series(&probes, &["scratch", "best", "B_GAN"]))],
+                Some(("ln 2", 2f64.ln())),
+            ),
+        ));
+        charts.push(("probe_l_i", "", line_chart("L_I: training Q vs probe recognisers", &[("training Q", li_train), ("copy, best", li(["copy", "best"])), ("fresh, best", li(["scratch", "best"]))], None)));
+    }
+    if evals.iter().any(|e| e.pointer("/eval/factors/mig").is_some()) {
+        charts.push(("mig", "", line_chart("MIG of the codes against the known factors", &[("BN eval", series(&evals, &["eval", "factors", "mig"])), ("BN batch stats", series(&evals, &["batch_stats", "factors", "mig"]))], None)));
     }
     let codes = config.as_ref().map_or(0, |c| c.latent.categorical.len());
     if codes > 0 && !evals.is_empty() {
@@ -191,8 +211,22 @@ fn png_size(png: &[u8]) -> Option<(usize, usize)> {
     (png.get(12..16)? == b"IHDR").then_some((word(16)?, word(20)?))
 }
 
+/// The code x factor information table of one evaluation as a heat map.
+fn factor_heat_map(factors: &Value) -> Option<String> {
+    let strings = |key: &str| -> Option<Vec<String>> { factors.get(key)?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect() };
+    let (codes, names) = (strings("codes")?, strings("factors")?);
+    let entropy: Vec<f64> = factors.get("factor_entropy")?.as_array()?.iter().filter_map(Value::as_f64).collect();
+    let columns: Vec<String> = names.iter().zip(&entropy).map(|(n, h)| format!("{n} (H {h:.2})")).collect();
+    let mi: Vec<Vec<f64>> = factors.get("mi")?.as_array()?.iter().map(|row| row.as_array().map(|r| r.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()).collect();
+    let mig = factors.get("mig")?.as_f64()?;
+    Some(heat_map(&format!("information between codes and factors (nats); MIG {mig:.3}"), &codes, &columns, &mi))
+}
+
 fn eval_section(eval: &Value) -> String {
     let mut html = String::new();
+    if let Some(map) = eval.pointer("/eval/factors").and_then(factor_heat_map) {
+        html += &map;
+    }
     for (key, title) in [("eval", "batch norm with running statistics"), ("batch_stats", "batch norm with batch statistics")] {
         let Some(r) = eval.get(key) else { continue };
         html += &format!("<h3>{title}</h3>");
