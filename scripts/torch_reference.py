@@ -12,6 +12,7 @@ both losses, Q stepped with D), Adam settings and batch sizes; random images sta
 On CUDA the step runs in full f32 unless --tf32 lets matmuls and convolutions use TF32 tensor cores.
 """
 import argparse
+import json
 import math
 import statistics
 import time
@@ -92,6 +93,7 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--tf32", action="store_true",
                         help="let CUDA's matmuls and convolutions round their inputs to TF32 (off: full f32, as infogan computes)")
+    parser.add_argument("--json", action="store_true", help="one JSON line per batch size")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -104,7 +106,8 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = args.tf32
         torch.backends.cudnn.allow_tf32 = args.tf32
         name += ", TF32" if args.tf32 else ", full f32 (no TF32)"
-    print(f"PyTorch {torch.__version__} on {name}")
+    if not args.json:
+        print(f"PyTorch {torch.__version__} on {name}")
     for batch in [int(b) for b in args.batch.split(",")]:
         torch.manual_seed(0)
         nets = Nets().to(device).train()
@@ -121,6 +124,10 @@ def main():
             steps.append((t2 - t0) * 1e3); d_times.append((t1 - t0) * 1e3); g_times.append((t2 - t1) * 1e3)
         cpu_ms = (time.process_time() - cpu0) * 1e3 / args.repeats
         ms = statistics.median(steps)
+        if args.json:
+            print(json.dumps({"torch": torch.__version__, "device": name, "batch": batch, "ms": ms, "min_ms": min(steps), "max_ms": max(steps),
+                              "samples_per_s": batch / ms * 1e3, "cpu_ms": cpu_ms if device.type == "cpu" else None}))
+            continue
         print(f"batch {batch:>4}: {ms:9.1f} ms/step (min {min(steps):.1f}, max {max(steps):.1f}), {batch / ms * 1e3:.1f} samples/s; "
               f"D/Q phase {statistics.median(d_times):.1f} ms, G phase {statistics.median(g_times):.1f} ms")
         if device.type == "cpu":

@@ -25,8 +25,9 @@ struct Params {
     has_bias: u32,
     alpha: f32,
     acc: f32,
-    // matmul_register_tile_small only: when nonzero, workgroup z sums K from z * k_split (a
-    // multiple of 4) to the next split and writes its partial product at c[z * M * N ..].
+    // matmul_register_tile_small and matmul_workgroup_tile: when nonzero, workgroup z sums K from
+    // z * k_split (a multiple of the tile's K step) to the next split and writes its partial
+    // product at c[z * M * N ..].
     k_split: u32,
     // matmul_register_tile_small only: 1 when gid.x walks C's row blocks (for narrow C, so
     // that llvmpipe's lanes, which run along x, all have outputs).
@@ -250,9 +251,17 @@ fn matmul_workgroup_tile(
     let tm0 = wid.y * BM;
     let tn0 = wid.x * BN;
     let t = lid.y * WG_X + lid.x;
+    // With k_split (a multiple of BK), workgroup z sums its own K range into its own partial C.
+    var k_begin = 0u;
+    var k_end = p.k;
+    if (p.k_split != 0u) {
+        k_begin = wid.z * p.k_split;
+        k_end = min(p.k, k_begin + p.k_split);
+        c_base = wid.z * p.m * p.n;
+    }
     var acc: array<f32, 16>;
     for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+    for (var k0 = k_begin; k0 < k_end; k0 += BK) {
         // 1024 values per tile, 4 per invocation; neighbours read neighbouring addresses.
         for (var r = 0u; r < 4u; r++) {
             let idx = t + r * 256u;

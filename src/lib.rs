@@ -1,6 +1,7 @@
 //! infogan: an InfoGAN trainer whose every number is computed by hand-written WGSL compute
 //! shaders through wgpu. See ARCHITECTURE.md for the map.
 
+pub mod arena;
 pub mod bench;
 pub mod data;
 pub mod error;
@@ -12,9 +13,8 @@ pub mod nn;
 pub mod ops;
 pub mod run;
 pub mod tape;
-pub mod tensor;
 
 pub use error::{Error, Result};
 pub use gpu::{Gpu, GpuOptions, Variant};
 pub use tape::{Tape, Var};
-pub use tensor::Tensor;
+pub use gpu::Tensor;

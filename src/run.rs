@@ -158,6 +158,10 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         if first == 0 { "starting" } else { "resuming" },
         options.steps
     );
+    if gpu.runs_on_cpu() {
+        // llvmpipe compiles each kernel at its first dispatch; Mesa's disk cache keeps the result.
+        println!("note: the first step compiles the kernels on {}; with an empty shader cache that can take minutes (the 32x32 register tile alone about 2), later runs reuse it", gpu.info.name);
+    }
     let mut progress = Progress::new(first, options.steps);
     let mut last_good: Option<PathBuf> = checkpoint::list(&ckpt_dir).pop().map(|(_, p)| p);
     let started = Instant::now();

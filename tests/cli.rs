@@ -12,7 +12,7 @@ fn no_adapter_at_all_says_what_to_install() {
     let out = infogan().args(["bench", "matmul", "--quick"]).env("WGPU_BACKEND", "metal").output().expect("runs");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no GPU adapter found") && stderr.contains("lavapipe"), "{stderr}");
+    assert!(stderr.contains("no GPU adapter found") && stderr.contains("lavapipe") && stderr.contains("which backends are tested"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -25,6 +25,7 @@ fn devices_names_the_adapter_and_its_limits() {
     assert!(stdout.contains("storage buffers/stage"), "{stdout}");
     assert!(stdout.contains("kernel variant"), "{stdout}");
     assert!(stdout.contains("* "), "no adapter marked as chosen: {stdout}");
+    assert!(stdout.contains("backends: Vulkan") && stdout.contains("Metal and DX12"), "which backends are tested how: {stdout}");
 }
 
 #[test]

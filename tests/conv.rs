@@ -203,41 +203,43 @@ fn conv_transpose2d_forward_and_backward_match_reference() {
 
 #[test]
 fn bad_geometry_is_a_clear_error() {
-    let gpu = gpu();
-    let g = geom(1, 1, 2, 2, 1, (5, 5), (1, 1), (0, 0));
-    let x = gpu.empty(&g.input_shape());
-    let w = gpu.empty(&[1, 1, 5, 5]);
-    let err = conv::conv2d(&gpu, &g, &x, &w, None).unwrap_err();
-    assert!(err.message().contains("larger than"), "{err}");
-    let w = gpu.empty(&[1, 2, 5, 5]);
-    let g = geom(1, 1, 8, 8, 1, (5, 5), (1, 1), (0, 0));
-    let x = gpu.empty(&g.input_shape());
-    assert!(conv::conv2d(&gpu, &g, &x, &w, None).unwrap_err().message().contains("weight"));
+    for gpu in backends() {
+        let g = geom(1, 1, 2, 2, 1, (5, 5), (1, 1), (0, 0));
+        let x = gpu.empty(&g.input_shape());
+        let w = gpu.empty(&[1, 1, 5, 5]);
+        let err = conv::conv2d(&gpu, &g, &x, &w, None).unwrap_err();
+        assert!(err.message().contains("larger than"), "{err}");
+        let w = gpu.empty(&[1, 2, 5, 5]);
+        let g = geom(1, 1, 8, 8, 1, (5, 5), (1, 1), (0, 0));
+        let x = gpu.empty(&g.input_shape());
+        assert!(conv::conv2d(&gpu, &g, &x, &w, None).unwrap_err().message().contains("weight"));
+    }
 }
 
 #[test]
 fn swap_last_matches_a_transpose_with_and_without_vec4_blocks() {
     let mut r = rng(31);
-    let gpu = gpu();
-    // (b, rows, cols): odd sizes take the scalar kernel, multiples of 4 on one side or both the
-    // vec4 ones.
-    for (b, rows, cols) in [(1, 1, 1), (2, 3, 5), (3, 7, 4), (2, 8, 5), (1, 4, 4), (2, 8, 12), (3, 20, 16), (2, 196, 64), (2, 49, 12), (2, 12, 49)] {
-        let (src, src64) = upload(&gpu, &[b, rows, cols], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
-        let (old, old64) = upload(&gpu, &[b, cols, rows], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
-        for acc in [0.0f32, 0.5] {
-            let dst = gpu.empty(&[b, cols, rows]);
-            gpu.copy(&old, &dst).unwrap();
-            layout::swap_last_into(&gpu, &src, (b, rows, cols), &dst, acc).unwrap();
-            let mut want = vec![0.0; b * rows * cols];
-            for n in 0..b {
-                for i in 0..rows {
-                    for j in 0..cols {
-                        let at = (n * cols + j) * rows + i;
-                        want[at] = f64::from(acc) * old64[at] + src64[(n * rows + i) * cols + j];
+    for gpu in backends() {
+        // (b, rows, cols): odd sizes take the scalar kernel, multiples of 4 on one side or both the
+        // vec4 ones.
+        for (b, rows, cols) in [(1, 1, 1), (2, 3, 5), (3, 7, 4), (2, 8, 5), (1, 4, 4), (2, 8, 12), (3, 20, 16), (2, 196, 64), (2, 49, 12), (2, 12, 49)] {
+            let (src, src64) = upload(&gpu, &[b, rows, cols], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
+            let (old, old64) = upload(&gpu, &[b, cols, rows], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
+            for acc in [0.0f32, 0.5] {
+                let dst = gpu.empty(&[b, cols, rows]);
+                gpu.copy(&old, &dst).unwrap();
+                layout::swap_last_into(&gpu, &src, (b, rows, cols), &dst, acc).unwrap();
+                let mut want = vec![0.0; b * rows * cols];
+                for n in 0..b {
+                    for i in 0..rows {
+                        for j in 0..cols {
+                            let at = (n * cols + j) * rows + i;
+                            want[at] = f64::from(acc) * old64[at] + src64[(n * rows + i) * cols + j];
+                        }
                     }
                 }
+                assert_close(&format!("swap {b}x{rows}x{cols} acc {acc}"), &download(&gpu, &dst), &want, 1e-6);
             }
-            assert_close(&format!("swap {b}x{rows}x{cols} acc {acc}"), &download(&gpu, &dst), &want, 1e-6);
         }
     }
 }

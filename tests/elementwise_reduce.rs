@@ -33,34 +33,35 @@ const ACTIVATIONS: &[Activation] = &[
 
 #[test]
 fn activations_and_derivatives_match_reference() {
-    let gpu = gpu();
-    let mut r = rng(2);
-    for &f in ACTIVATIONS {
-        for &n in SIZES {
-            // Wide range: saturation of sigmoid/tanh and large |x| must stay finite and exact.
-            let (x, x64) = upload(&gpu, &[n], &uniform(&mut r, n, -30.0, 30.0));
-            let (dy, dy64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
-            let (old, old64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
-            let y = elementwise::activate(&gpu, &x, f).unwrap();
-            let want_y: Vec<f64> = x64.iter().map(|&v| reference(f, v).0).collect();
-            assert_close(&format!("{f:?} forward n={n}"), &download(&gpu, &y), &want_y, 1e-6);
+    for gpu in backends() {
+        let mut r = rng(2);
+        for &f in ACTIVATIONS {
+            for &n in SIZES {
+                // Wide range: saturation of sigmoid/tanh and large |x| must stay finite and exact.
+                let (x, x64) = upload(&gpu, &[n], &uniform(&mut r, n, -30.0, 30.0));
+                let (dy, dy64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
+                let (old, old64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
+                let y = elementwise::activate(&gpu, &x, f).unwrap();
+                let want_y: Vec<f64> = x64.iter().map(|&v| reference(f, v).0).collect();
+                assert_close(&format!("{f:?} forward n={n}"), &download(&gpu, &y), &want_y, 1e-6);
 
-            let saved = if f.derivative_from_output() { &y } else { &x };
-            for acc in [0.0f32, 1.0] {
-                let dx = gpu.empty(&[n]);
-                gpu.copy(&old, &dx).unwrap();
-                elementwise::activate_backward(&gpu, f, saved, &dy, &dx, acc).unwrap();
-                // Sigmoid and tanh differentiate from their f32 output (y(1-y), 1-y^2), as the
-                // kernel does: past |x| ~ 9 tanh rounds to 1 and the derivative is then 0.
-                let derivative = |i: usize| match f {
-                    Activation::Sigmoid | Activation::Tanh => {
-                        let y = f64::from(reference(f, x64[i]).0 as f32);
-                        if f == Activation::Sigmoid { y * (1.0 - y) } else { 1.0 - y * y }
-                    }
-                    _ => reference(f, x64[i]).1,
-                };
-                let want: Vec<f64> = (0..n).map(|i| f64::from(acc) * old64[i] + dy64[i] * derivative(i)).collect();
-                assert_close(&format!("{f:?} backward n={n} acc={acc}"), &download(&gpu, &dx), &want, 1e-5);
+                let saved = if f.derivative_from_output() { &y } else { &x };
+                for acc in [0.0f32, 1.0] {
+                    let dx = gpu.empty(&[n]);
+                    gpu.copy(&old, &dx).unwrap();
+                    elementwise::activate_backward(&gpu, f, saved, &dy, &dx, acc).unwrap();
+                    // Sigmoid and tanh differentiate from their f32 output (y(1-y), 1-y^2), as the
+                    // kernel does: past |x| ~ 9 tanh rounds to 1 and the derivative is then 0.
+                    let derivative = |i: usize| match f {
+                        Activation::Sigmoid | Activation::Tanh => {
+                            let y = f64::from(reference(f, x64[i]).0 as f32);
+                            if f == Activation::Sigmoid { y * (1.0 - y) } else { 1.0 - y * y }
+                        }
+                        _ => reference(f, x64[i]).1,
+                    };
+                    let want: Vec<f64> = (0..n).map(|i| f64::from(acc) * old64[i] + dy64[i] * derivative(i)).collect();
+                    assert_close(&format!("{f:?} backward n={n} acc={acc}"), &download(&gpu, &dx), &want, 1e-5);
+                }
             }
         }
     }
@@ -83,74 +84,78 @@ fn derivatives_match_finite_differences_of_the_reference() {
 
 #[test]
 fn add_mul_fill_axpy_match_reference() {
-    let gpu = gpu();
-    let mut r = rng(4);
-    for &n in SIZES {
-        let (a, a64) = upload(&gpu, &[n], &uniform(&mut r, n, -2.0, 2.0));
-        let (b, b64) = upload(&gpu, &[n], &uniform(&mut r, n, -2.0, 2.0));
-        let sum = elementwise::add(&gpu, &a, &b, 0.5, -3.0).unwrap();
-        let want: Vec<f64> = (0..n).map(|i| 0.5 * a64[i] - 3.0 * b64[i]).collect();
-        assert_close(&format!("add n={n}"), &download(&gpu, &sum), &want, 1e-6);
-        let prod = elementwise::mul(&gpu, &a, &b).unwrap();
-        let want: Vec<f64> = (0..n).map(|i| a64[i] * b64[i]).collect();
-        assert_close(&format!("mul n={n}"), &download(&gpu, &prod), &want, 1e-6);
-        let out = elementwise::full(&gpu, &[n], 0.75).unwrap();
-        elementwise::axpy(&gpu, &a, &out, -2.0, 0.5).unwrap();
-        let want: Vec<f64> = (0..n).map(|i| 0.5 * 0.75 - 2.0 * a64[i]).collect();
-        assert_close(&format!("axpy n={n}"), &download(&gpu, &out), &want, 1e-6);
+    for gpu in backends() {
+        let mut r = rng(4);
+        for &n in SIZES {
+            let (a, a64) = upload(&gpu, &[n], &uniform(&mut r, n, -2.0, 2.0));
+            let (b, b64) = upload(&gpu, &[n], &uniform(&mut r, n, -2.0, 2.0));
+            let sum = elementwise::add(&gpu, &a, &b, 0.5, -3.0).unwrap();
+            let want: Vec<f64> = (0..n).map(|i| 0.5 * a64[i] - 3.0 * b64[i]).collect();
+            assert_close(&format!("add n={n}"), &download(&gpu, &sum), &want, 1e-6);
+            let prod = elementwise::mul(&gpu, &a, &b).unwrap();
+            let want: Vec<f64> = (0..n).map(|i| a64[i] * b64[i]).collect();
+            assert_close(&format!("mul n={n}"), &download(&gpu, &prod), &want, 1e-6);
+            let out = elementwise::full(&gpu, &[n], 0.75).unwrap();
+            elementwise::axpy(&gpu, &a, &out, -2.0, 0.5).unwrap();
+            let want: Vec<f64> = (0..n).map(|i| 0.5 * 0.75 - 2.0 * a64[i]).collect();
+            assert_close(&format!("axpy n={n}"), &download(&gpu, &out), &want, 1e-6);
+        }
     }
 }
 
 #[test]
 fn fill_writes_every_element_scalar_and_vec4() {
-    let gpu = gpu();
-    // 4, 64 and 70,004 take fill4; 1, 3 and 70,001 the scalar kernel.
-    for n in [1, 3, 4, 64, 70_001, 70_004] {
-        let out = gpu.upload(&[n], &vec![f32::NAN; n]).unwrap();
-        elementwise::fill(&gpu, &out, -1.25).unwrap();
-        assert!(download(&gpu, &out).iter().all(|&v| v == -1.25), "fill n={n}");
+    for gpu in backends() {
+        // 4, 64 and 70,004 take fill4; 1, 3 and 70,001 the scalar kernel.
+        for n in [1, 3, 4, 64, 70_001, 70_004] {
+            let out = gpu.upload(&[n], &vec![f32::NAN; n]).unwrap();
+            elementwise::fill(&gpu, &out, -1.25).unwrap();
+            assert!(download(&gpu, &out).iter().all(|&v| v == -1.25), "fill n={n}");
+        }
     }
 }
 
 #[test]
 fn sums_and_broadcasts_match_reference() {
-    let gpu = gpu();
-    let mut r = rng(5);
-    let shapes = [(1, 1, 1), (3, 17, 1), (1, 129, 3), (17, 3, 129), (128, 64, 49), (2, 1, 100_003)];
-    for (outer, mid, inner) in shapes {
-        let axes = Axes { outer, mid, inner };
-        let (x, x64) = upload(&gpu, &[axes.len()], &uniform(&mut r, axes.len(), -1.0, 1.0));
-        let (old, old64) = upload(&gpu, &[mid], &uniform(&mut r, mid, -1.0, 1.0));
-        let out = gpu.empty(&[mid]);
-        gpu.copy(&old, &out).unwrap();
-        reduce::sum_into(&gpu, &x, axes, &out, 0.5, 1.0).unwrap();
-        let mut want = old64.clone();
-        for o in 0..outer {
-            for m in 0..mid {
-                for i in 0..inner {
-                    want[m] += 0.5 * x64[(o * mid + m) * inner + i];
+    for gpu in backends() {
+        let mut r = rng(5);
+        let shapes = [(1, 1, 1), (3, 17, 1), (1, 129, 3), (17, 3, 129), (128, 64, 49), (2, 1, 100_003)];
+        for (outer, mid, inner) in shapes {
+            let axes = Axes { outer, mid, inner };
+            let (x, x64) = upload(&gpu, &[axes.len()], &uniform(&mut r, axes.len(), -1.0, 1.0));
+            let (old, old64) = upload(&gpu, &[mid], &uniform(&mut r, mid, -1.0, 1.0));
+            let out = gpu.empty(&[mid]);
+            gpu.copy(&old, &out).unwrap();
+            reduce::sum_into(&gpu, &x, axes, &out, 0.5, 1.0).unwrap();
+            let mut want = old64.clone();
+            for o in 0..outer {
+                for m in 0..mid {
+                    for i in 0..inner {
+                        want[m] += 0.5 * x64[(o * mid + m) * inner + i];
+                    }
                 }
             }
-        }
-        // Error relative to the sum of magnitudes: what f32 summation can promise.
-        let got = download(&gpu, &out);
-        let scale = (outer * inner) as f64;
-        let err = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max) / scale;
-        println!("max-rel-error sum {axes:?}: {err:.3e}");
-        assert!(err < 1e-6, "sum {axes:?}: {err:.3e}");
+            // Error relative to the sum of magnitudes: what f32 summation can promise.
+            let got = download(&gpu, &out);
+            let scale = (outer * inner) as f64;
+            let err = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max) / scale;
+            println!("max-rel-error sum {axes:?}: {err:.3e}");
+            assert!(err < 1e-6, "sum {axes:?}: {err:.3e}");
 
-        let (dy, dy64) = upload(&gpu, &[mid], &uniform(&mut r, mid, -1.0, 1.0));
-        let dx = gpu.empty(&[axes.len()]);
-        reduce::broadcast_into(&gpu, &dy, axes, &dx, 2.0, 0.0).unwrap();
-        let want: Vec<f64> = (0..axes.len()).map(|j| 2.0 * dy64[(j / inner) % mid]).collect();
-        assert_close(&format!("broadcast {axes:?}"), &download(&gpu, &dx), &want, 1e-6);
+            let (dy, dy64) = upload(&gpu, &[mid], &uniform(&mut r, mid, -1.0, 1.0));
+            let dx = gpu.empty(&[axes.len()]);
+            reduce::broadcast_into(&gpu, &dy, axes, &dx, 2.0, 0.0).unwrap();
+            let want: Vec<f64> = (0..axes.len()).map(|j| 2.0 * dy64[(j / inner) % mid]).collect();
+            assert_close(&format!("broadcast {axes:?}"), &download(&gpu, &dx), &want, 1e-6);
+        }
     }
 }
 
 #[test]
 fn reductions_reject_mismatched_axes() {
-    let gpu = gpu();
-    let x = gpu.empty(&[10]);
-    let err = reduce::sum(&gpu, &x, Axes { outer: 3, mid: 3, inner: 1 }, 1.0).unwrap_err();
-    assert!(err.message().contains("does not match"), "{err}");
+    for gpu in backends() {
+        let x = gpu.empty(&[10]);
+        let err = reduce::sum(&gpu, &x, Axes { outer: 3, mid: 3, inner: 1 }, 1.0).unwrap_err();
+        assert!(err.message().contains("does not match"), "{err}");
+    }
 }

@@ -3,7 +3,8 @@
 
 mod common;
 use common::rng;
-use infogan::infogan::eval::{min_cost_assignment, Confusion, EvalReport};
+use infogan::infogan::confusion::{min_cost_assignment, Confusion};
+use infogan::infogan::eval::EvalReport;
 use rand::RngExt;
 
 #[test]

@@ -28,10 +28,11 @@ fn gather_picks_and_scales_the_right_pixels() {
 
 #[test]
 fn gather_rejects_bad_shapes() {
-    let gpu = gpu();
-    assert!(GpuImages::upload(&gpu, &[1, 2, 3, 4, 5, 6], 3, (1.0, 0.0)).is_err(), "pixels per image not a multiple of 4");
-    assert!(GpuImages::upload(&gpu, &[1, 2, 3, 4, 5, 6], 4, (1.0, 0.0)).is_err(), "not whole images");
-    let images = GpuImages::upload(&gpu, &[7; 16], 8, (1.0, 0.0)).unwrap();
-    let order = GpuImages::upload_order(&gpu, &[1, 0]).unwrap();
-    assert!(images.gather(&gpu, &order, 1, 2).is_err(), "past the end of the order");
+    for gpu in backends() {
+        assert!(GpuImages::upload(&gpu, &[1, 2, 3, 4, 5, 6], 3, (1.0, 0.0)).is_err(), "pixels per image not a multiple of 4");
+        assert!(GpuImages::upload(&gpu, &[1, 2, 3, 4, 5, 6], 4, (1.0, 0.0)).is_err(), "not whole images");
+        let images = GpuImages::upload(&gpu, &[7; 16], 8, (1.0, 0.0)).unwrap();
+        let order = GpuImages::upload_order(&gpu, &[1, 0]).unwrap();
+        assert!(images.gather(&gpu, &order, 1, 2).is_err(), "past the end of the order");
+    }
 }

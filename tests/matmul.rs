@@ -36,6 +36,12 @@ fn long_thin_products_split_k() {
         assert_eq!(splits(64, 16, 2052, true), 1, "{variant:?}: a bias is added once, so no split");
         assert_eq!(splits(64, 16, 12544, false), 16, "{variant:?}: D's first conv weight gradient at batch 64");
     }
+    // The workgroup tile aims at 512 workgroups in ranges of at least 64.
+    let splits = |m, n, k, bias| infogan::ops::matmul::k_splits_of(infogan::Variant::WorkgroupTile, m, n, k, false, true, bias);
+    assert_eq!((splits(5, 7, 1037, false), splits(64, 16, 2052, false)), (16, 32));
+    assert_eq!(splits(64, 1024, 6272, false), 32, "D's FC forward at batch 64: 16 tiles of C, 32 ranges of K");
+    assert_eq!(splits(64, 1024, 6272, true), 1, "a bias is added once");
+    assert_eq!(splits(1024, 6272, 64, false), 1, "the FC weight gradient has workgroups enough");
 }
 
 #[test]
@@ -124,12 +130,13 @@ fn matmul_matches_reference_for_every_form_and_variant() {
 
 #[test]
 fn matmul_rejects_mismatched_shapes() {
-    let gpu = gpu();
-    let a = gpu.empty(&[3, 4]);
-    let b = gpu.empty(&[5, 6]);
-    let c = gpu.empty(&[3, 6]);
-    let err = gemm_into(&gpu, &a, &b, None, &c, Gemm::new(false, false)).unwrap_err();
-    assert!(err.message().contains("inner dimensions"), "{err}");
+    for gpu in backends() {
+        let a = gpu.empty(&[3, 4]);
+        let b = gpu.empty(&[5, 6]);
+        let c = gpu.empty(&[3, 6]);
+        let err = gemm_into(&gpu, &a, &b, None, &c, Gemm::new(false, false)).unwrap_err();
+        assert!(err.message().contains("inner dimensions"), "{err}");
+    }
 }
 
 /// A' [M, K] read from blocked storage [M / rows, K, rows] (an NCHW map as a conv product's rows)
@@ -178,9 +185,10 @@ fn blocked_a_transpose_reads_nchw_maps_as_rows() {
         }
     }
     assert!(covered >= cases.len() * 2, "blocked A^T ran on {covered} cases");
-    let gpu = gpu();
-    let (a, _) = upload(&gpu, &[2, 4, 6], &uniform(&mut r, 48, -1.0, 1.0));
-    let (b, _) = upload(&gpu, &[4, 3], &uniform(&mut r, 12, -1.0, 1.0));
-    let err = gemm_blocked_at_into(&gpu, &a, 5, &b, &gpu.empty(&[12, 3]), Gemm::new(false, false)).unwrap_err();
-    assert!(err.message().contains("blocks of 5 rows"), "{err}");
+    for gpu in backends() {
+        let (a, _) = upload(&gpu, &[2, 4, 6], &uniform(&mut r, 48, -1.0, 1.0));
+        let (b, _) = upload(&gpu, &[4, 3], &uniform(&mut r, 12, -1.0, 1.0));
+        let err = gemm_blocked_at_into(&gpu, &a, 5, &b, &gpu.empty(&[12, 3]), Gemm::new(false, false)).unwrap_err();
+        assert!(err.message().contains("blocks of 5 rows"), "{err}");
+    }
 }

@@ -246,3 +246,27 @@ fn probes_log_both_pairs_and_leave_training_untouched() {
     std::fs::remove_dir_all(&plain).ok();
     std::fs::remove_dir_all(&probed).ok();
 }
+
+#[test]
+fn opengl_trains_samples_and_evaluates() {
+    // Mesa's llvmpipe through OpenGL in CI; machines without an OpenGL adapter skip this.
+    let gl = |cmd: &mut Command| -> Output { cmd.env("WGPU_BACKEND", "gl").output().expect("runs") };
+    let devices = gl(infogan().arg("devices"));
+    if !devices.status.success() {
+        eprintln!("note: no OpenGL adapter here; the OpenGL run is skipped");
+        return;
+    }
+    assert!(String::from_utf8_lossy(&devices.stdout).contains("backend Gl"));
+    let out = scratch("opengl");
+    let trained = gl(infogan().args(["train", "--batch", "8", "--widths", NARROW, "--steps", "2", "--log-every", "1", "--sample-every", "2", "--out", out.to_str().unwrap()]));
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(String::from_utf8_lossy(&trained.stdout).contains("(Gl, Cpu"), "trained through OpenGL");
+    assert_eq!(metrics(&out).len(), 2);
+    let png = out.join("sample.png");
+    assert!(gl(infogan().args(["sample", "--checkpoint", out.to_str().unwrap(), "--out", png.to_str().unwrap()])).status.success());
+    let eval = gl(infogan().args(["eval", "--checkpoint", out.to_str().unwrap(), "--json"]));
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let json: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert!(json["eval"]["accuracy_hungarian"].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)));
+    std::fs::remove_dir_all(&out).ok();
+}

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use infogan::nn::params::{Arena, ArenaLayout, Init};
+use infogan::arena::{Arena, ArenaLayout, Init};
 use infogan::ops::adam::AdamConfig;
 use infogan::ops::elementwise::Activation;
 use infogan::ops::reduce::Axes;
@@ -82,140 +82,143 @@ fn composite_ref(p: &[f64], labels: &[f64], bce_t: &[f64], gauss_x: &[f64], w: &
 
 #[test]
 fn composite_graph_gradients_match_finite_differences() {
-    let gpu = gpu();
-    let mut r = rng(12);
-    let mut layout = ArenaLayout::default();
-    let w1_id = layout.add("w1", &[HID, IN], Init::Uniform { bound: 0.8 });
-    let b1_id = layout.add("b1", &[HID], Init::Uniform { bound: 0.5 });
-    let w2_id = layout.add("w2", &[OUT, HID], Init::Uniform { bound: 0.8 });
-    let b2_id = layout.add("b2", &[OUT], Init::Uniform { bound: 0.5 });
-    let arena = Arena::new(&gpu, "net", layout.clone(), 99).unwrap();
-    arena.zero_grads(&gpu).unwrap();
-    let init = to_f64(&layout.initial_values(99));
-    let slice = |id: infogan::nn::params::ParamId| {
-        let s = &layout.slots[id.0];
-        init[s.offset..s.offset + s.len()].to_vec()
-    };
+    for gpu in backends() {
+        let mut r = rng(12);
+        let mut layout = ArenaLayout::default();
+        let w1_id = layout.add("w1", &[HID, IN], Init::Uniform { bound: 0.8 });
+        let b1_id = layout.add("b1", &[HID], Init::Uniform { bound: 0.5 });
+        let w2_id = layout.add("w2", &[OUT, HID], Init::Uniform { bound: 0.8 });
+        let b2_id = layout.add("b2", &[OUT], Init::Uniform { bound: 0.5 });
+        let arena = Arena::new(&gpu, "net", layout.clone(), 99).unwrap();
+        arena.zero_grads(&gpu).unwrap();
+        let init = to_f64(&layout.initial_values(99));
+        let slice = |id: infogan::arena::ParamId| {
+            let s = &layout.slots[id.0];
+            init[s.offset..s.offset + s.len()].to_vec()
+        };
 
-    let (x, x64) = upload(&gpu, &[B, IN], &uniform(&mut r, B * IN, -1.0, 1.0));
-    let labels64 = vec![1.0, 3.0, 0.0];
-    let (labels, _) = upload(&gpu, &[B], &labels64);
-    let (bce_t, bce64) = upload(&gpu, &[B * OUT], &uniform(&mut r, B * OUT, 0.0, 1.0));
-    let (gx, gx64) = upload(&gpu, &[B * OUT], &uniform(&mut r, B * OUT, -1.0, 1.0));
-    let (w, w64) = upload(&gpu, &[B, OUT], &uniform(&mut r, B * OUT, -1.0, 1.0));
+        let (x, x64) = upload(&gpu, &[B, IN], &uniform(&mut r, B * IN, -1.0, 1.0));
+        let labels64 = vec![1.0, 3.0, 0.0];
+        let (labels, _) = upload(&gpu, &[B], &labels64);
+        let (bce_t, bce64) = upload(&gpu, &[B * OUT], &uniform(&mut r, B * OUT, 0.0, 1.0));
+        let (gx, gx64) = upload(&gpu, &[B * OUT], &uniform(&mut r, B * OUT, -1.0, 1.0));
+        let (w, w64) = upload(&gpu, &[B, OUT], &uniform(&mut r, B * OUT, -1.0, 1.0));
 
-    let mut tape = Tape::new(&gpu);
-    let vx = tape.input(x, true);
-    let (w1, b1) = (tape.param(&arena, w1_id), tape.param(&arena, b1_id));
-    let (w2, b2) = (tape.param(&arena, w2_id), tape.param(&arena, b2_id));
-    let h = tape.linear(&vx, &w1, Some(&b1)).unwrap();
-    let h = tape.activation(&h, Activation::LeakyRelu { slope: 0.1 }).unwrap();
-    let y = tape.linear(&h, &w2, Some(&b2)).unwrap();
-    let s = tape.activation(&y, Activation::Sigmoid).unwrap();
-    let t = tape.activation(&y, Activation::Tanh).unwrap();
-    let st = tape.mul(&s, &t).unwrap();
-    let u = tape.add(&st, &y, 1.0, 0.5).unwrap();
-    let u = tape.add(&u, &t, 1.0, -2.0).unwrap();
-    let vw = tape.constant(w);
-    let weighted = tape.mul(&u, &vw).unwrap();
-    let term_w = tape.sum(&weighted, Axes::all(B * OUT), 1.0).unwrap();
-    let flat = tape.reshape(&y, &[B * OUT]).unwrap();
-    let bce = tape.bce_logits(&flat, &bce_t).unwrap();
-    let term_bce = tape.mean(&bce).unwrap();
-    let gauss = tape.gauss_nll(&flat, &gx, 0.7).unwrap();
-    let term_gauss = tape.mean(&gauss).unwrap();
-    let tflat = tape.reshape(&t, &[B * OUT]).unwrap();
-    let learned = tape.gauss_nll_learned(&flat, &tflat, &gx).unwrap();
-    let term_learned = tape.mean(&learned).unwrap();
-    let xent = tape.softmax_xent(&y, &labels).unwrap();
-    let term_xent = tape.mean(&xent).unwrap();
-    let mut loss = tape.add(&term_w, &term_bce, 1.0, 1.0).unwrap();
-    for term in [&term_gauss, &term_learned, &term_xent] {
-        loss = tape.add(&loss, term, 1.0, 1.0).unwrap();
-    }
-    tape.backward(&loss).unwrap();
+        let mut tape = Tape::new(&gpu);
+        let vx = tape.input(x, true);
+        let (w1, b1) = (tape.param(&arena, w1_id), tape.param(&arena, b1_id));
+        let (w2, b2) = (tape.param(&arena, w2_id), tape.param(&arena, b2_id));
+        let h = tape.linear(&vx, &w1, Some(&b1)).unwrap();
+        let h = tape.activation(&h, Activation::LeakyRelu { slope: 0.1 }).unwrap();
+        let y = tape.linear(&h, &w2, Some(&b2)).unwrap();
+        let s = tape.activation(&y, Activation::Sigmoid).unwrap();
+        let t = tape.activation(&y, Activation::Tanh).unwrap();
+        let st = tape.mul(&s, &t).unwrap();
+        let u = tape.add(&st, &y, 1.0, 0.5).unwrap();
+        let u = tape.add(&u, &t, 1.0, -2.0).unwrap();
+        let vw = tape.constant(w);
+        let weighted = tape.mul(&u, &vw).unwrap();
+        let term_w = tape.sum(&weighted, Axes::all(B * OUT), 1.0).unwrap();
+        let flat = tape.reshape(&y, &[B * OUT]).unwrap();
+        let bce = tape.bce_logits(&flat, &bce_t).unwrap();
+        let term_bce = tape.mean(&bce).unwrap();
+        let gauss = tape.gauss_nll(&flat, &gx, 0.7).unwrap();
+        let term_gauss = tape.mean(&gauss).unwrap();
+        let tflat = tape.reshape(&t, &[B * OUT]).unwrap();
+        let learned = tape.gauss_nll_learned(&flat, &tflat, &gx).unwrap();
+        let term_learned = tape.mean(&learned).unwrap();
+        let xent = tape.softmax_xent(&y, &labels).unwrap();
+        let term_xent = tape.mean(&xent).unwrap();
+        let mut loss = tape.add(&term_w, &term_bce, 1.0, 1.0).unwrap();
+        for term in [&term_gauss, &term_learned, &term_xent] {
+            loss = tape.add(&loss, term, 1.0, 1.0).unwrap();
+        }
+        tape.backward(&loss).unwrap();
 
-    let mut p64 = x64.clone();
-    for id in [w1_id, b1_id, w2_id, b2_id] {
-        p64.extend(slice(id));
+        let mut p64 = x64.clone();
+        for id in [w1_id, b1_id, w2_id, b2_id] {
+            p64.extend(slice(id));
+        }
+        let f = |p: &[f64]| composite_ref(p, &labels64, &bce64, &gx64, &w64);
+        let fd = finite_diff(&f, &p64, 1e-6);
+        let mut got = download(&gpu, &tape.grad(&vx).unwrap());
+        for id in [w1_id, b1_id, w2_id, b2_id] {
+            got.extend(download(&gpu, &arena.grad(id)));
+        }
+        assert_close("composite graph gradients", &got, &fd, 2e-4);
+        // The forward value too (plus the dropped constants of the two Gaussian terms).
+        let value = download(&gpu, &loss.value)[0];
+        let want = f(&p64) + 2.0 * 0.918_938_533_204_672_7;
+        assert!((value - want).abs() < 1e-4 * want.abs().max(1.0), "loss {value} vs {want}");
     }
-    let f = |p: &[f64]| composite_ref(p, &labels64, &bce64, &gx64, &w64);
-    let fd = finite_diff(&f, &p64, 1e-6);
-    let mut got = download(&gpu, &tape.grad(&vx).unwrap());
-    for id in [w1_id, b1_id, w2_id, b2_id] {
-        got.extend(download(&gpu, &arena.grad(id)));
-    }
-    assert_close("composite graph gradients", &got, &fd, 2e-4);
-    // The forward value too (plus the dropped constants of the two Gaussian terms).
-    let value = download(&gpu, &loss.value)[0];
-    let want = f(&p64) + 2.0 * 0.918_938_533_204_672_7;
-    assert!((value - want).abs() < 1e-4 * want.abs().max(1.0), "loss {value} vs {want}");
 }
 
 #[test]
 fn detach_and_constants_get_no_gradient() {
-    let gpu = gpu();
-    let x = gpu.upload(&[2, 2], &[0.5, -1.0, 2.0, 0.25]).unwrap();
-    let mut tape = Tape::new(&gpu);
-    let vx = tape.input(x, true);
-    let y = tape.activation(&vx, Activation::Tanh).unwrap();
-    let cut = tape.detach(&y);
-    let z = tape.activation(&cut, Activation::Sigmoid).unwrap();
-    assert!(!z.requires_grad());
-    let err = tape.backward(&z).unwrap_err();
-    assert!(err.message().contains("does not depend"), "{err}");
-    // A loss that uses x both directly and through the detached branch: only the direct path counts.
-    let sum = tape.add(&vx, &cut, 1.0, 1.0).unwrap();
-    let loss = tape.sum(&sum, Axes::all(4), 1.0).unwrap();
-    tape.backward(&loss).unwrap();
-    assert_eq!(gpu.download(&tape.grad(&vx).unwrap()).unwrap(), vec![1.0; 4]);
+    for gpu in backends() {
+        let x = gpu.upload(&[2, 2], &[0.5, -1.0, 2.0, 0.25]).unwrap();
+        let mut tape = Tape::new(&gpu);
+        let vx = tape.input(x, true);
+        let y = tape.activation(&vx, Activation::Tanh).unwrap();
+        let cut = tape.detach(&y);
+        let z = tape.activation(&cut, Activation::Sigmoid).unwrap();
+        assert!(!z.requires_grad());
+        let err = tape.backward(&z).unwrap_err();
+        assert!(err.message().contains("does not depend"), "{err}");
+        // A loss that uses x both directly and through the detached branch: only the direct path counts.
+        let sum = tape.add(&vx, &cut, 1.0, 1.0).unwrap();
+        let loss = tape.sum(&sum, Axes::all(4), 1.0).unwrap();
+        tape.backward(&loss).unwrap();
+        assert_eq!(gpu.download(&tape.grad(&vx).unwrap()).unwrap(), vec![1.0; 4]);
+    }
 }
 
 /// Three Gaussian blobs in 2-D, classified by a 2-32-3 MLP trained with Adam through the tape.
 #[test]
 fn small_mlp_learns_through_the_tape() {
-    let gpu = gpu();
-    let mut r = rng(13);
-    let n = 96;
-    let centres = [(-1.5, 0.0), (1.5, 0.5), (0.0, -1.5)];
-    let mut xs = Vec::new();
-    let mut labels = Vec::new();
-    for i in 0..n {
-        let c = i % 3;
-        let noise = uniform(&mut r, 2, -0.6, 0.6);
-        xs.extend([centres[c].0 + noise[0], centres[c].1 + noise[1]]);
-        labels.push(c as f64);
+    for gpu in backends() {
+        let mut r = rng(13);
+        let n = 96;
+        let centres = [(-1.5, 0.0), (1.5, 0.5), (0.0, -1.5)];
+        let mut xs = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let c = i % 3;
+            let noise = uniform(&mut r, 2, -0.6, 0.6);
+            xs.extend([centres[c].0 + noise[0], centres[c].1 + noise[1]]);
+            labels.push(c as f64);
+        }
+        let (x, _) = upload(&gpu, &[n, 2], &xs);
+        let (labels, _) = upload(&gpu, &[n], &labels);
+        let mut layout = ArenaLayout::default();
+        let w1 = layout.add("w1", &[32, 2], Init::Normal { mean: 0.0, std: 0.5 });
+        let b1 = layout.add("b1", &[32], Init::Constant(0.0));
+        let w2 = layout.add("w2", &[3, 32], Init::Normal { mean: 0.0, std: 0.5 });
+        let b2 = layout.add("b2", &[3], Init::Constant(0.0));
+        let mut arena = Arena::new(&gpu, "mlp", layout, 5).unwrap();
+        let step = |arena: &mut Arena| -> Tensor {
+            arena.zero_grads(&gpu).unwrap();
+            let mut tape = Tape::new(&gpu);
+            let vx = tape.constant(x.clone());
+            let (pw1, pb1, pw2, pb2) = (tape.param(arena, w1), tape.param(arena, b1), tape.param(arena, w2), tape.param(arena, b2));
+            let h = tape.linear(&vx, &pw1, Some(&pb1)).unwrap();
+            let h = tape.activation(&h, Activation::Relu).unwrap();
+            let logits = tape.linear(&h, &pw2, Some(&pb2)).unwrap();
+            let xent = tape.softmax_xent(&logits, &labels).unwrap();
+            let loss = tape.mean(&xent).unwrap();
+            tape.backward(&loss).unwrap();
+            arena.adam_step(&gpu, AdamConfig::infogan(0.02)).unwrap();
+            loss.value
+        };
+        let first = gpu.download(&step(&mut arena)).unwrap()[0];
+        let mut last = first;
+        for _ in 0..150 {
+            last = gpu.download(&step(&mut arena)).unwrap()[0];
+        }
+        println!("mlp loss {first} -> {last}");
+        assert!(first > 0.5, "initial loss {first} should be near ln 3");
+        assert!(last < 0.2 * first, "loss fell only from {first} to {last}");
     }
-    let (x, _) = upload(&gpu, &[n, 2], &xs);
-    let (labels, _) = upload(&gpu, &[n], &labels);
-    let mut layout = ArenaLayout::default();
-    let w1 = layout.add("w1", &[32, 2], Init::Normal { mean: 0.0, std: 0.5 });
-    let b1 = layout.add("b1", &[32], Init::Constant(0.0));
-    let w2 = layout.add("w2", &[3, 32], Init::Normal { mean: 0.0, std: 0.5 });
-    let b2 = layout.add("b2", &[3], Init::Constant(0.0));
-    let mut arena = Arena::new(&gpu, "mlp", layout, 5).unwrap();
-    let step = |arena: &mut Arena| -> Tensor {
-        arena.zero_grads(&gpu).unwrap();
-        let mut tape = Tape::new(&gpu);
-        let vx = tape.constant(x.clone());
-        let (pw1, pb1, pw2, pb2) = (tape.param(arena, w1), tape.param(arena, b1), tape.param(arena, w2), tape.param(arena, b2));
-        let h = tape.linear(&vx, &pw1, Some(&pb1)).unwrap();
-        let h = tape.activation(&h, Activation::Relu).unwrap();
-        let logits = tape.linear(&h, &pw2, Some(&pb2)).unwrap();
-        let xent = tape.softmax_xent(&logits, &labels).unwrap();
-        let loss = tape.mean(&xent).unwrap();
-        tape.backward(&loss).unwrap();
-        arena.adam_step(&gpu, AdamConfig::infogan(0.02)).unwrap();
-        loss.value
-    };
-    let first = gpu.download(&step(&mut arena)).unwrap()[0];
-    let mut last = first;
-    for _ in 0..150 {
-        last = gpu.download(&step(&mut arena)).unwrap()[0];
-    }
-    println!("mlp loss {first} -> {last}");
-    assert!(first > 0.5, "initial loss {first} should be near ln 3");
-    assert!(last < 0.2 * first, "loss fell only from {first} to {last}");
 }
 
 /// One weight used by several products in one tape (as D's weights are on real and fake images):
@@ -224,70 +227,71 @@ fn small_mlp_learns_through_the_tape() {
 /// with `overwrite_grads` replaces it (and a parameter with no use, U, is zeroed).
 #[test]
 fn shared_weight_gradients_sum_stacked_or_not() {
-    let gpu = gpu();
-    let mut r = rng(14);
-    let (out, inp, k, n) = (24, 40, 5, 3);
-    let mut layout = ArenaLayout::default();
-    let w_id = layout.add("w", &[out, inp], Init::Uniform { bound: 0.8 });
-    let v_id = layout.add("v", &[k, n], Init::Uniform { bound: 0.8 });
-    let u_id = layout.add("u", &[3, 7], Init::Uniform { bound: 0.8 });
-    let arena = Arena::new(&gpu, "shared", layout, 3).unwrap();
-    arena.zero_grads(&gpu).unwrap();
-    // Uses of W with 2, 3 and 4 rows (x_i . W^T, weighted by m_i), of V with 3 and 1 rows.
-    let w_uses: Vec<_> = [2, 3, 4].iter().map(|&rows| (upload(&gpu, &[rows, inp], &uniform(&mut r, rows * inp, -1.0, 1.0)), upload(&gpu, &[rows, out], &uniform(&mut r, rows * out, -1.0, 1.0)))).collect();
-    let v_uses: Vec<_> = [3, 1].iter().map(|&rows| (upload(&gpu, &[rows, k], &uniform(&mut r, rows * k, -1.0, 1.0)), upload(&gpu, &[rows, n], &uniform(&mut r, rows * n, -1.0, 1.0)))).collect();
-    let mut want_w = vec![0.0; out * inp];
-    for ((x, x64), (_, m64)) in &w_uses {
-        let rows = x.rows();
-        for o in 0..out {
-            for i in 0..inp {
-                want_w[o * inp + i] += (0..rows).map(|b| m64[b * out + o] * x64[b * inp + i]).sum::<f64>();
+    for gpu in backends() {
+        let mut r = rng(14);
+        let (out, inp, k, n) = (24, 40, 5, 3);
+        let mut layout = ArenaLayout::default();
+        let w_id = layout.add("w", &[out, inp], Init::Uniform { bound: 0.8 });
+        let v_id = layout.add("v", &[k, n], Init::Uniform { bound: 0.8 });
+        let u_id = layout.add("u", &[3, 7], Init::Uniform { bound: 0.8 });
+        let arena = Arena::new(&gpu, "shared", layout, 3).unwrap();
+        arena.zero_grads(&gpu).unwrap();
+        // Uses of W with 2, 3 and 4 rows (x_i . W^T, weighted by m_i), of V with 3 and 1 rows.
+        let w_uses: Vec<_> = [2, 3, 4].iter().map(|&rows| (upload(&gpu, &[rows, inp], &uniform(&mut r, rows * inp, -1.0, 1.0)), upload(&gpu, &[rows, out], &uniform(&mut r, rows * out, -1.0, 1.0)))).collect();
+        let v_uses: Vec<_> = [3, 1].iter().map(|&rows| (upload(&gpu, &[rows, k], &uniform(&mut r, rows * k, -1.0, 1.0)), upload(&gpu, &[rows, n], &uniform(&mut r, rows * n, -1.0, 1.0)))).collect();
+        let mut want_w = vec![0.0; out * inp];
+        for ((x, x64), (_, m64)) in &w_uses {
+            let rows = x.rows();
+            for o in 0..out {
+                for i in 0..inp {
+                    want_w[o * inp + i] += (0..rows).map(|b| m64[b * out + o] * x64[b * inp + i]).sum::<f64>();
+                }
             }
         }
-    }
-    let mut want_v = vec![0.0; k * n];
-    for ((u, u64_), (_, m64)) in &v_uses {
-        let rows = u.rows();
-        for kk in 0..k {
-            for j in 0..n {
-                want_v[kk * n + j] += (0..rows).map(|b| u64_[b * k + kk] * m64[b * n + j]).sum::<f64>();
+        let mut want_v = vec![0.0; k * n];
+        for ((u, u64_), (_, m64)) in &v_uses {
+            let rows = u.rows();
+            for kk in 0..k {
+                for j in 0..n {
+                    want_v[kk * n + j] += (0..rows).map(|b| u64_[b * k + kk] * m64[b * n + j]).sum::<f64>();
+                }
             }
         }
+        for round in 1..=3 {
+            let mut tape = Tape::new(&gpu);
+            if round == 3 {
+                // Garbage in U's gradient; the overwriting tape must leave zeros there.
+                gpu.copy(&gpu.upload(&[21], &[0.5; 21]).unwrap(), &arena.grad(u_id)).unwrap();
+                tape.overwrite_grads(&arena);
+            }
+            let (w, v) = (tape.param(&arena, w_id), tape.param(&arena, v_id));
+            let mut terms = Vec::new();
+            for ((x, _), (m, _)) in &w_uses {
+                let vx = tape.constant(x.clone());
+                let y = tape.linear(&vx, &w, None).unwrap();
+                let vm = tape.constant(m.clone());
+                let weighted = tape.mul(&y, &vm).unwrap();
+                terms.push(tape.sum(&weighted, Axes::all(y.value.len()), 1.0).unwrap());
+            }
+            for ((u, _), (m, _)) in &v_uses {
+                let vu = tape.constant(u.clone());
+                let y = tape.matmul(&vu, &v, false, false, None).unwrap();
+                let vm = tape.constant(m.clone());
+                let weighted = tape.mul(&y, &vm).unwrap();
+                terms.push(tape.sum(&weighted, Axes::all(y.value.len()), 1.0).unwrap());
+            }
+            let mut loss = terms[0].clone();
+            for t in &terms[1..] {
+                loss = tape.add(&loss, t, 1.0, 1.0).unwrap();
+            }
+            tape.backward(&loss).unwrap();
+            // The second round adds to the first's gradients (the arena is not zeroed in between); the
+            // third overwrites them.
+            let times = if round == 3 { 1.0 } else { round as f64 };
+            let scale = |v: &[f64]| v.iter().map(|x| x * times).collect::<Vec<_>>();
+            assert_close(&format!("stacked W gradient, round {round}"), &download(&gpu, &arena.grad(w_id)), &scale(&want_w), 1e-5);
+            assert_close(&format!("unstacked V gradient, round {round}"), &download(&gpu, &arena.grad(v_id)), &scale(&want_v), 1e-5);
+        }
+        assert_eq!(download(&gpu, &arena.grad(u_id)), vec![0.0; 21], "an unused parameter's gradient is zeroed");
     }
-    for round in 1..=3 {
-        let mut tape = Tape::new(&gpu);
-        if round == 3 {
-            // Garbage in U's gradient; the overwriting tape must leave zeros there.
-            gpu.copy(&gpu.upload(&[21], &[0.5; 21]).unwrap(), &arena.grad(u_id)).unwrap();
-            tape.overwrite_grads(&arena);
-        }
-        let (w, v) = (tape.param(&arena, w_id), tape.param(&arena, v_id));
-        let mut terms = Vec::new();
-        for ((x, _), (m, _)) in &w_uses {
-            let vx = tape.constant(x.clone());
-            let y = tape.linear(&vx, &w, None).unwrap();
-            let vm = tape.constant(m.clone());
-            let weighted = tape.mul(&y, &vm).unwrap();
-            terms.push(tape.sum(&weighted, Axes::all(y.value.len()), 1.0).unwrap());
-        }
-        for ((u, _), (m, _)) in &v_uses {
-            let vu = tape.constant(u.clone());
-            let y = tape.matmul(&vu, &v, false, false, None).unwrap();
-            let vm = tape.constant(m.clone());
-            let weighted = tape.mul(&y, &vm).unwrap();
-            terms.push(tape.sum(&weighted, Axes::all(y.value.len()), 1.0).unwrap());
-        }
-        let mut loss = terms[0].clone();
-        for t in &terms[1..] {
-            loss = tape.add(&loss, t, 1.0, 1.0).unwrap();
-        }
-        tape.backward(&loss).unwrap();
-        // The second round adds to the first's gradients (the arena is not zeroed in between); the
-        // third overwrites them.
-        let times = if round == 3 { 1.0 } else { round as f64 };
-        let scale = |v: &[f64]| v.iter().map(|x| x * times).collect::<Vec<_>>();
-        assert_close(&format!("stacked W gradient, round {round}"), &download(&gpu, &arena.grad(w_id)), &scale(&want_w), 1e-5);
-        assert_close(&format!("unstacked V gradient, round {round}"), &download(&gpu, &arena.grad(v_id)), &scale(&want_v), 1e-5);
-    }
-    assert_eq!(download(&gpu, &arena.grad(u_id)), vec![0.0; 21], "an unused parameter's gradient is zeroed");
 }

@@ -3,11 +3,16 @@
 
 use crate::error::{Error, Result};
 
+/// The backends wgpu drives and how this project checks each.
+pub const BACKENDS: &str = "backends: Vulkan (every kernel, the PyTorch parity step and training run in \
+the tests, on Mesa's lavapipe), OpenGL (the same tests on Mesa's llvmpipe), Metal and DX12 (every kernel \
+translated to MSL and HLSL and checked by naga in the tests; never run on such a driver here)";
+
 /// What to tell a user whose machine shows no adapter at all.
-pub const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install a GPU driver with Vulkan, Metal or \
-DX12 support; on a CPU-only Debian/Ubuntu machine install Mesa's lavapipe software Vulkan driver \
-(`apt-get install mesa-vulkan-drivers`, Mesa 25 from bookworm-backports on Debian 12: see \
-.ci/setup-mesa). `infogan devices` lists what wgpu sees.";
+pub const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install a GPU driver with Vulkan, Metal, \
+DX12 or OpenGL 4.3 support; on a CPU-only Debian/Ubuntu machine install Mesa's lavapipe software \
+Vulkan driver (`apt-get install mesa-vulkan-drivers`, Mesa 25 from bookworm-backports on Debian 12: \
+see .ci/setup-mesa). `infogan devices` lists what wgpu sees and which backends are tested how.";
 
 pub fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
@@ -41,12 +46,15 @@ pub fn choose(instance: &wgpu::Instance, name_filter: Option<&str>) -> Result<wg
             names.join(", ")
         )));
     }
-    candidates.sort_by_key(|a| {
-        let info = a.get_info();
-        // Native compute APIs before OpenGL, which wgpu supports with fewer features.
-        (rank(info.device_type), info.backend == wgpu::Backend::Gl)
-    });
+    candidates.sort_by_key(|a| preference(&a.get_info()));
     Ok(candidates.remove(0))
+}
+
+/// Sort key of adapters, best first: the highest-performance kind (discrete, integrated,
+/// virtual, CPU, other), and on one kind the native compute APIs before OpenGL, which wgpu
+/// supports with fewer features (no subgroups, so no subgroup tile).
+pub fn preference(info: &wgpu::AdapterInfo) -> (u8, bool) {
+    (rank(info.device_type), info.backend == wgpu::Backend::Gl)
 }
 
 fn rank(device_type: wgpu::DeviceType) -> u8 {

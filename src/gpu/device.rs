@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::gpu::pool::{BufferKind, Pool};
-use crate::gpu::variant::{Variant, SUBGROUP_TILE_WIDTH};
+use crate::gpu::variant::Variant;
 use crate::gpu::{adapter, Counters, Gpu, State, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 #[derive(Clone, Debug, Default)]
 pub struct GpuOptions {
@@ -28,15 +28,8 @@ impl Gpu {
     pub fn from_adapter(adapter: wgpu::Adapter, variant: Option<Variant>) -> Result<Gpu> {
         let info = adapter.get_info();
         let variant = variant.unwrap_or_else(|| Variant::for_adapter(&adapter));
-        if !variant.runs_on(&adapter) {
-            return Err(Error::new(format!(
-                "kernel variant {} needs subgroups of exactly {SUBGROUP_TILE_WIDTH} lanes; {} has {}..{} (subgroup feature: {})",
-                variant.name(),
-                info.name,
-                info.subgroup_min_size,
-                info.subgroup_max_size,
-                adapter.features().contains(wgpu::Features::SUBGROUP)
-            )));
+        if let Some(missing) = variant.why_not(&adapter) {
+            return Err(Error::new(format!("kernel variant {} needs {missing}", variant.name())));
         }
         let supported = adapter.limits();
         // WebGPU defaults, but with the adapter's own buffer size limits so large batches fit.

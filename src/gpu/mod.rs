@@ -18,6 +18,7 @@ pub mod pool;
 mod profiler;
 mod readback;
 mod record;
+pub mod tensor;
 mod variant;
 
 use std::cell::RefCell;
@@ -25,7 +26,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use crate::tensor::Tensor;
 pub use device::GpuOptions;
 pub use kernel::{Defines, Kernel};
 pub use params::GpuParams;
@@ -35,6 +35,7 @@ use profiler::Profiler;
 pub use profiler::KernelTime;
 pub use readback::Readback;
 use record::Command;
+pub use tensor::Tensor;
 pub use variant::{Variant, SUBGROUP_TILE_WIDTH};
 
 /// Objects created and work submitted so far; the steady state of a training step adds none.

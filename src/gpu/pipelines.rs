@@ -9,7 +9,7 @@ use crate::gpu::params::GpuParams;
 use crate::gpu::profiler::PROFILED_DISPATCHES;
 use crate::gpu::record::Command;
 use crate::gpu::{Gpu, BIND_GROUP_CACHE_MAX, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 pub(super) struct Pipeline {
     id: u64,

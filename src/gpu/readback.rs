@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::gpu::pool::{BufferKind, PooledBuffer};
 use crate::gpu::Gpu;
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 impl Gpu {
     /// Starts copying a tensor to the host without waiting; `Readback::wait` finishes it. The copy

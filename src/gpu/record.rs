@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 pub(super) enum Command {
     Dispatch { pipeline: wgpu::ComputePipeline, bind_group: wgpu::BindGroup, groups: [u32; 3], label: &'static str },

@@ -11,7 +11,7 @@ use crate::gpu::Gpu;
 use crate::infogan::presets::PixelRange;
 use crate::infogan::random::{stream, Purpose};
 use crate::ops::gather::GpuImages;
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 enum Source {
     Resident(GpuImages),

@@ -16,7 +16,7 @@ use crate::files::write_atomically;
 use crate::gpu::Gpu;
 use crate::infogan::config::TrainConfig;
 use crate::infogan::model::InfoGan;
-use crate::nn::params::Arena;
+use crate::arena::Arena;
 
 const FORMAT: &str = "infogan-checkpoint-1";
 

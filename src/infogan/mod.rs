@@ -4,6 +4,7 @@
 pub mod batches;
 pub mod checkpoint;
 pub mod config;
+pub mod confusion;
 pub mod eval;
 pub mod factors;
 pub mod latent;

@@ -12,7 +12,7 @@ use crate::infogan::latent::LatentSpec;
 use crate::infogan::presets::NetworkSpec;
 use crate::nn::layers::{BatchNorm, BnMode, Linear};
 use crate::nn::network::Stack;
-use crate::nn::params::{Arena, ArenaLayout};
+use crate::arena::{Arena, ArenaLayout};
 use crate::tape::{Tape, Var};
 
 pub struct Generator {

@@ -16,7 +16,7 @@ use crate::nn::layers::BnMode;
 use crate::ops::adam::AdamConfig;
 use crate::ops::reduce::Axes;
 use crate::tape::{Tape, Var};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 /// One batch of latents on the GPU: z [B, width], each categorical code's categories [B], the
 /// continuous codes [B, codes].

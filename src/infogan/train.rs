@@ -14,7 +14,7 @@ use crate::infogan::phases::{self, DPhase, Latents, PhaseScalars, Targets};
 use crate::infogan::random::{stream, Purpose};
 use crate::nn::layers::BnMode;
 use crate::tape::Var;
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 /// Everything one logged step reports, in nats where it is a bound.
 #[derive(Clone, Debug, Default)]

@@ -3,11 +3,11 @@
 
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::nn::params::{Arena, ArenaLayout, Init, ParamId};
+use crate::arena::{Arena, ArenaLayout, Init, ParamId};
 use crate::ops::batchnorm::BnConfig;
 use crate::ops::conv::{self, ConvGeom};
 use crate::tape::{Tape, Var};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 pub const WEIGHT_INIT: Init = Init::Normal { mean: 0.0, std: 0.02 };
 pub const GAMMA_INIT: Init = Init::Normal { mean: 1.0, std: 0.02 };

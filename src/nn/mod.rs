@@ -2,4 +2,3 @@
 
 pub mod layers;
 pub mod network;
-pub mod params;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear, Window};
-use crate::nn::params::{Arena, ArenaLayout};
+use crate::arena::{Arena, ArenaLayout};
 use crate::ops::elementwise::Activation;
 use crate::tape::{Tape, Var};
 

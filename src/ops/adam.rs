@@ -4,7 +4,7 @@ use crate::ensure;
 use crate::error::Result;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 pub static ADAM: Kernel = Kernel::new("adam", include_str!("../../shaders/adam.wgsl"), "adam", [256, 1, 1], <Params as GpuParams>::FIELDS);
 

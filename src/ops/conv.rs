@@ -11,7 +11,7 @@ use crate::gpu::Gpu;
 use crate::ops::layout::{self, col2im_into, im2col, phased, swap_last, swap_last_into};
 use crate::ops::matmul::{self, Gemm};
 use crate::ops::reduce::{self, Axes};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 use crate::ensure;
 
 pub use crate::ops::layout::ConvGeom;

@@ -6,7 +6,7 @@ use crate::ensure;
 use crate::error::Result;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 pub static GATHER_IMAGES: Kernel = Kernel::new("gather", include_str!("../../shaders/gather.wgsl"), "gather_images", [256, 1, 1], <Params as GpuParams>::FIELDS);
 

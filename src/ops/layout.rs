@@ -9,7 +9,7 @@ use crate::ensure;
 use crate::error::Result;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/layout.wgsl");
 

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::gpu::{Gpu, GpuParams, Kernel, Variant, SUBGROUP_TILE_WIDTH};
 use crate::ops::layout;
 use crate::ops::reduce::{self, Axes};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 use crate::{bail, ensure};
 
 const SOURCE: &str = include_str!("../../shaders/matmul.wgsl");
@@ -231,7 +231,7 @@ fn launch(gpu: &Gpu, a: &Tensor, (m, k, a_block_rows): (usize, usize, usize), b:
         return gpu.dispatch(kernel, choice.defines(), &params, &[a, b, bias, c], groups);
     }
     // Split K: partials [splits, M, N] (alpha applied when they are summed), then one sum.
-    let k_split = k.div_ceil(splits).next_multiple_of(4);
+    let k_split = k.div_ceil(splits).next_multiple_of(kernel.constant("TILE_K") as usize);
     let splits = k.div_ceil(k_split);
     let partials = gpu.empty(&[splits, m, n]);
     params.k_split = k_split as u32;
@@ -271,15 +271,32 @@ pub fn k_splits_of(variant: Variant, m: usize, n: usize, k: usize, trans_a: bool
 }
 
 /// Workgroups along z for a product whose C fits in so few workgroups that most cores would
-/// idle through a long K (D's first conv: C [64, 16], K = 12,544 at batch 64). 1: no split.
+/// idle through a long K. 1: no split. A bias is added once, so a product with one never splits.
+///
+/// On llvmpipe (the small tile) a workgroup runs on one core: 16 workgroups keep a 16-thread
+/// machine busy, so D's first conv weight gradient (C [64, 16], K = 12,544 at batch 64: one
+/// workgroup) runs as 16 ranges of at least 512.
+///
+/// On a GPU (the workgroup tile) one 64x64 tile of C is one workgroup of 256 invocations, and a
+/// streaming multiprocessor holds several: an H100 has 132 of them, each running up to 8 such
+/// workgroups (2,048 threads). wgpu reports no core count, so the target is a fixed 512
+/// workgroups, enough to fill a GPU of that size about once; the thin products of a step at batch
+/// 64 are far below it (D's FC forward, C [64, 1024]: 16 workgroups; its weight gradient, C
+/// [1024, 6272] with K = 64, 1,568 and unsplit). Each range keeps at least 4 k-tiles (K 64) so
+/// the partials' extra traffic, M*N per range, stays small beside the range's loads.
 fn k_splits(kernel: &Kernel, groups: [u32; 3], k: usize, has_bias: bool) -> usize {
-    const MIN_WORKGROUPS: usize = 16;
-    const MIN_K_PER_SPLIT: usize = 512;
     let workgroups = (groups[0] * groups[1]) as usize;
-    if !std::ptr::eq(kernel, &REGISTER_TILE_SMALL) || has_bias || workgroups >= MIN_WORKGROUPS {
+    let (target, min_k) = if std::ptr::eq(kernel, &REGISTER_TILE_SMALL) {
+        (16, 512)
+    } else if std::ptr::eq(kernel, &WORKGROUP_TILE) {
+        (512, 4 * kernel.constant("TILE_K") as usize)
+    } else {
+        return 1;
+    };
+    if has_bias || workgroups >= target {
         return 1;
     }
-    (MIN_WORKGROUPS / workgroups).min(k / MIN_K_PER_SPLIT).max(1)
+    (target / workgroups).min(k / min_k).max(1)
 }
 
 /// A new tensor `op(A).op(B) (+ bias)`.

@@ -13,14 +13,14 @@ mod param_grads;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::nn::params::{Arena, ArenaId, ParamId};
+use crate::arena::{Arena, ArenaId, ParamId};
 use crate::ops::batchnorm::{self, BnConfig};
 use crate::ops::conv::{self, ConvGeom};
 use crate::ops::elementwise::{self, Activation};
 use crate::ops::losses::{self, LossOutput};
 use crate::ops::matmul;
 use crate::ops::reduce::{self, Axes};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 /// A value on the tape: its tensor and, when it needs a gradient, its node.
 #[derive(Clone, Debug)]

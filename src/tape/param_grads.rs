@@ -12,10 +12,10 @@
 
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::nn::params::{Arena, ParamId};
+use crate::arena::{Arena, ParamId};
 use crate::ops::elementwise;
 use crate::ops::matmul::{self, Gemm};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 /// `target += first^T . second`: a product's weight gradient, `first` and `second` sharing their
 /// rows (the batch).

@@ -8,23 +8,44 @@ use infogan::{Gpu, GpuOptions, Tensor, Variant};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-/// One runtime per kernel variant the adapter can run, all on the adapter the machine has
-/// (lavapipe in CI runs all three).
-pub fn gpus() -> Vec<Gpu> {
+/// The preferred adapter of each backend wgpu finds (lavapipe through Vulkan and llvmpipe
+/// through OpenGL in CI; `WGPU_BACKEND` narrows the list).
+fn adapters() -> Vec<wgpu::Adapter> {
     let instance = infogan::gpu::adapter::instance();
-    let adapter = infogan::gpu::adapter::choose(&instance, None)
-        .unwrap_or_else(|e| panic!("tests need a GPU adapter (lavapipe in CI): {e}"));
-    Variant::ALL
-        .iter()
-        .filter(|v| {
-            let runs = v.runs_on(&adapter);
-            if !runs {
-                eprintln!("note: {} cannot run the {} variant; its kernels are not tested here", adapter.get_info().name, v.name());
+    let mut all = infogan::gpu::adapter::all_adapters(&instance);
+    assert!(!all.is_empty(), "tests need a GPU adapter (lavapipe in CI)");
+    all.sort_by_key(|a| infogan::gpu::adapter::preference(&a.get_info()));
+    let mut backends = Vec::new();
+    all.retain(|a| {
+        let backend = a.get_info().backend;
+        let first = !backends.contains(&backend);
+        backends.push(backend);
+        first
+    });
+    all
+}
+
+/// One runtime per (backend, kernel variant) this machine can run: every variant on the
+/// preferred adapter of each backend.
+pub fn gpus() -> Vec<Gpu> {
+    let mut out = Vec::new();
+    for adapter in adapters() {
+        let info = adapter.get_info();
+        for variant in Variant::ALL {
+            if variant.runs_on(&adapter) {
+                out.push(Gpu::from_adapter(adapter.clone(), Some(variant)).unwrap_or_else(|e| panic!("opening {}: {e}", info.name)));
+            } else {
+                eprintln!("note: {} ({:?}) cannot run the {} variant; its kernels are not tested there", info.name, info.backend, variant.name());
             }
-            runs
-        })
-        .map(|&v| Gpu::from_adapter(adapter.clone(), Some(v)).unwrap_or_else(|e| panic!("opening the adapter: {e}")))
-        .collect()
+        }
+    }
+    out
+}
+
+/// One runtime per backend, each with its adapter's own kernel variant: for the kernels every
+/// variant shares.
+pub fn backends() -> Vec<Gpu> {
+    adapters().into_iter().map(|a| Gpu::from_adapter(a.clone(), None).unwrap_or_else(|e| panic!("opening {}: {e}", a.get_info().name))).collect()
 }
 
 pub fn gpu() -> Gpu {

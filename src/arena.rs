@@ -7,7 +7,7 @@ use rand::{RngExt, SeedableRng};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{adam, elementwise};
-use crate::tensor::Tensor;
+use crate::gpu::Tensor;
 
 /// Slots start on 64-float (256-byte) boundaries: WebGPU's storage-offset alignment.
 const SLOT_ALIGN: usize = 64;

@@ -1,0 +1,179 @@
+//! The command line: its arguments (clap), one handler per command, and the dispatch.
+
+mod commands;
+mod train;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use infogan::run::Outcome;
+use infogan::GpuOptions;
+
+pub use train::TrainArgs;
+
+#[derive(Parser)]
+#[command(name = "infogan", version, about = "InfoGAN on any GPU through hand-written WGSL kernels")]
+pub struct Cli {
+    /// Use the adapter whose name contains this text (case-insensitive); see `infogan devices`.
+    #[arg(long, global = true)]
+    adapter: Option<String>,
+    /// Force a kernel variant: register-tile, subgroup-tile (lavapipe with 8-lane subgroups) or
+    /// workgroup-tile. Default: the adapter's best (`infogan devices` shows it).
+    #[arg(long, global = true, value_parser = parse_variant)]
+    variant: Option<infogan::Variant>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every adapter wgpu sees, with the limits that matter here.
+    Devices,
+    /// The paper's five models: input, latent, layers, parameters and the napkin FLOPs of a step.
+    Models {
+        /// Only this model (with --json: its whole configuration, the network description included).
+        #[arg(long)]
+        model: Option<String>,
+        /// Widths for its slots, as `train --widths`.
+        #[arg(long, requires = "model")]
+        widths: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train InfoGAN (one of the paper's five models); the run folder gets metrics, checkpoints,
+    /// grids and report.html. With --resume, continue a run exactly from its newest checkpoint.
+    Train(TrainArgs),
+    /// Draw a grid of samples from a checkpoint's generator.
+    Sample(SampleArgs),
+    /// Score Q's categorical code as a classifier of held-out real images.
+    Eval {
+        /// A checkpoint file, or a run folder (its newest checkpoint).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Evaluate on this data's held-out set instead of the one the run trained on.
+        #[arg(long)]
+        data: Option<String>,
+        /// Images per forward pass (batch statistics are taken over this many).
+        #[arg(long, default_value_t = infogan::run::EVAL_BATCH)]
+        batch: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch a dataset's four IDX files into DIR from the public mirrors, checking each MD5.
+    Download {
+        /// Dataset: `mnist`.
+        dataset: String,
+        dir: PathBuf,
+        /// Try this mirror (a URL prefix) instead of the built-in list; repeatable.
+        #[arg(long)]
+        mirror: Vec<String>,
+    },
+    /// Measure kernels on the chosen adapter.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct SampleArgs {
+    /// A checkpoint file, or a run folder (its newest checkpoint).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// PNG file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Fix a categorical code: `K` (the first code) or `J=K` (code J); repeatable. Without it,
+    /// the rows of the grid run through the first code's categories.
+    #[arg(long)]
+    cat: Vec<String>,
+    /// Fix continuous code I to V (`I=V`); repeatable. Codes not given are 0.
+    #[arg(long)]
+    cont: Vec<String>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Columns of the grid (rows: the first code's categories, or 10 when it is fixed).
+    #[arg(long, default_value_t = 10)]
+    cols: usize,
+    /// Generator batch norm: `eval` (running statistics) or `batch-stats`.
+    #[arg(long, default_value = "eval")]
+    bn: String,
+}
+
+#[derive(Subcommand)]
+pub enum BenchWhat {
+    /// Matrix products: 256/512/1024 squares and the paper's two large Linear layers.
+    Matmul {
+        /// Timed runs per case (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Skip the cases above 512^3 FLOP-wise (a quick look on slow adapters).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Every kernel family of the training step at the paper's shapes: time, GFLOP/s, GB/s.
+    Kernels(BatchedBench),
+    /// The whole D+G training step of the paper's model: ms/step, samples/s, the split by phase
+    /// and (with timestamp queries) GPU time per kernel.
+    Step {
+        #[command(flatten)]
+        common: BatchedBench,
+        /// Split the per-kernel GPU times by dispatch grid (workgroups x,y,z), which tells apart
+        /// the shapes one kernel runs.
+        #[arg(long)]
+        by_grid: bool,
+        /// Which preset's step: mnist, svhn, celeba, faces or chairs (random images of its input).
+        #[arg(long, default_value = "mnist")]
+        model: String,
+    },
+    /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
+    Conv(BatchedBench),
+}
+
+/// What the benchmarks at the paper's batch sizes take.
+#[derive(clap::Args)]
+pub struct BatchedBench {
+    /// Timed runs per case (after warm-up).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// One JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Batch sizes to measure.
+    #[arg(long, value_delimiter = ',', default_value = "64,128")]
+    batch: Vec<usize>,
+}
+
+impl BatchedBench {
+    fn check(&self, min_batch: usize) -> infogan::Result<()> {
+        if self.repeats == 0 || self.batch.iter().any(|&b| b < min_batch) {
+            return Err(infogan::Error::new(format!("--repeats must be at least 1 and every --batch at least {min_batch}")));
+        }
+        Ok(())
+    }
+}
+
+fn parse_variant(name: &str) -> Result<infogan::Variant, String> {
+    infogan::Variant::ALL.into_iter().find(|v| v.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = infogan::Variant::ALL.iter().map(|v| v.name()).collect();
+        format!("unknown kernel variant {name:?}; choose one of {}", names.join(", "))
+    })
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> infogan::Result<Outcome> {
+    let gpu_options = GpuOptions { adapter: cli.adapter.clone(), variant: cli.variant };
+    match cli.command {
+        Command::Devices => commands::devices(cli.adapter.as_deref()),
+        Command::Train(args) => train::train(gpu_options, args),
+        Command::Models { model, widths, json } => commands::models(gpu_options, model, widths, json),
+        Command::Sample(args) => commands::sample(gpu_options, args),
+        Command::Download { dataset, dir, mirror } => commands::download(&dataset, &dir, mirror),
+        Command::Eval { checkpoint, data, batch, json } => commands::eval(gpu_options, &checkpoint, data, batch, json),
+        Command::Bench { what } => commands::bench(gpu_options, what),
+    }
+}
