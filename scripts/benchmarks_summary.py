@@ -78,7 +78,7 @@ def main():
         for c in kern["results"]:
             g = f"{c['gflops']:.2f}" if c["gflops"] > 0 else "-"
             cpu = f"{c['cpu_ms']:.1f}" if c.get("cpu_ms") is not None else "-"
-            print(f"| {c['case']} | {c['median_ms']:.2f} | {g} | {c['gbytes_per_s']:.2f} | {cpu} |")
+            print(f"| {c['name']} | {c['median_ms']:.2f} | {g} | {c['gbytes_per_s']:.2f} | {cpu} |")
         print()
 
     mm, wg = load(out / "matmul.json"), load(out / "matmul-workgroup-tile.json")
@@ -92,7 +92,8 @@ def main():
             o = other.get(r["name"])
             cpu = f"{r['cpu_ms']:.0f}" if r.get("cpu_ms") is not None else "-"
             ocpu = f"{o['cpu_ms']:.0f}" if o and o.get("cpu_ms") is not None else "-"
-            print(f"| {r['name']} | {r['gflops']:.2f} | {cpu} | {o['gflops'] if o else '-'} | {ocpu} |")
+            ogflops = f"{o['gflops']:.2f}" if o else "-"
+            print(f"| {r['name']} | {r['gflops']:.2f} | {cpu} | {ogflops} | {ocpu} |")
         print()
 
     conv = load(out / "conv.json")

@@ -129,7 +129,7 @@ fn bench_step_and_kernels_report_json() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     let cases = json["results"].as_array().unwrap();
     for needle in ["D fc 6272->1024 b3 weight grad", "D conv 1->64 28x28 b3 forward", "G bn2 [3, 6272] backward", "Adam arena D"] {
-        assert!(cases.iter().any(|c| c["case"].as_str().unwrap().starts_with(needle)), "missing {needle}");
+        assert!(cases.iter().any(|c| c["name"].as_str().unwrap().starts_with(needle)), "missing {needle}");
     }
     assert!(cases.iter().all(|c| c["median_ms"].as_f64().unwrap() >= 0.0));
     if json["adapter"].as_str().unwrap().contains("llvmpipe") {

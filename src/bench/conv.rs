@@ -182,18 +182,13 @@ pub fn print_conv_report(gpu: &Gpu, bench: &ConvBench, json: bool) {
         let mut items = vec![bench.square.json()];
         items.extend(bench.cases.iter().map(|c| {
             let (m, k, n) = c.product_shape;
-            json!({
-                "name": c.pass.name,
-                "median_ms": round(c.pass.median_ms(), 4),
-                "min_ms": round(c.pass.min_ms(), 4),
-                "max_ms": round(c.pass.max_ms(), 4),
-                "gflops": round(c.pass.gflops(), 3),
+            c.pass.json_with(json!({
                 "product": [m, k, n],
                 "product_median_ms": round(c.product.median_ms(), 4),
                 "product_gflops": round(c.product.gflops(), 3),
                 "vs_product": round(c.vs_product, 3),
                 "vs_square": round(c.vs_square, 3),
-            })
+            }))
         }));
         print_json(gpu, "conv", timing, items);
         return;

@@ -117,20 +117,7 @@ pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<(Ve
 pub fn print_kernels_report(gpu: &Gpu, cases: &[KernelCase], timestamps: bool, json: bool) {
     let timing = if timestamps { "GPU timestamp queries" } else { "wall clock around a synchronous submit" };
     if json {
-        let items = cases
-            .iter()
-            .map(|c| {
-                json!({
-                    "case": c.m.name,
-                    "median_ms": round(c.m.median_ms(), 4),
-                    "min_ms": round(c.m.min_ms(), 4),
-                    "max_ms": round(c.m.max_ms(), 4),
-                    "gflops": round(c.m.gflops(), 3),
-                    "gbytes_per_s": round(c.gbytes_per_s(), 3),
-                    "cpu_ms": c.m.cpu_ms.map(|v| round(v, 4)),
-                })
-            })
-            .collect();
+        let items = cases.iter().map(|c| c.m.json_with(json!({ "gbytes_per_s": round(c.gbytes_per_s(), 3) }))).collect();
         print_json(gpu, "kernels", timing, items);
         return;
     }

@@ -76,6 +76,15 @@ impl Measurement {
         })
     }
 
+    /// `json()` with more fields (a case's own figures) added to the object.
+    pub fn json_with(&self, extra: Value) -> Value {
+        let mut value = self.json();
+        if let (Value::Object(fields), Value::Object(more)) = (&mut value, extra) {
+            fields.extend(more);
+        }
+        value
+    }
+
     /// The CPU-time column: ms per run, or "-" where not measured.
     fn cpu_cell(&self) -> String {
         self.cpu_ms.map_or("-".into(), |v| format!("{v:.3}"))
