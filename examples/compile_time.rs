@@ -1,4 +1,6 @@
-// Measures pipeline creation time of each kernel instantiation on the default adapter.
+// Measures pipeline creation time of each kernel instantiation on the default adapter. llvmpipe
+// defers its LLVM compile to the first dispatch, so there this is the front end only; `infogan
+// bench matmul --variant register-tile` with an empty MESA_SHADER_CACHE_DIR times a full compile.
 fn main() {
     let gpu = infogan::Gpu::new(&Default::default()).expect("gpu");
     for (kernel, list) in infogan::ops::all_kernels() {
