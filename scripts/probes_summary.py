@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The slack of InfoGAN's two bounds over one run, as markdown: for every probe (`--probe-every`),
-the bounds the training D and Q reach on the probe's batches beside the best that a copy of them
-and a freshly initialised pair reach against the frozen G, the slack (the larger of the two best
+the bounds the training D and Q reach on the probe's batches beside what a copy of them and a
+freshly initialised pair reach against the frozen G (the mean of their last five steps, and in
+brackets their best step, which favours lucky batches), the slack (the larger of the two means
 minus the training networks'), and what training did around it: the spread of D's mean outputs
 over the interval that follows (the standard deviation of D(x) and D(G(z)) over the logged steps)
 and the held-out accuracy at the probe and at the next one. The last lines give the correlation of
@@ -51,9 +52,11 @@ def main(run):
         row = [str(p["step"])]
         slacks = []
         for key in ("B_GAN", "L_I_cat"):
-            train, copy, fresh = p["train"][key], p["copy"]["best"][key], p["scratch"]["best"][key]
+            train = p["train"][key]
+            copy, fresh = p["copy"]["last"][key], p["scratch"]["last"][key]
             slacks.append(max(copy, fresh) - train)
-            row += [f"{train:+.3f}", f"{copy:+.3f}", f"{fresh:+.3f}", f"{slacks[-1]:.3f}"]
+            row += [f"{train:+.3f}", f"{copy:+.3f} ({p['copy']['best'][key]:+.3f})",
+                    f"{fresh:+.3f} ({p['scratch']['best'][key]:+.3f})", f"{slacks[-1]:.3f}"]
         row.append(f"{sd[0]:.3f}, {sd[1]:.3f}" if sd else "")
         now, nxt = accuracy.get(p["step"]), accuracy.get(steps[i + 1]) if i + 1 < len(steps) else None
         row.append(" / ".join(f"{100 * a:.1f}%" if a is not None else "-" for a in (now, nxt)))
