@@ -79,7 +79,8 @@ pub fn line_chart(title: &str, lines: &[(&str, Vec<(f64, f64)>)], reference: Opt
 /// A heat map of `values[row][col]` in [0, max] with each cell's value written in it.
 pub fn heat_map(title: &str, rows: &[String], cols: &[String], values: &[Vec<f64>]) -> String {
     let (cell_w, cell_h, left, top) = (88.0, 24.0, 110.0, 58.0);
-    let w = left + cell_w * cols.len() as f64 + 10.0;
+    // Wide enough for the title too (bold 13 px sans-serif: about 7.5 px a character).
+    let w = (left + cell_w * cols.len() as f64 + 10.0).max(8.0 + 7.5 * title.chars().count() as f64);
     let h = top + cell_h * rows.len() as f64 + 10.0;
     let max = values.iter().flatten().copied().fold(1e-9, f64::max);
     let mut svg = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">");
