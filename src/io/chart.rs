@@ -1,6 +1,9 @@
 //! Line charts and heat maps as inline SVG, with axes on round tick values (1, 2 or 5 times a
 //! power of ten), for report.html and the README's figures.
 
+/// A series with at most this many points draws a dot at each.
+const SPARSE_POINTS: usize = 40;
+
 const COLORS: [&str; 5] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
 
 pub fn escape(text: &str) -> String {
@@ -38,7 +41,8 @@ pub fn line_chart(title: &str, lines: &[(&str, Vec<(f64, f64)>)], reference: Opt
         return svg + "<text x=\"60\" y=\"120\">no data yet</text></svg>";
     }
     let (x0, x1) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let x1 = if x1 > x0 { x1 } else { x0 + 1.0 };
+    // One step alone sits in the middle of the axis.
+    let (x0, x1) = if x1 > x0 { (x0, x1) } else { (x0 - 1.0, x0 + 1.0) };
     let ys = points.iter().map(|p| p.1).chain(reference.map(|r| r.1));
     let (mut y0, mut y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
     if y1 - y0 < 1e-9 {
@@ -55,7 +59,8 @@ pub fn line_chart(title: &str, lines: &[(&str, Vec<(f64, f64)>)], reference: Opt
         svg += &format!("<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#eee\"/>", w - right, py(y), py(y));
         svg += &format!("<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", left - 4.0, py(y) + 4.0, tick_label(y, y_step));
     }
-    let x_ticks = ticks(x0, x1, 5);
+    // x is a training step: whole numbers only.
+    let x_ticks: Vec<f64> = ticks(x0, x1, 5).into_iter().filter(|x| x.fract() == 0.0).collect();
     let x_step = if x_ticks.len() > 1 { x_ticks[1] - x_ticks[0] } else { 1.0 };
     for &x in &x_ticks {
         svg += &format!("<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"#999\"/>", px(x), px(x), h - bottom, h - bottom + 4.0);
@@ -71,6 +76,13 @@ pub fn line_chart(title: &str, lines: &[(&str, Vec<(f64, f64)>)], reference: Opt
         let color = COLORS[i % COLORS.len()];
         let path: Vec<String> = s.iter().map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y))).collect();
         svg += &format!("<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>", path.join(" "));
+        // Sparse series (evaluations every few hundred steps) mark their points, so that one
+        // evaluation shows as a dot rather than as nothing.
+        if s.len() <= SPARSE_POINTS {
+            for &(x, y) in s {
+                svg += &format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{color}\"/>", px(x), py(y));
+            }
+        }
         svg += &format!("<text x=\"{}\" y=\"{}\" fill=\"{color}\">{}</text>", left + 4.0 + 80.0 * i as f64, h - bottom + 30.0, escape(name));
     }
     svg + "</svg>"
@@ -120,5 +132,17 @@ mod tests {
         assert_eq!(tick_label(0.30000000000000004, 0.1), "0.3");
         assert_eq!(tick_label(-0.0, 0.2), "0.0");
         assert_eq!(tick_label(63.0 * 2.0, 50.0), "126");
+    }
+
+    #[test]
+    fn one_evaluation_is_a_dot_in_the_middle_on_whole_steps() {
+        let svg = line_chart("accuracy", &[("eval", vec![(4.0, 0.337)])], None);
+        assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
+        let middle = 56.0 + (460.0 - 56.0 - 14.0) / 2.0;
+        assert!(svg.contains(&format!("cx=\"{middle:.1}\"")), "{svg}");
+        let x_labels: Vec<&str> = svg.split("text-anchor=\"middle\">").skip(1).map(|t| t.split('<').next().unwrap_or("")).collect();
+        assert_eq!(x_labels, ["3", "4", "5"]);
+        let dense: Vec<(f64, f64)> = (0..=SPARSE_POINTS).map(|i| (i as f64, (i as f64).sin())).collect();
+        assert_eq!(line_chart("loss", &[("loss", dense)], None).matches("<circle").count(), 0);
     }
 }
