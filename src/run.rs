@@ -25,7 +25,8 @@ use crate::nn::layers::BnMode;
 /// Columns of every sample grid.
 const GRID_COLS: usize = 10;
 
-/// Held-out images per forward pass when evaluating (batch statistics are taken over this many).
+/// Held-out images per forward pass when evaluating (batch statistics are taken over this many),
+/// or as many as one storage binding holds where that is fewer (the 64x64 models on lavapipe).
 pub const EVAL_BATCH: usize = 500;
 
 /// How often to log, sample, evaluate and checkpoint, and where.

@@ -153,7 +153,7 @@ fn check_preset(model: &str, bytes: &[u8]) {
         let mut config = TrainConfig::for_preset(model, 6, 0).unwrap();
         config.latent.noise = meta["noise"].parse().unwrap();
         config.set_widths(&widths).unwrap();
-        check_case(&g, config, &format!("{tag}"), learned_std, wiring);
+        check_case(&g, config, tag, learned_std, wiring);
     }
 }
 

@@ -139,6 +139,11 @@ fn a_model_that_contradicts_the_data_is_refused_before_anything_is_written() {
     assert!(stderr(&unknown).contains("unknown model `cifar`") && stderr(&unknown).contains("chairs"), "{}", stderr(&unknown));
     let widths = run(&["train", "--model", "mnist", "--widths", "1,2,3", "--steps", "1", "--out", out.to_str().unwrap()]);
     assert!(stderr(&widths).contains("mnist preset takes 4 counts") && stderr(&widths).contains("fc,wide,narrow,q_fc"), "{}", stderr(&widths));
+    // A batch whose widest buffer exceeds the adapter's storage binding (512 KiB an image here;
+    // 128 MiB on lavapipe, at most 4 GiB anywhere).
+    let huge = run(&["train", "--data", "shapes", "--batch", "9000", "--steps", "1", "--out", out.to_str().unwrap()]);
+    let message = stderr(&huge);
+    assert!(message.contains("a training batch of 9000 images needs a 4500 MiB buffer") && message.contains("use a batch of"), "{message}");
     assert!(!out.exists(), "nothing written");
 }
 

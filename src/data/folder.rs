@@ -60,7 +60,7 @@ fn held_out_by_hash(relative: &Path) -> bool {
     for b in relative.to_string_lossy().bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
     }
-    h % 10 == 0
+    h.is_multiple_of(10)
 }
 
 /// CelebA's partition (0 train, 1 validation, 2 test) of each file name, where the file exists

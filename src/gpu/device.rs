@@ -102,6 +102,16 @@ impl Gpu {
         self.adapter_features.contains(wgpu::Features::TIMESTAMP_QUERY)
     }
 
+    /// The largest storage buffer (bytes) allocated or reused since the last call.
+    pub fn take_largest_buffer(&self) -> u64 {
+        self.pool.take_largest()
+    }
+
+    /// The largest storage binding this device allows, in bytes: every tensor must fit in one.
+    pub fn max_binding_bytes(&self) -> u64 {
+        self.device.limits().max_storage_buffer_binding_size
+    }
+
     pub fn counters(&self) -> Counters {
         let mut counters = self.state.borrow().counters;
         let (created, bytes, _) = self.pool.stats();

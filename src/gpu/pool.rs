@@ -36,6 +36,8 @@ pub struct PoolState {
     pub buffers_created: u64,
     pub bytes_allocated: u64,
     pub bytes_in_use: u64,
+    /// The largest storage buffer handed out since the last `reset_largest`.
+    pub largest_storage: u64,
 }
 
 /// A GPU buffer on loan from the pool; it goes back when the last handle is dropped.
@@ -76,6 +78,9 @@ impl Pool {
         let size = round_up(bytes.max(1), SIZE_ALIGN);
         let mut state = self.state.borrow_mut();
         state.bytes_in_use += size;
+        if kind == BufferKind::Storage {
+            state.largest_storage = state.largest_storage.max(size);
+        }
         let reused = state.free.get_mut(&(kind, size)).and_then(Vec::pop);
         let (id, buffer) = match reused {
             Some(entry) => entry,
@@ -107,6 +112,11 @@ impl Pool {
         for list in state.free.values_mut() {
             list.sort_unstable_by_key(|entry| std::cmp::Reverse(entry.0));
         }
+    }
+
+    /// The largest storage buffer handed out since the last call, then starts counting afresh.
+    pub fn take_largest(&self) -> u64 {
+        std::mem::take(&mut self.state.borrow_mut().largest_storage)
     }
 
     pub fn stats(&self) -> (u64, u64, u64) {

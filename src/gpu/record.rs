@@ -89,8 +89,6 @@ impl Gpu {
         Ok(Some(index))
     }
 
-    /// Starts or stops per-kernel GPU timing (timestamp queries around every dispatch; each
-
     /// Blocks until all submitted work is done.
     pub fn wait(&self) -> Result<()> {
         self.flush()?;

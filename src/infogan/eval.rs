@@ -217,7 +217,8 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, latent: &LatentSpec, data: &Dataset,
     let (scale, shift) = model.spec.pixel_range().from_byte();
     let pixels: Vec<f32> = data.images.pixels.iter().map(|&p| f32::from(p) / 255.0 * scale + shift).collect();
     let len = data.images.image_len();
-    let batch = batch.clamp(2, n);
+    // Wide 64x64 networks (shapes, chairs) fit fewer images than EVAL_BATCH in one binding.
+    let batch = batch.min(model.max_batch(gpu.max_binding_bytes())).clamp(2, n);
     let mut bounds: Vec<(usize, usize)> = (0..n).step_by(batch).map(|s| (s, (s + batch).min(n))).collect();
     if bounds.len() > 1 && bounds[bounds.len() - 1].1 - bounds[bounds.len() - 1].0 < 2 {
         let (_, end) = bounds.pop().unwrap_or_default();

@@ -119,6 +119,9 @@ impl Recognizer {
     }
 }
 
+/// Q's reading of a batch: each categorical code's logits, and the continuous codes' means.
+pub type CodeReadout = (Vec<Vec<f32>>, Option<Vec<f32>>);
+
 /// The three networks of one run.
 pub struct InfoGan {
     pub g: Generator,
@@ -137,6 +140,33 @@ impl InfoGan {
         let features = d.body.output_shape()[0];
         let q = Recognizer::new(gpu, spec, features, &config.latent, config.learned_std, config.leak, config.seed.wrapping_add(3))?;
         Ok(InfoGan { g, d, q, spec: spec.clone() })
+    }
+
+    /// Floats per sample of the largest buffer a training step (or generating, or recognising)
+    /// allocates: the widest layer's columns, over G, D and Q.
+    pub fn largest_per_sample(&self) -> usize {
+        let stacks = [&self.g.stack, &self.d.body, &self.d.head, &self.q.hidden];
+        stacks.iter().map(|s| s.largest_per_sample()).max().unwrap_or(1).max(1)
+    }
+
+    /// The largest batch whose buffers each fit in one storage binding of `max_binding_bytes`.
+    pub fn max_batch(&self, max_binding_bytes: u64) -> usize {
+        (max_binding_bytes / (4 * self.largest_per_sample() as u64)) as usize
+    }
+
+    /// Refuses, before any GPU work, a batch one of whose buffers would not fit in one storage
+    /// binding of this adapter.
+    pub fn check_batch(&self, gpu: &Gpu, batch: usize, what: &str) -> Result<()> {
+        let limit = gpu.max_binding_bytes();
+        let bytes = 4 * (batch * self.largest_per_sample()) as u64;
+        ensure!(
+            bytes <= limit,
+            "{what} of {batch} images needs a {} MiB buffer (its widest layer's columns), more than this adapter's largest storage binding ({} MiB); use a batch of {} or fewer",
+            bytes.div_ceil(1 << 20),
+            limit >> 20,
+            self.max_batch(limit)
+        );
+        Ok(())
     }
 
     pub fn arenas(&self) -> [&Arena; 3] {
@@ -161,6 +191,7 @@ impl InfoGan {
     pub fn generate(&self, gpu: &Gpu, z: &[f32], width: usize, mode: BnMode) -> Result<Vec<f32>> {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let n = z.len() / width;
+        self.check_batch(gpu, n, "a grid")?;
         let mut tape = Tape::new(gpu);
         tape.freeze(&self.g.arena);
         let vz = tape.constant(gpu.upload(&[n, width], z)?);
@@ -170,10 +201,11 @@ impl InfoGan {
 
     /// Q's outputs for images [n, C*H*W] in the network's pixel range: the logits of each
     /// categorical code ([n * K] each) and the means of the continuous codes ([n * codes]).
-    pub fn recognize(&self, gpu: &Gpu, images: &[f32], mode: BnMode) -> Result<(Vec<Vec<f32>>, Option<Vec<f32>>)> {
+    pub fn recognize(&self, gpu: &Gpu, images: &[f32], mode: BnMode) -> Result<CodeReadout> {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let [c, h, w] = self.spec.image;
         let n = images.len() / (c * h * w);
+        self.check_batch(gpu, n, "a recognition batch")?;
         let mut tape = Tape::new(gpu);
         for arena in self.arenas() {
             tape.freeze(arena);

@@ -118,6 +118,7 @@ pub fn d_phase(gpu: &Gpu, config: &TrainConfig, g: &Generator, d: &mut Discrimin
 
 /// G (and, with `step_q`, Q) on fresh latents; D's parameters frozen. One Adam step of G's arena
 /// (and Q's) at G's learning rate.
+#[allow(clippy::too_many_arguments)] // the three networks, the phase's inputs and its one switch
 pub fn g_phase(gpu: &Gpu, config: &TrainConfig, g: &mut Generator, d: &Discriminator, q: &mut Recognizer, latents: &Latents, targets: &Targets, step_q: bool) -> Result<PhaseScalars> {
     let mut tape = Tape::new(gpu);
     tape.overwrite_grads(&g.arena);

@@ -136,6 +136,7 @@ impl<'g> Trainer<'g> {
     }
 
     fn with_model(gpu: &'g Gpu, config: TrainConfig, model: InfoGan, step: u64, data: &Dataset) -> Result<Trainer<'g>> {
+        model.check_batch(gpu, config.batch, "a training batch")?;
         let targets = Targets::new(gpu, config.batch)?;
         let batches = Batches::new(gpu, data, config.network.pixel_range(), config.batch, config.seed, Purpose::DataOrder)?;
         Ok(Trainer { gpu, batches, targets, step, config, model })

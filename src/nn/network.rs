@@ -10,6 +10,7 @@ use crate::gpu::Gpu;
 use crate::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear, Window};
 use crate::arena::{Arena, ArenaLayout};
 use crate::ops::elementwise::Activation;
+use crate::ops::layout::ConvGeom;
 use crate::tape::{Tape, Var};
 
 /// One layer. Parameters are named `<prefix>.<name>.weight` (and `.bias`, `.gamma`, `.beta`).
@@ -69,6 +70,15 @@ pub struct Stack {
     output: Vec<usize>,
     /// Forward FLOPs per sample of each layer with weights, in order (2 * multiply-adds).
     flops: Vec<f64>,
+    /// Floats per sample of the largest buffer a forward and backward pass allocates.
+    largest_per_sample: usize,
+}
+
+/// A convolution's column matrix per sample: c_in * kh * kw taps at every output pixel (for a
+/// transposed convolution, `g` is the direct convolution it inverts, so the same formula gives
+/// the operand of its col2im).
+fn columns_per_sample(g: &ConvGeom) -> usize {
+    g.taps() * g.out_h() * g.out_w()
 }
 
 fn describe(shape: &[usize]) -> String {
@@ -82,6 +92,7 @@ impl Stack {
         let mut shape = input.to_vec();
         let mut layers = Vec::with_capacity(specs.len());
         let mut flops = Vec::new();
+        let mut largest_per_sample = input.iter().product::<usize>();
         for (i, spec) in specs.iter().enumerate() {
             let at = |what: String| Error::new(format!("network {prefix}, layer {i} ({}): {what}", spec.summary()));
             let spatial = |shape: &[usize]| -> Result<(usize, usize, usize)> {
@@ -103,6 +114,7 @@ impl Stack {
                     let conv = Conv2d::new(layout, &format!("{prefix}.{name}"), c, *out, window, *bias);
                     let g = conv.geom(&[1, c, h, w]).map_err(|e| at(e.to_string()))?;
                     flops.push(g.flops());
+                    largest_per_sample = largest_per_sample.max(columns_per_sample(&g));
                     shape = vec![*out, g.out_h(), g.out_w()];
                     Layer::Conv(conv)
                 }
@@ -112,6 +124,7 @@ impl Stack {
                     let conv = ConvTranspose2d::new(layout, &format!("{prefix}.{name}"), c, *out, window, *bias);
                     let g = conv.geom(&[1, c, h, w]).map_err(|e| at(e.to_string()))?;
                     flops.push(g.flops());
+                    largest_per_sample = largest_per_sample.max(columns_per_sample(&g));
                     shape = vec![*out, g.h, g.w];
                     Layer::ConvTranspose(conv)
                 }
@@ -134,9 +147,10 @@ impl Stack {
                     Layer::Reshape(to.clone())
                 }
             };
+            largest_per_sample = largest_per_sample.max(shape.iter().product());
             layers.push(layer);
         }
-        Ok(Stack { layers, input: input.to_vec(), output: shape, flops })
+        Ok(Stack { layers, input: input.to_vec(), output: shape, flops, largest_per_sample })
     }
 
     /// Per-sample input shape.
@@ -152,6 +166,13 @@ impl Stack {
     /// Forward FLOPs per sample of each layer with weights (Linear, conv), in order.
     pub fn layer_flops(&self) -> &[f64] {
         &self.flops
+    }
+
+    /// Floats per sample of the largest buffer the stack's forward and backward passes allocate:
+    /// a layer's input or output, or a convolution's columns (im2col, and a transposed
+    /// convolution's col2im operand), which are the largest by far.
+    pub fn largest_per_sample(&self) -> usize {
+        self.largest_per_sample
     }
 
     /// `x` [B, input...] through every layer.

@@ -50,11 +50,11 @@ impl GpuImages {
         ensure!(bytes.len().is_multiple_of(pixels_per_image), "gather: {} bytes are not whole images", bytes.len());
         let limit = gpu.device.limits().max_storage_buffer_binding_size;
         ensure!(
-            (bytes.len() as u64) <= u64::from(limit),
+            (bytes.len() as u64) <= limit,
             "the training images take {} MiB on the GPU, more than this adapter's largest storage binding ({} MiB); train on fewer images (--max-images {})",
             bytes.len() >> 20,
             limit >> 20,
-            u64::from(limit) / pixels_per_image as u64
+            limit / pixels_per_image as u64
         );
         let words: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let pixels = gpu.upload(&[words.len().max(1)], &as_f32_bits(&words))?;
