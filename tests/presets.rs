@@ -190,5 +190,15 @@ fn shapes_trains_and_evaluates_codes_against_known_factors() {
     assert!((-1e-9..=1.0).contains(&mig), "MIG {mig}");
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("information between codes and factors"), "report shows the heat map");
+    // The shapes models train with InfoGAN-CR's optimiser settings, the paper's five with Adam
+    // 2e-4 / 1e-3 and weights 1; a flag still overrides either.
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    let settings = |c: &serde_json::Value| ["lr_d", "lr_g", "lambda_cat", "lambda_cont"].map(|k| c[k].as_f64().unwrap() as f32);
+    assert_eq!(settings(&config), [2e-3, 1e-3, 0.05, 0.05], "{config}");
+    let models: serde_json::Value = serde_json::from_str(&ok(&run(&["models", "--json"]))).unwrap();
+    for row in models.as_array().unwrap() {
+        let want = if row["model"].as_str().unwrap().starts_with("shapes") { [2e-3, 1e-3, 0.05, 0.05] } else { [2e-4, 1e-3, 1.0, 1.0] };
+        assert_eq!(settings(row), want, "{row}");
+    }
     std::fs::remove_dir_all(out.parent().unwrap()).ok();
 }

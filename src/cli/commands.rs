@@ -137,6 +137,7 @@ pub fn models(gpu_options: GpuOptions, model: Option<String>, widths: Option<Str
                 "model": config.model, "image": config.network.image, "noise": latent.noise, "categorical": latent.categorical, "continuous": latent.continuous,
                 "widths": config.widths, "parameters": {"G": params[0], "D": params[1], "Q": params[2]}, "step_gflop_per_image": gflop,
                 "layers": config.network.summary(), "source": preset.source, "paper": preset.paper_result,
+                "lr_d": config.lr_d, "lr_g": config.lr_g, "lambda_cat": config.lambda_cat, "lambda_cont": config.lambda_cont,
             }));
             continue;
         }
@@ -144,6 +145,7 @@ pub fn models(gpu_options: GpuOptions, model: Option<String>, widths: Option<Str
         println!("{} ({}; {})", config.model, data::describe(config.network.image), preset.source);
         println!("  latent: {} noise, categorical {:?}, {} continuous", latent.noise, latent.categorical, latent.continuous);
         println!("  widths: {}", slots.join(", "));
+        println!("  Adam lr D {} / G {}; information terms weighted {} (categorical), {} (continuous)", config.lr_d, config.lr_g, config.lambda_cat, config.lambda_cont);
         for line in config.network.summary() {
             println!("  {line}");
         }

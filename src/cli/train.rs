@@ -59,16 +59,16 @@ pub struct TrainArgs {
     /// `official` (Q stepped with D; MI term in both losses) or `q-with-g` (Q stepped with G) [default: official].
     #[arg(long)]
     wiring: Option<String>,
-    /// D's (and, with the official wiring, Q's) Adam learning rate [default: 2e-4].
+    /// D's (and, with the official wiring, Q's) Adam learning rate [default: the model's: 2e-4, shapes 2e-3].
     #[arg(long)]
     lr_d: Option<f32>,
     /// G's Adam learning rate [default: 1e-3].
     #[arg(long)]
     lr_g: Option<f32>,
-    /// Weight of the categorical MI term [default: 1].
+    /// Weight of the categorical MI term [default: the model's: 1, shapes 0.05].
     #[arg(long)]
     lambda_cat: Option<f32>,
-    /// Weight of the continuous MI term [default: 1].
+    /// Weight of the continuous MI term [default: the model's: 1, shapes 0.05].
     #[arg(long)]
     lambda_cont: Option<f32>,
     /// Network widths, one count per width slot of the model (mnist and faces: FC,WIDE,NARROW,QFC,
