@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/data/parity/<model>.safetensors: one full InfoGAN D+G step computed by PyTorch
-in float64, for each of the five presets and both wirings.
+in float64, for each of the seven presets and both wirings.
 
 The networks come from the binary's own description (`infogan models --model M --widths W
 --json`), built here layer by layer with PyTorch's modules, so the golden checks our kernels,
@@ -39,6 +39,8 @@ WIDTHS = {
     "celeba": "8,8,4,4,4,4,8,8",
     "faces": "16,8,4,8",
     "chairs": "16,8,4,4,4,4,8,8",
+    "shapes": "16,8,4,8",
+    "shapes32": "16,8,4,8",
 }
 
 
@@ -274,7 +276,7 @@ def case(config, tag, seed):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", choices=sorted(WIDTHS), help="one preset (default: all five)")
+    parser.add_argument("--model", choices=sorted(WIDTHS), help="one preset (default: all seven)")
     args = parser.parse_args()
     for model in [args.model] if args.model else sorted(WIDTHS):
         tensors = {}
