@@ -14,6 +14,10 @@ const SHAPES: &[&[usize]] = &[
     &[3, 5], &[17, 1], &[2, 3, 5, 7], &[1, 3, 4, 5], &[4, 2, 1, 3], &[3, 8], &[5, 12], &[2, 3, 2, 6], &[4, 3, 7, 7], &[2, 5, 3, 6],
 ];
 
+/// 65,536 values per channel, as the shapes generator's last batch norm at batch 64: the
+/// forward pass only (finite differences would take minutes).
+const LARGE: &[&[usize]] = &[&[64, 3, 32, 32]];
+
 #[test]
 fn test_shapes_reach_every_per_element_path() {
     use batchnorm::ElementPath::*;
@@ -81,7 +85,7 @@ fn forward_and_running_statistics_match_reference() {
     for gpu in backends() {
         let mut r = rng(40);
         let (eps, momentum) = (1e-5, 0.1);
-        for &shape in SHAPES {
+        for &shape in SHAPES.iter().chain(LARGE) {
             let (n, c, s) = dims(shape);
             let len = n * c * s;
             let (gamma, g64) = upload(&gpu, &[c], &uniform(&mut r, c, 0.5, 1.5));
