@@ -8,6 +8,11 @@ import pathlib
 import sys
 
 
+
+def cell(value, spec):
+    """A table cell: the value formatted, or "-" where the run did not measure it."""
+    return "-" if value is None else format(value, spec)
+
 def load(path):
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -77,7 +82,7 @@ def main():
         print("| --- | ---: | ---: | ---: | ---: |")
         for c in kern["results"]:
             g = f"{c['gflops']:.2f}" if c["gflops"] > 0 else "-"
-            cpu = f"{c['cpu_ms']:.1f}" if c.get("cpu_ms") is not None else "-"
+            cpu = cell(c.get("cpu_ms"), ".1f")
             print(f"| {c['name']} | {c['median_ms']:.2f} | {g} | {c['gbytes_per_s']:.2f} | {cpu} |")
         print()
 
@@ -90,9 +95,7 @@ def main():
         print("| --- | ---: | ---: | ---: | ---: |")
         for r in mm["results"]:
             o = other.get(r["name"])
-            cpu = f"{r['cpu_ms']:.0f}" if r.get("cpu_ms") is not None else "-"
-            ocpu = f"{o['cpu_ms']:.0f}" if o and o.get("cpu_ms") is not None else "-"
-            ogflops = f"{o['gflops']:.2f}" if o else "-"
+            cpu, ocpu, ogflops = cell(r.get("cpu_ms"), ".0f"), cell((o or {}).get("cpu_ms"), ".0f"), cell((o or {}).get("gflops"), ".2f")
             print(f"| {r['name']} | {r['gflops']:.2f} | {cpu} | {ogflops} | {ocpu} |")
         print()
 

@@ -239,24 +239,20 @@ fn shared_weight_gradients_sum_stacked_or_not() {
         // Uses of W with 2, 3 and 4 rows (x_i . W^T, weighted by m_i), of V with 3 and 1 rows.
         let w_uses: Vec<_> = [2, 3, 4].iter().map(|&rows| (upload(&gpu, &[rows, inp], &uniform(&mut r, rows * inp, -1.0, 1.0)), upload(&gpu, &[rows, out], &uniform(&mut r, rows * out, -1.0, 1.0)))).collect();
         let v_uses: Vec<_> = [3, 1].iter().map(|&rows| (upload(&gpu, &[rows, k], &uniform(&mut r, rows * k, -1.0, 1.0)), upload(&gpu, &[rows, n], &uniform(&mut r, rows * n, -1.0, 1.0)))).collect();
-        let mut want_w = vec![0.0; out * inp];
-        for ((x, x64), (_, m64)) in &w_uses {
-            let rows = x.rows();
-            for o in 0..out {
-                for i in 0..inp {
-                    want_w[o * inp + i] += (0..rows).map(|b| m64[b * out + o] * x64[b * inp + i]).sum::<f64>();
+        // dW = sum over its uses of M^T X (weights on the left), dV = sum of U^T M (input on the left).
+        let sum_of = |uses: &[((Tensor, Vec<f64>), (Tensor, Vec<f64>))], (cols_a, cols_b): (usize, usize), input_on_left: bool| {
+            let mut total = vec![0.0; cols_a * cols_b];
+            for ((x, x64), (_, m64)) in uses {
+                let rows = x.rows();
+                let (a, b) = if input_on_left { (x64, m64) } else { (m64, x64) };
+                for (t, v) in total.iter_mut().zip(matmul_ref(a, (rows, cols_a), true, b, (rows, cols_b), false, None).0) {
+                    *t += v;
                 }
             }
-        }
-        let mut want_v = vec![0.0; k * n];
-        for ((u, u64_), (_, m64)) in &v_uses {
-            let rows = u.rows();
-            for kk in 0..k {
-                for j in 0..n {
-                    want_v[kk * n + j] += (0..rows).map(|b| u64_[b * k + kk] * m64[b * n + j]).sum::<f64>();
-                }
-            }
-        }
+            total
+        };
+        let want_w = sum_of(&w_uses, (out, inp), false);
+        let want_v = sum_of(&v_uses, (k, n), true);
         for round in 1..=3 {
             let mut tape = Tape::new(&gpu);
             if round == 3 {
