@@ -36,7 +36,7 @@ pub struct PoolState {
     pub buffers_created: u64,
     pub bytes_allocated: u64,
     pub bytes_in_use: u64,
-    /// The largest storage buffer handed out since the last `reset_largest`.
+    /// The largest storage buffer handed out since the last `Pool::take_largest`.
     pub largest_storage: u64,
 }
 
