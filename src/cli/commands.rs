@@ -183,3 +183,91 @@ pub fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcom
     }
     Ok(Outcome::Finished)
 }
+
+/// `infogan rank RUN..`: the runs best first by the label-free score, the pick's grid, and
+/// where the data has labels, the pick against the most accurate run and each label-free
+/// score's rank correlation with accuracy.
+pub fn rank(dirs: &[std::path::PathBuf], grid: Option<&Path>, json: bool) -> infogan::Result<Outcome> {
+    use infogan::infogan::ranking::{self, RankedRun};
+    let runs = ranking::rank(dirs)?;
+    let pick = &runs[0];
+    let labelled = runs.iter().all(|r| r.accuracy.is_some());
+    let best = labelled.then(|| runs.iter().max_by(|a, b| a.accuracy.unwrap_or(0.0).total_cmp(&b.accuracy.unwrap_or(0.0)))).flatten();
+    let accuracy: Vec<f64> = runs.iter().map(|r| r.accuracy.unwrap_or(0.0)).collect();
+    let correlation = |score: &dyn Fn(&RankedRun) -> Option<f64>| -> Option<f64> {
+        let values: Option<Vec<f64>> = runs.iter().map(score).collect();
+        if labelled { ranking::spearman(&values?, &accuracy) } else { None }
+    };
+    let correlations = [
+        ("posterior_information", correlation(&|r| Some(r.posterior_information))),
+        ("confidence", correlation(&|r| Some(r.confidence))),
+        ("usage", correlation(&|r| Some(r.usage))),
+        ("bound", correlation(&|r| r.bound)),
+    ];
+    if let (Some(grid), Some(source)) = (grid, &pick.grid) {
+        infogan::files::write_atomically(grid, &std::fs::read(source).map_err(|e| infogan::Error::new(format!("{}: {e}", source.display())))?)?;
+    } else if grid.is_some() {
+        return Err(infogan::Error::new(format!("{} has no categorical grid in samples/ to copy", pick.dir.display())));
+    }
+    if json {
+        let round = |v: f64| (v * 1e5).round() / 1e5;
+        let rows: Vec<serde_json::Value> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                serde_json::json!({
+                    "rank": i + 1, "run": r.dir.display().to_string(), "step": r.step,
+                    "posterior_information": round(r.posterior_information), "ceiling": round(r.ceiling),
+                    "confidence": round(r.confidence), "usage": round(r.usage), "bound": r.bound.map(round),
+                    "accuracy": r.accuracy, "nmi": r.nmi,
+                    "grid": r.grid.as_ref().map(|g| g.display().to_string()),
+                })
+            })
+            .collect();
+        let spearman: serde_json::Map<String, serde_json::Value> = correlations.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v.map(round)))).collect();
+        let out = serde_json::json!({
+            "model": pick.model,
+            "score": "posterior_information",
+            "runs": rows,
+            "pick": pick.dir.display().to_string(),
+            "best_by_accuracy": best.map(|b| b.dir.display().to_string()),
+            "spearman_with_accuracy": labelled.then_some(spearman),
+        });
+        println!("{out}");
+        return Ok(Outcome::Finished);
+    }
+    println!("{} runs of {}, best first by Q's information about real held-out images (label-free; nats, at most {:.3}):", runs.len(), pick.model, pick.ceiling);
+    let width = runs.iter().map(|r| r.dir.display().to_string().len()).max().unwrap_or(3).max(3);
+    let mut header = format!("  rank  {:<width$}  {:>6}  {:>6}  {:>10}  {:>6}  {:>7}", "run", "step", "score", "confidence", "usage", "L_I_cat");
+    if labelled {
+        header += &format!("  {:>8}  {:>5}", "accuracy", "NMI");
+    }
+    println!("{header}");
+    for (i, r) in runs.iter().enumerate() {
+        let bound = r.bound.map_or("-".into(), |b| format!("{b:.3}"));
+        let mut line = format!("  {:>4}  {:<width$}  {:>6}  {:>6.3}  {:>10.3}  {:>6.3}  {:>7}", i + 1, r.dir.display().to_string(), r.step, r.posterior_information, r.confidence, r.usage, bound);
+        if let (Some(a), Some(n)) = (r.accuracy, r.nmi) {
+            line += &format!("  {:>7.1}%  {:>5.3}", 100.0 * a, n);
+        }
+        println!("{line}");
+    }
+    match &pick.grid {
+        Some(g) => println!("pick: {} (its newest grid: {})", pick.dir.display(), grid.unwrap_or(g).display()),
+        None => println!("pick: {} (it wrote no grid)", pick.dir.display()),
+    }
+    if let Some(best) = best {
+        if best.dir == pick.dir {
+            println!("with labels: the pick is also the most accurate run ({:.1}%)", 100.0 * best.accuracy.unwrap_or(0.0));
+        } else {
+            println!(
+                "with labels: the pick is not the most accurate run: {} is ({:.1}% against the pick's {:.1}%)",
+                best.dir.display(),
+                100.0 * best.accuracy.unwrap_or(0.0),
+                100.0 * pick.accuracy.unwrap_or(0.0)
+            );
+        }
+        let shown: Vec<String> = correlations.iter().map(|(k, v)| format!("{k} {}", v.map_or("-".into(), |v| format!("{v:+.2}")))).collect();
+        println!("Spearman rank correlation with accuracy over {} runs: {}", runs.len(), shown.join(", "));
+    }
+    Ok(Outcome::Finished)
+}

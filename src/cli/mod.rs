@@ -60,6 +60,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rank finished runs of one model by a label-free score (Q's information about real
+    /// held-out images), best first; with labels, also each run's accuracy and how well the
+    /// label-free scores predict it.
+    Rank {
+        /// Run folders written by `infogan train`.
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Copy the picked run's newest categorical grid to this PNG file.
+        #[arg(long)]
+        grid: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Fetch a dataset's four IDX files into DIR from the public mirrors, checking each MD5.
     Download {
         /// Dataset: `mnist`.
@@ -174,6 +187,7 @@ pub fn run(cli: Cli) -> infogan::Result<Outcome> {
         Command::Sample(args) => commands::sample(gpu_options, args),
         Command::Download { dataset, dir, mirror } => commands::download(&dataset, &dir, mirror),
         Command::Eval { checkpoint, data, batch, json } => commands::eval(gpu_options, &checkpoint, data, batch, json),
+        Command::Rank { runs, grid, json } => commands::rank(&runs, grid.as_deref(), json),
         Command::Bench { what } => commands::bench(gpu_options, what),
     }
 }

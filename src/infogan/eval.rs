@@ -105,6 +105,8 @@ pub struct CodeReport {
     /// Entropy of the code's argmax over the images, in nats; ln K when every category is used
     /// equally, 0 when one category takes every image.
     pub usage_nats: f64,
+    /// Q's posterior on these images, label-free (see [`PosteriorStats`]).
+    pub posterior: PosteriorStats,
     /// Against each label column: (its name, the scores).
     pub scores: Vec<(String, EvalReport)>,
 }
@@ -142,7 +144,10 @@ impl Evaluation {
                     .iter()
                     .map(|(labels, r)| serde_json::json!({ "labels": labels, "accuracy_hungarian": round(r.hungarian, 5), "accuracy_majority": round(r.majority, 5), "nmi": round(r.nmi, 5) }))
                     .collect();
-                serde_json::json!({ "code": c.code, "categories": c.categories, "usage_nats": round(c.usage_nats, 5), "ln_k": round((c.categories as f64).ln(), 5), "scores": scores })
+                serde_json::json!({
+                    "code": c.code, "categories": c.categories, "usage_nats": round(c.usage_nats, 5), "ln_k": round((c.categories as f64).ln(), 5),
+                    "posterior_mi_nats": round(c.posterior.information, 5), "confidence": round(c.posterior.confidence, 5), "scores": scores,
+                })
             })
             .collect();
         if let Some(object) = top.as_object_mut() {
@@ -164,7 +169,15 @@ impl Evaluation {
         let mut out = format!("batch norm {} on {} images:
 ", self.mode, self.images);
         for c in &self.codes {
-            out += &format!("  code {} ({} categories): usage {:.3} of ln K = {:.3} nats", c.code, c.categories, c.usage_nats, (c.categories as f64).ln());
+            out += &format!(
+                "  code {} ({} categories): usage {:.3} of ln K = {:.3} nats, posterior information {:.3} nats, confidence {:.3}",
+                c.code,
+                c.categories,
+                c.usage_nats,
+                (c.categories as f64).ln(),
+                c.posterior.information,
+                c.posterior.confidence
+            );
             for (labels, r) in &c.scores {
                 out += &format!("; vs {labels}: accuracy {:.1}% one-to-one, {:.1}% many-to-one, NMI {:.3}", 100.0 * r.hungarian, 100.0 * r.majority, r.nmi);
             }
@@ -201,6 +214,63 @@ pub fn usage_entropy(predicted: &[usize], categories: usize) -> f64 {
     counts.iter().filter(|&&c| c > 0).map(|&c| -(c as f64 / n) * (c as f64 / n).ln()).sum()
 }
 
+/// How Q's categorical posterior p(c | x) reads a set of real images, without labels.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PosteriorStats {
+    /// The information between the code and the images under Q's posterior, in nats:
+    /// H(mean of p(c | x)) - mean of H(p(c | x)). ln K when Q assigns every image to one category
+    /// with certainty and uses every category equally; 0 when its answer does not depend on x.
+    pub information: f64,
+    /// The mean over images of Q's largest category probability.
+    pub confidence: f64,
+}
+
+/// Accumulates [`PosteriorStats`] over batches of logits.
+#[derive(Clone, Debug)]
+pub struct PosteriorAccumulator {
+    categories: usize,
+    mean: Vec<f64>,
+    entropy: f64,
+    confidence: f64,
+    images: usize,
+}
+
+impl PosteriorAccumulator {
+    pub fn new(categories: usize) -> PosteriorAccumulator {
+        PosteriorAccumulator { categories, mean: vec![0.0; categories], entropy: 0.0, confidence: 0.0, images: 0 }
+    }
+
+    /// Adds the rows of `logits` ([n * categories]).
+    pub fn add(&mut self, logits: &[f32]) {
+        let mut p = vec![0.0f64; self.categories];
+        for row in logits.chunks(self.categories) {
+            let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+            let mut sum = 0.0;
+            for (p, &v) in p.iter_mut().zip(row) {
+                *p = (f64::from(v) - max).exp();
+                sum += *p;
+            }
+            let mut best = 0.0f64;
+            for (k, p) in p.iter_mut().enumerate() {
+                *p /= sum;
+                self.mean[k] += *p;
+                best = best.max(*p);
+                if *p > 0.0 {
+                    self.entropy -= *p * p.ln();
+                }
+            }
+            self.confidence += best;
+            self.images += 1;
+        }
+    }
+
+    pub fn finish(&self) -> PosteriorStats {
+        let n = self.images.max(1) as f64;
+        let marginal: f64 = self.mean.iter().map(|&m| m / n).filter(|&m| m > 0.0).map(|m| -m * m.ln()).sum();
+        PosteriorStats { information: marginal - self.entropy / n, confidence: self.confidence / n }
+    }
+}
+
 /// The argmax of each row of `logits` ([n * k]).
 fn argmax_rows(logits: &[f32], k: usize) -> Vec<usize> {
     logits.chunks(k).map(|row| (0..k).fold(0, |b, i| if row[i] > row[b] { i } else { b })).collect()
@@ -229,11 +299,13 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, latent: &LatentSpec, data: &Dataset,
     let mut out = Vec::new();
     for (mode, name) in [(BnMode::Eval, "eval"), (BnMode::BatchStats, "batch-stats")] {
         let mut predicted = vec![Vec::with_capacity(n); categorical.len()];
+        let mut posteriors: Vec<PosteriorAccumulator> = categorical.iter().map(|&k| PosteriorAccumulator::new(k)).collect();
         let mut means = vec![Vec::with_capacity(n); latent.continuous];
         for &(start, end) in &bounds {
             let (logits, cont) = model.recognize(gpu, &pixels[start * len..end * len], mode)?;
-            for ((code, &k), logits) in predicted.iter_mut().zip(categorical).zip(&logits) {
+            for (((code, posterior), &k), logits) in predicted.iter_mut().zip(&mut posteriors).zip(categorical).zip(&logits) {
                 code.extend(argmax_rows(logits, k));
+                posterior.add(logits);
             }
             for row in cont.unwrap_or_default().chunks(latent.continuous.max(1)) {
                 for (code, &v) in means.iter_mut().zip(row) {
@@ -251,7 +323,7 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, latent: &LatentSpec, data: &Dataset,
                     Ok((column.name.clone(), EvalReport::against(name, predicted, &labels, k, column.classes())?))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            codes.push(CodeReport { code, categories: k, usage_nats: usage_entropy(predicted, k), scores });
+            codes.push(CodeReport { code, categories: k, usage_nats: usage_entropy(predicted, k), posterior: posteriors[code].finish(), scores });
         }
         let with_codes: Vec<(Vec<usize>, usize)> = predicted.iter().cloned().zip(categorical.iter().copied()).collect();
         let factors = (!data.labels.is_empty()).then(|| factor_report(&with_codes, &means, &data.labels));

@@ -13,4 +13,5 @@ pub mod phases;
 pub mod presets;
 pub mod probe;
 pub mod random;
+pub mod ranking;
 pub mod train;
