@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rand::SeedableRng;
-
 use crate::data;
 use crate::files;
 use crate::error::{Error, Result};
@@ -18,6 +16,7 @@ use crate::infogan::batches::Batches;
 use crate::infogan::eval;
 use crate::infogan::probe;
 use crate::infogan::random::Purpose;
+use crate::infogan::latent::{GridLayout, GridRequest, LatentSpec};
 use crate::infogan::train::{TrainConfig, Trainer};
 use crate::io::{grid, progress::Progress, report};
 use crate::nn::layers::BnMode;
@@ -57,31 +56,34 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// `OUT/samples/step-N-catJ.png` per categorical code J (rows = its categories, columns = fixed
-/// draws of the noise and the other codes; batch norm in eval mode), `step-N-cat0-batchstats.png`
-/// (the first of them with batch statistics, as during training), and `step-N-contJ.png` per
-/// continuous code (columns sweep it over [-2, 2]). The latents come from a fixed seed, so grids
-/// of different steps are comparable.
-pub fn write_grids(trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
-    let dir = out.join("samples");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
-    let spec = trainer.config.latent.clone();
-    let shape = trainer.config.network.image;
-    let range = trainer.config.network.pixel_range();
-    let to_unit = |images: Vec<f32>| -> Vec<f32> { images.into_iter().map(|v| range.to_unit(v)).collect() };
-    let mut rng = rand::rngs::StdRng::seed_from_u64(trainer.config.seed ^ 0x5eed);
-    for code in 0..spec.categorical.len() {
-        let (z, rows) = spec.code_grid(&mut rng, code, GRID_COLS);
-        grid::write_png(&dir.join(format!("step-{step}-cat{code}.png")), &to_unit(trainer.generate(&z)?), rows, GRID_COLS, shape)?;
+/// The grids written every `--sample-every` steps, as (file name suffix, request, batch-norm
+/// mode): `catJ` per categorical code J (rows = its categories, columns = noise draws; batch norm
+/// in eval mode), `cat0-batchstats` (the first of them with G's batch norm on the grid's own
+/// statistics, as in training) and `contJ` per continuous code (columns sweep it over [-2, 2]).
+/// The noise comes from the run's seed, so grids of different steps are comparable, and each is
+/// what `infogan sample --checkpoint RUN` writes with the same layout.
+pub fn grid_requests(latent: &LatentSpec, seed: u64) -> Vec<(String, GridRequest, BnMode)> {
+    let request = |layout| GridRequest { layout, categories: Vec::new(), continuous: Vec::new(), seed, cols: GRID_COLS };
+    let mut out = Vec::new();
+    for code in 0..latent.categorical.len() {
+        out.push((format!("cat{code}"), request(GridLayout::Categories(code)), BnMode::Eval));
         if code == 0 {
-            // The same latents with G's batch norm on the grid's own statistics, as in training.
-            let batch_stats = trainer.generate_with(&z, BnMode::BatchStats)?;
-            grid::write_png(&dir.join(format!("step-{step}-cat0-batchstats.png")), &to_unit(batch_stats), rows, GRID_COLS, shape)?;
+            out.push(("cat0-batchstats".to_string(), request(GridLayout::Categories(0)), BnMode::BatchStats));
         }
     }
-    for code in 0..spec.continuous {
-        let (z, rows) = spec.continuous_sweep(&mut rng, code, GRID_COLS);
-        grid::write_png(&dir.join(format!("step-{step}-cont{code}.png")), &to_unit(trainer.generate(&z)?), rows, GRID_COLS, shape)?;
+    for code in 0..latent.continuous {
+        out.push((format!("cont{code}"), request(GridLayout::Sweep(code)), BnMode::Eval));
+    }
+    out
+}
+
+/// Writes `OUT/samples/step-N-{suffix}.png` for every grid of [`grid_requests`].
+pub fn write_grids(gpu: &Gpu, trainer: &Trainer, out: &Path, step: u64) -> Result<()> {
+    let dir = out.join("samples");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+    for (suffix, request, mode) in grid_requests(&trainer.config.latent, trainer.config.seed) {
+        let (images, rows) = trainer.model.draw_grid(gpu, &trainer.config.latent, &request, mode)?;
+        grid::write_png(&dir.join(format!("step-{step}-{suffix}.png")), &images, rows, request.cols, trainer.config.network.image)?;
     }
     Ok(())
 }
@@ -195,7 +197,7 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         files::append_line(&metrics_path, &metrics.json())?;
         progress.update(step, &metrics);
         if sample {
-            write_grids(&trainer, out, step)?;
+            write_grids(gpu, &trainer, out, step)?;
             let [eval_bn, batch_stats] = eval::evaluate(gpu, &trainer.model, &trainer.config.latent, &split.eval, EVAL_BATCH)?;
             let line = serde_json::json!({ "step": step, "eval": eval_bn.json(), "batch_stats": batch_stats.json() });
             files::append_line(&eval_path, &line.to_string())?;

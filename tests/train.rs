@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use infogan::data;
-use infogan::infogan::latent::LatentSpec;
+use infogan::infogan::latent::{GridLayout, GridRequest, LatentSpec};
 use infogan::infogan::train::{TrainConfig, Trainer};
 
 fn metrics_of(gpu: &infogan::Gpu, data: &data::Dataset, seed: u64, steps: u64) -> Vec<String> {
@@ -89,7 +89,8 @@ fn latent_layout_and_entropy() {
 #[test]
 fn grid_latents_vary_one_thing_at_a_time() {
     let spec = LatentSpec::mnist();
-    let (z, rows) = spec.code_grid(&mut rng(2), 0, 10);
+    let request = |layout| GridRequest { layout, categories: vec![], continuous: vec![], seed: 2, cols: 10 };
+    let (z, rows) = spec.grid(&request(GridLayout::Categories(0))).unwrap();
     assert_eq!((rows, z.len()), (10, 100 * 74));
     let row = |i: usize| &z[i * 74..(i + 1) * 74];
     // Same column, another row: same noise, another category.
@@ -97,10 +98,30 @@ fn grid_latents_vary_one_thing_at_a_time() {
     assert_eq!((row(3)[62], row(13)[63]), (1.0, 1.0));
     // Same row, another column: another noise, same category.
     assert_ne!(row(0)[..62], row(1)[..62]);
-    let (z, _) = spec.continuous_sweep(&mut rng(2), 1, 10);
+    let (z, _) = spec.grid(&request(GridLayout::Sweep(1))).unwrap();
     let row = |i: usize| &z[i * 74..(i + 1) * 74];
     assert_eq!((row(0)[73], row(9)[73], row(0)[72]), (-2.0, 2.0, 0.0));
     assert_eq!(row(0)[..62], row(55)[..62]);
+    // Fixed codes hold in every cell; a fixed first code turns the rows into fresh noise.
+    let fixed = GridRequest { categories: vec![(0, 4)], continuous: vec![(0, 1.5)], ..request(GridLayout::Noise) };
+    let (z, rows) = spec.grid(&fixed).unwrap();
+    assert_eq!(rows, 10);
+    for row in z.chunks(74) {
+        assert_eq!((row[62 + 4], row[72]), (1.0, 1.5));
+    }
+    assert_ne!(z[..62], z[74..74 + 62], "each cell draws its own noise");
+    for (bad, needle) in [
+        (GridRequest { categories: vec![(0, 10)], ..request(GridLayout::Noise) }, "categories 0..9"),
+        (GridRequest { categories: vec![(1, 0)], ..request(GridLayout::Noise) }, "1 categorical codes"),
+        (GridRequest { continuous: vec![(2, 0.0)], ..request(GridLayout::Noise) }, "continuous codes 0..1"),
+        (GridRequest { continuous: vec![(0, f32::NAN)], ..request(GridLayout::Noise) }, "between -10 and 10"),
+        (request(GridLayout::Sweep(2)), "continuous codes 0..1"),
+        (request(GridLayout::Categories(1)), "1 categorical codes"),
+        (GridRequest { cols: 0, ..request(GridLayout::Noise) }, "1 to 100"),
+    ] {
+        let message = spec.grid(&bad).unwrap_err().to_string();
+        assert!(message.contains(needle), "{bad:?}: {message}");
+    }
 }
 
 #[test]

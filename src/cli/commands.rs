@@ -5,6 +5,7 @@ use std::path::Path;
 use infogan::data;
 use infogan::gpu::adapter;
 use infogan::infogan::config::TrainConfig;
+use infogan::infogan::latent::{GridLayout, GridRequest};
 use infogan::infogan::{checkpoint, eval, presets};
 use infogan::nn::layers::BnMode;
 use infogan::run::Outcome;
@@ -97,13 +98,20 @@ pub fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outc
     }
     let ckpt = checkpoint::load(&checkpoint::resolve(&args.checkpoint)?)?;
     let spec = &ckpt.config.latent;
-    let cats = args.cat.iter().map(|t| code_value::<usize>(t, "--cat")).collect::<infogan::Result<Vec<_>>>()?;
-    let conts = args.cont.iter().map(|t| code_value::<f32>(t, "--cont")).collect::<infogan::Result<Vec<_>>>()?;
-    let (z, rows) = spec.sample_grid(args.seed, &cats, &conts, args.cols)?;
+    let categories = args.cat.iter().map(|t| code_value::<usize>(t, "--cat")).collect::<infogan::Result<Vec<_>>>()?;
+    let continuous = args.cont.iter().map(|t| code_value::<f32>(t, "--cont")).collect::<infogan::Result<Vec<_>>>()?;
+    let first_fixed = categories.iter().any(|&(code, _)| code == 0);
+    let layout = match (args.rows, args.sweep) {
+        (Some(code), _) => GridLayout::Categories(code),
+        (None, Some(code)) => GridLayout::Sweep(code),
+        (None, None) if !spec.categorical.is_empty() && !first_fixed => GridLayout::Categories(0),
+        (None, None) => GridLayout::Noise,
+    };
+    let request = GridRequest { layout, categories, continuous, seed: args.seed.unwrap_or(ckpt.config.seed), cols: args.cols };
+    let (_, rows) = spec.grid(&request).map_err(|e| infogan::Error::new(format!("{e} (see `infogan sample --help`)")))?;
     let gpu = Gpu::new(&gpu_options)?;
     let model = ckpt.model(&gpu)?;
-    let range = ckpt.config.network.pixel_range();
-    let images: Vec<f32> = model.generate(&gpu, &z, spec.width(), mode)?.into_iter().map(|v| range.to_unit(v)).collect();
+    let (images, _) = model.draw_grid(&gpu, spec, &request, mode)?;
     infogan::io::grid::write_png(&args.out, &images, rows, args.cols, ckpt.config.network.image)?;
     println!("wrote {} ({rows}x{} samples from {}, step {})", args.out.display(), args.cols, ckpt.path.display(), ckpt.step);
     Ok(Outcome::Finished)

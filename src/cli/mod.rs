@@ -104,8 +104,16 @@ pub struct SampleArgs {
     /// Fix continuous code I to V (`I=V`); repeatable. Codes not given are 0.
     #[arg(long)]
     cont: Vec<String>,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Rows run through categorical code J's categories (as the run's `catJ` grids).
+    #[arg(long, conflicts_with = "sweep")]
+    rows: Option<usize>,
+    /// Columns sweep continuous code I over [-2, 2] (as the run's `contI` grids).
+    #[arg(long)]
+    sweep: Option<usize>,
+    /// The noise draws' seed; by default the run's own, so that the grid is the one training
+    /// wrote for the checkpoint's step.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Columns of the grid (rows: the first code's categories, or 10 when it is fixed).
     #[arg(long, default_value_t = 10)]
     cols: usize,

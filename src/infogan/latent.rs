@@ -89,91 +89,112 @@ impl LatentSpec {
         }
         row[at..at + self.continuous].copy_from_slice(continuous);
     }
+}
 
-    /// Latents for the grid of categorical code `code`: rows = its categories, columns = `cols`
-    /// fixed draws of the noise (and of the other categorical codes); continuous codes 0.
-    /// Returns (z, rows).
-    pub fn code_grid(&self, rng: &mut StdRng, code: usize, cols: usize) -> (Vec<f32>, usize) {
-        let rows = self.categorical.get(code).copied().unwrap_or(1);
-        let width = self.width();
-        let noise: Vec<Vec<f32>> = (0..cols).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
-        let others: Vec<Vec<usize>> = (0..cols).map(|_| self.categorical.iter().map(|&k| if self.categorical.len() > 1 { rng.random_range(0..k) } else { 0 }).collect()).collect();
-        let mut z = vec![0.0; rows * cols * width];
-        for (i, row) in z.chunks_mut(width).enumerate() {
-            let (r, c) = (i / cols, i % cols);
-            row[..self.noise].copy_from_slice(&noise[c]);
-            let mut cats = others[c].clone();
-            if let Some(this) = cats.get_mut(code) {
-                *this = r;
-            }
-            self.put_codes(row, &cats, &vec![0.0; self.continuous]);
-        }
-        (z, rows)
-    }
+/// What a grid's rows and columns run through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GridLayout {
+    /// Rows: categorical code J's categories; columns: draws of the noise (the paper's figures).
+    Categories(usize),
+    /// Columns: continuous code I swept over [-2, 2]; rows: the first categorical code's
+    /// categories with one noise draw, or 10 noise draws when there is no free categorical code.
+    Sweep(usize),
+    /// 10 rows x `cols` columns of fresh noise draws.
+    Noise,
+}
 
-    /// Latents sweeping continuous code `code` over [-2, 2] along the columns; rows = categories
-    /// of the first categorical code with one fixed noise vector, or 10 noise draws when there
-    /// is no categorical code. Returns (z, rows).
-    pub fn continuous_sweep(&self, rng: &mut StdRng, code: usize, cols: usize) -> (Vec<f32>, usize) {
-        let by_category = !self.categorical.is_empty();
-        let rows = if by_category { self.categorical[0] } else { 10 };
-        let width = self.width();
-        let noise: Vec<Vec<f32>> = (0..if by_category { 1 } else { rows }).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
-        let mut z = vec![0.0; rows * cols * width];
-        for (i, row) in z.chunks_mut(width).enumerate() {
-            let (r, c) = (i / cols, i % cols);
-            row[..self.noise].copy_from_slice(&noise[if by_category { 0 } else { r }]);
-            let mut cont = vec![0.0; self.continuous];
-            cont[code] = -2.0 + 4.0 * c as f32 / (cols.max(2) - 1) as f32;
-            let mut cats = vec![0; self.categorical.len()];
-            if let Some(first) = cats.first_mut() {
-                *first = r;
-            }
-            self.put_codes(row, &cats, &cont);
-        }
-        (z, rows)
-    }
+/// Rows of a grid without a categorical code to run through.
+pub const NOISE_ROWS: usize = 10;
+
+/// The largest magnitude a continuous code may be set to (its prior is U(-1, 1); the paper's
+/// figures go to 2).
+pub const CONTINUOUS_LIMIT: f32 = 10.0;
+
+/// A grid of latents, everything that defines it: the same request gives the same latents in
+/// training grids, `infogan sample` and the explorer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridRequest {
+    pub layout: GridLayout,
+    /// Categories held fixed, by code (a code the layout runs through ignores its entry);
+    /// codes not given are 0.
+    pub categories: Vec<(usize, usize)>,
+    /// Continuous codes held fixed, by code; codes not given are 0.
+    pub continuous: Vec<(usize, f32)>,
+    /// The noise draws' seed.
+    pub seed: u64,
+    pub cols: usize,
 }
 
 impl LatentSpec {
-    /// Latents for `infogan sample`: categorical codes fixed by `cats` ((code, category) pairs)
-    /// and continuous codes by `conts` ((code, value)); others 0. When the first categorical code
-    /// is free, the rows run through its categories with one noise vector per column; otherwise
-    /// 10 rows of fresh noise. Returns (z, rows).
-    pub fn sample_grid(&self, seed: u64, cats: &[(usize, usize)], conts: &[(usize, f32)], cols: usize) -> Result<(Vec<f32>, usize)> {
+    /// The latents of a grid, row-major, and its number of rows; a code the model does not have,
+    /// a category out of range or a non-finite or far-out continuous value is refused.
+    pub fn grid(&self, request: &GridRequest) -> Result<(Vec<f32>, usize)> {
         use rand::SeedableRng;
-        let mut categories = vec![None; self.categorical.len()];
-        for &(code, category) in cats {
-            let k = *self.categorical.get(code).ok_or_else(|| Error::new(format!("--cat {code}=..: the model has {} categorical codes", self.categorical.len())))?;
+        let mut categories: Vec<Option<usize>> = vec![None; self.categorical.len()];
+        for &(code, category) in &request.categories {
+            let k = *self.categorical.get(code).ok_or_else(|| Error::new(format!("categorical code {code}: the model has {} categorical codes", self.categorical.len())))?;
             if category >= k {
-                return Err(Error::new(format!("--cat {code}={category}: code {code} has categories 0..{}", k - 1)));
+                return Err(Error::new(format!("categorical code {code} = {category}: code {code} has categories 0..{}", k - 1)));
             }
             categories[code] = Some(category);
         }
         let mut continuous = vec![0.0; self.continuous];
-        for &(code, value) in conts {
-            if code >= self.continuous || !value.is_finite() {
-                return Err(Error::new(format!("--cont {code}={value}: the model has continuous codes 0..{}", self.continuous.saturating_sub(1))));
+        for &(code, value) in &request.continuous {
+            if code >= self.continuous {
+                return Err(Error::new(format!("continuous code {code}: the model has continuous codes 0..{}", self.continuous as isize - 1)));
+            }
+            if !value.is_finite() || value.abs() > CONTINUOUS_LIMIT {
+                return Err(Error::new(format!("continuous code {code} = {value}: give a value between -{CONTINUOUS_LIMIT} and {CONTINUOUS_LIMIT}")));
             }
             continuous[code] = value;
         }
-        let rows_by_category = !self.categorical.is_empty() && categories[0].is_none();
-        let rows = if rows_by_category { self.categorical[0] } else { 10 };
-        let mut rng = StdRng::seed_from_u64(seed);
-        let column_noise: Vec<Vec<f32>> = (0..cols).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+        let cols = request.cols;
+        if cols == 0 || cols > 100 {
+            return Err(Error::new(format!("{cols} columns: a grid has 1 to 100")));
+        }
+        let first_free = !self.categorical.is_empty() && categories[0].is_none();
+        let (rows, rows_code) = match request.layout {
+            GridLayout::Categories(code) => {
+                let k = *self.categorical.get(code).ok_or_else(|| Error::new(format!("categorical code {code}: the model has {} categorical codes", self.categorical.len())))?;
+                (k, Some(code))
+            }
+            GridLayout::Sweep(code) => {
+                if code >= self.continuous {
+                    return Err(Error::new(format!("continuous code {code}: the model has continuous codes 0..{}", self.continuous as isize - 1)));
+                }
+                if first_free { (self.categorical[0], Some(0)) } else { (NOISE_ROWS, None) }
+            }
+            GridLayout::Noise => (NOISE_ROWS, None),
+        };
+        // Noise: one draw per column, one for the whole sweep of a categorical code, or one per cell.
+        let mut rng = StdRng::seed_from_u64(request.seed);
+        let mut draw = |n: usize| -> Vec<Vec<f32>> { (0..n).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect() };
+        let noise = match (request.layout, rows_code) {
+            (GridLayout::Categories(_), _) => draw(cols),
+            (GridLayout::Sweep(_), Some(_)) => draw(1),
+            (GridLayout::Sweep(_), None) => draw(rows),
+            (GridLayout::Noise, _) => draw(rows * cols),
+        };
         let width = self.width();
         let mut z = vec![0.0; rows * cols * width];
         for (i, row) in z.chunks_mut(width).enumerate() {
             let (r, c) = (i / cols, i % cols);
-            if rows_by_category {
-                row[..self.noise].copy_from_slice(&column_noise[c]);
-            } else {
-                for v in &mut row[..self.noise] {
-                    *v = rng.random_range(-1.0..1.0);
-                }
+            let draw = match (request.layout, rows_code) {
+                (GridLayout::Categories(_), _) => c,
+                (GridLayout::Sweep(_), Some(_)) => 0,
+                (GridLayout::Sweep(_), None) => r,
+                (GridLayout::Noise, _) => i,
+            };
+            row[..self.noise].copy_from_slice(&noise[draw]);
+            let mut cats: Vec<usize> = categories.iter().map(|c| c.unwrap_or(0)).collect();
+            if let Some(code) = rows_code {
+                cats[code] = r;
             }
-            let cats: Vec<usize> = categories.iter().enumerate().map(|(code, fixed)| fixed.unwrap_or(if code == 0 && rows_by_category { r } else { 0 })).collect();
-            self.put_codes(row, &cats, &continuous);
+            let mut cont = continuous.clone();
+            if let GridLayout::Sweep(code) = request.layout {
+                cont[code] = -2.0 + 4.0 * c as f32 / (cols.max(2) - 1) as f32;
+            }
+            self.put_codes(row, &cats, &cont);
         }
         Ok((z, rows))
     }

@@ -8,7 +8,7 @@ use crate::ensure;
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::infogan::config::TrainConfig;
-use crate::infogan::latent::LatentSpec;
+use crate::infogan::latent::{GridRequest, LatentSpec};
 use crate::infogan::presets::NetworkSpec;
 use crate::nn::layers::{BatchNorm, BnMode, Linear};
 use crate::nn::network::Stack;
@@ -186,37 +186,72 @@ impl InfoGan {
         all
     }
 
-    /// Images [n, C*H*W] in the network's pixel range from latents [n, width]. `Train` mode is
-    /// read as batch statistics: generating never moves the running statistics.
+    /// Images [n, C*H*W] in the network's pixel range from latents [n, width], in as few
+    /// batches as fit the adapter's storage binding. `Train` mode is read as batch statistics:
+    /// generating never moves the running statistics. In eval mode every image depends on its
+    /// own latent alone, so the split changes nothing; with batch statistics each batch
+    /// (balanced, at most the binding's worth) is normalised over its own images.
     pub fn generate(&self, gpu: &Gpu, z: &[f32], width: usize, mode: BnMode) -> Result<Vec<f32>> {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let n = z.len() / width;
-        self.check_batch(gpu, n, "a grid")?;
-        let mut tape = Tape::new(gpu);
-        tape.freeze(&self.g.arena);
-        let vz = tape.constant(gpu.upload(&[n, width], z)?);
-        let out = self.g.forward(&mut tape, &vz, mode)?;
-        gpu.download(&out.value)
+        let mut out = Vec::with_capacity(n * self.spec.image.iter().product::<usize>());
+        for range in self.batches_that_fit(gpu, n, self.g.stack.largest_per_sample(), "generating an image")? {
+            let mut tape = Tape::new(gpu);
+            tape.freeze(&self.g.arena);
+            let vz = tape.constant(gpu.upload(&[range.len(), width], &z[range.start * width..range.end * width])?);
+            let images = self.g.forward(&mut tape, &vz, mode)?;
+            out.extend(gpu.download(&images.value)?);
+        }
+        Ok(out)
+    }
+
+    /// A grid of G's images for `request`, in [0, 1], and its number of rows.
+    pub fn draw_grid(&self, gpu: &Gpu, latent: &LatentSpec, request: &GridRequest, mode: BnMode) -> Result<(Vec<f32>, usize)> {
+        let (z, rows) = latent.grid(request)?;
+        let range = self.spec.pixel_range();
+        let images = self.generate(gpu, &z, latent.width(), mode)?.into_iter().map(|v| range.to_unit(v)).collect();
+        Ok((images, rows))
+    }
+
+    /// `n` rows split into as few balanced batches as keep every buffer of `per_sample` floats an
+    /// image within one storage binding.
+    fn batches_that_fit(&self, gpu: &Gpu, n: usize, per_sample: usize, what: &str) -> Result<Vec<std::ops::Range<usize>>> {
+        let limit = gpu.max_binding_bytes();
+        let fit = (limit / (4 * per_sample.max(1) as u64)) as usize;
+        ensure!(fit > 0, "{what} needs a {} MiB buffer, more than this adapter's largest storage binding ({} MiB)", (4 * per_sample as u64).div_ceil(1 << 20), limit >> 20);
+        let batches = n.div_ceil(fit).max(1);
+        Ok((0..batches).map(|b| b * n / batches..(b + 1) * n / batches).filter(|r| !r.is_empty()).collect())
     }
 
     /// Q's outputs for images [n, C*H*W] in the network's pixel range: the logits of each
-    /// categorical code ([n * K] each) and the means of the continuous codes ([n * codes]).
+    /// categorical code ([n * K] each) and the means of the continuous codes ([n * codes]), in
+    /// as few batches as fit the adapter's storage binding (with batch statistics, each batch is
+    /// normalised over its own images).
     pub fn recognize(&self, gpu: &Gpu, images: &[f32], mode: BnMode) -> Result<CodeReadout> {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let [c, h, w] = self.spec.image;
-        let n = images.len() / (c * h * w);
-        self.check_batch(gpu, n, "a recognition batch")?;
-        let mut tape = Tape::new(gpu);
-        for arena in self.arenas() {
-            tape.freeze(arena);
+        let len = c * h * w;
+        let n = images.len() / len;
+        let per_sample = [&self.d.body, &self.q.hidden].iter().map(|s| s.largest_per_sample()).max().unwrap_or(1);
+        let mut logits_out: Vec<Vec<f32>> = vec![Vec::new(); self.q.cat.len()];
+        let mut means_out: Option<Vec<f32>> = None;
+        for range in self.batches_that_fit(gpu, n, per_sample, "recognising an image")? {
+            let mut tape = Tape::new(gpu);
+            for arena in self.arenas() {
+                tape.freeze(arena);
+            }
+            let x = tape.constant(gpu.upload(&[range.len(), c, h, w], &images[range.start * len..range.end * len])?);
+            let features = self.d.body(&mut tape, &x, mode)?;
+            let q = self.q.forward(&mut tape, &features, mode)?;
+            let logits: Vec<_> = q.cat_logits.iter().map(|l| gpu.read_later(&l.value)).collect();
+            let means = q.cont_mean.as_ref().map(|m| gpu.read_later(&m.value));
+            for (all, part) in logits_out.iter_mut().zip(logits) {
+                all.extend(part.wait(gpu)?);
+            }
+            if let Some(part) = means {
+                means_out.get_or_insert_with(Vec::new).extend(part.wait(gpu)?);
+            }
         }
-        let x = tape.constant(gpu.upload(&[n, c, h, w], images)?);
-        let features = self.d.body(&mut tape, &x, mode)?;
-        let q = self.q.forward(&mut tape, &features, mode)?;
-        let logits: Vec<_> = q.cat_logits.iter().map(|l| gpu.read_later(&l.value)).collect();
-        let means = q.cont_mean.as_ref().map(|m| gpu.read_later(&m.value));
-        let logits = logits.into_iter().map(|r| r.wait(gpu)).collect::<Result<Vec<_>>>()?;
-        let means = means.map(|r| r.wait(gpu)).transpose()?;
-        Ok((logits, means))
+        Ok((logits_out, means_out))
     }
 }

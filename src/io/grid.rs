@@ -37,6 +37,11 @@ pub fn compose(images: &[f32], rows: usize, cols: usize, [channels, side_h, side
 
 /// Writes the grid to `path` atomically.
 pub fn write_png(path: &Path, images: &[f32], rows: usize, cols: usize, shape: [usize; 3]) -> Result<()> {
+    crate::files::write_atomically(path, &png_bytes(images, rows, cols, shape)?)
+}
+
+/// The grid as a PNG file's bytes.
+pub fn png_bytes(images: &[f32], rows: usize, cols: usize, shape: [usize; 3]) -> Result<Vec<u8>> {
     let (pixels, width, height) = compose(images, rows, cols, shape)?;
     let mut bytes = Vec::new();
     {
@@ -46,5 +51,5 @@ pub fn write_png(path: &Path, images: &[f32], rows: usize, cols: usize, shape: [
         let mut writer = encoder.write_header().map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
         writer.write_image_data(&pixels).map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
     }
-    crate::files::write_atomically(path, &bytes)
+    Ok(bytes)
 }
