@@ -20,7 +20,7 @@ fn main() {
 }
 
 fn run_charts(run: &Path, out: &Path, prefix: &str) -> Result<(), String> {
-    for (stem, _, svg) in infogan::io::report::charts(run) {
+    for (stem, _, svg) in infogan::train::report::charts(run) {
         write(&out.join(format!("{prefix}-{stem}.svg")), &svg)?;
     }
     Ok(())

@@ -31,21 +31,6 @@
 //                                     per 4 channels.   bindings as the scalar ones, with x4
 //                                     (12) and dy4 (14) for x and dy
 
-struct Params {
-    n: u32,
-    c: u32,
-    s: u32,
-    update: u32,
-    eps: f32,
-    momentum: f32,
-    acc: f32,
-    acc_dx: f32,
-    train: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;

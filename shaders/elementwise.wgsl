@@ -13,25 +13,6 @@
 //                   moves vec4s several times faster than scalars).
 // One invocation per element; 2-D grid so huge tensors stay under the per-dimension limit.
 
-struct Params {
-    n: u32,
-    op: u32,
-    alpha: f32,
-    beta: f32,
-    slope: f32,
-    acc: f32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-const SCALE: u32 = 0u;   // alpha * x + beta
-const RELU: u32 = 1u;
-const LEAKY: u32 = 2u;   // x >= 0 ? x : slope * x
-const SIGMOID: u32 = 3u;
-const TANH: u32 = 4u;
-const ADD: u32 = 0u;
-const MUL: u32 = 1u;
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -50,21 +31,21 @@ fn sigmoid(x: f32) -> f32 {
 
 fn activate(x: f32) -> f32 {
     switch p.op {
-        case 0u: { return p.alpha * x + p.beta; }
-        case 1u: { return max(x, 0.0); }
-        case 2u: { return select(p.slope * x, x, x >= 0.0); }
-        case 3u: { return sigmoid(x); }
-        default: { return tanh(clamp(x, -15.0, 15.0)); }
+        case SCALE: { return p.alpha * x + p.beta; }
+        case RELU: { return max(x, 0.0); }
+        case LEAKY: { return select(p.slope * x, x, x >= 0.0); }
+        case SIGMOID: { return sigmoid(x); }
+        case TANH, default: { return tanh(clamp(x, -15.0, 15.0)); }
     }
 }
 
 fn derivative(saved: f32) -> f32 {
     switch p.op {
-        case 0u: { return p.alpha; }
-        case 1u: { return select(0.0, 1.0, saved > 0.0); }
-        case 2u: { return select(p.slope, 1.0, saved >= 0.0); }
-        case 3u: { return saved * (1.0 - saved); }
-        default: { return 1.0 - saved * saved; }
+        case SCALE: { return p.alpha; }
+        case RELU: { return select(0.0, 1.0, saved > 0.0); }
+        case LEAKY: { return select(p.slope, 1.0, saved >= 0.0); }
+        case SIGMOID: { return saved * (1.0 - saved); }
+        case TANH, default: { return 1.0 - saved * saved; }
     }
 }
 

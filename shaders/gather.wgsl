@@ -6,17 +6,6 @@
 // pixels holds each image's bytes packed four to a u32 (little-endian), `words` u32 per image;
 // order is the epoch's permutation of image indices. One invocation per output word (4 pixels).
 
-struct Params {
-    count: u32,   // images to gather
-    words: u32,   // u32 words per image (pixels / 4)
-    first: u32,   // position in `order` of the first image
-    _pad: u32,
-    scale: f32,
-    shift: f32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
 fn unpack(byte: u32) -> f32 {
     return f32(byte) / 255.0 * p.scale + p.shift;
 }

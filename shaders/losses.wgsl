@@ -14,13 +14,6 @@
 //                      grad (d/dmu) = (mu - x) e^{-2s}, grad_logstd (binding 6) = 1 - (x - mu)^2 e^{-2s}
 //   scale_rows         dx[r, c] = acc*dx + g[r, c] * up[r]    bindings 7 g, 8 up, 9 dx
 
-struct Params {
-    rows: u32,
-    cols: u32,
-    sigma: f32,
-    acc: f32,
-}
-
 const HALF_LN_2PI: f32 = 0.91893853320467274;
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -18,28 +18,6 @@
 // TILE_K come from the prelude; src/ops/matmul.rs computes the grid from the same numbers. The
 // register tiles are unrolled by hand for their sizes (32x32 and 8x8, K step 4 = one vec4).
 
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    has_bias: u32,
-    alpha: f32,
-    acc: f32,
-    // matmul_register_tile_small and matmul_workgroup_tile: when nonzero, workgroup z sums K from
-    // z * k_split (a multiple of the tile's K step) to the next split and writes its partial
-    // product at c[z * M * N ..].
-    k_split: u32,
-    // matmul_register_tile_small only: 1 when gid.x walks C's row blocks (for narrow C, so
-    // that llvmpipe's lanes, which run along x, all have outputs).
-    rows_along_x: u32,
-    // With TRANS_A: 0, or the rows of op(A) per stored block, A being [M / a_block_rows, K,
-    // a_block_rows] (an NCHW map read as the rows [N*H*W, C] of a convolution's product).
-    a_block_rows: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
@@ -236,10 +214,13 @@ fn matmul_register_tile_small(@builtin(global_invocation_id) gid: vec3<u32>) {
     store_block(acc10, m0 + 4u, n0 + 0u); store_block(acc11, m0 + 4u, n0 + 4u);
 }
 
-// A workgroup's tile of C is BM x BN; each invocation holds TILE_M x TILE_N (4x4) of it.
+// A workgroup's tile of C is BM x BN; each invocation holds TILE_M x TILE_N of it (4x4: the
+// inner product below reads rows and columns as vec4s). The BK x BM tile of A and the BK x BN
+// tile of B (BM = BN) take LOADS loads per invocation each.
 const BM: u32 = WG_Y * TILE_M;
 const BN: u32 = WG_X * TILE_N;
 const BK: u32 = TILE_K;
+const LOADS: u32 = BK * BM / WG_SIZE;
 var<workgroup> tile_a: array<f32, BK * BM>; // [BK][BM]
 var<workgroup> tile_b: array<f32, BK * BN>; // [BK][BN]
 
@@ -259,12 +240,12 @@ fn matmul_workgroup_tile(
         k_end = min(p.k, k_begin + p.k_split);
         c_base = wid.z * p.m * p.n;
     }
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+    var acc: array<f32, TILE_M * TILE_N>;
+    for (var i = 0u; i < TILE_M * TILE_N; i++) { acc[i] = 0.0; }
     for (var k0 = k_begin; k0 < k_end; k0 += BK) {
-        // 1024 values per tile, 4 per invocation; neighbours read neighbouring addresses.
-        for (var r = 0u; r < 4u; r++) {
-            let idx = t + r * 256u;
+        // LOADS values of each tile per invocation; neighbours read neighbouring addresses.
+        for (var r = 0u; r < LOADS; r++) {
+            let idx = t + r * WG_SIZE;
             var kk: u32; var mm: u32;
             if (TRANS_A != 0u) { kk = idx / BM; mm = idx % BM; } else { kk = idx % BK; mm = idx / BK; }
             tile_a[kk * BM + mm] = a_at(tm0 + mm, k0 + kk);
@@ -278,21 +259,21 @@ fn matmul_workgroup_tile(
                               tile_a[kk * BM + lid.y * TILE_M + 2u], tile_a[kk * BM + lid.y * TILE_M + 3u]);
             let b = vec4<f32>(tile_b[kk * BN + lid.x * TILE_N], tile_b[kk * BN + lid.x * TILE_N + 1u],
                               tile_b[kk * BN + lid.x * TILE_N + 2u], tile_b[kk * BN + lid.x * TILE_N + 3u]);
-            for (var i = 0u; i < 4u; i++) {
-                acc[i * 4u] += a[i] * b.x;
-                acc[i * 4u + 1u] += a[i] * b.y;
-                acc[i * 4u + 2u] += a[i] * b.z;
-                acc[i * 4u + 3u] += a[i] * b.w;
+            for (var i = 0u; i < TILE_M; i++) {
+                acc[i * TILE_N] += a[i] * b.x;
+                acc[i * TILE_N + 1u] += a[i] * b.y;
+                acc[i * TILE_N + 2u] += a[i] * b.z;
+                acc[i * TILE_N + 3u] += a[i] * b.w;
             }
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
+    for (var i = 0u; i < TILE_M; i++) {
         let row = tm0 + lid.y * TILE_M + i;
         if (row >= p.m) { break; }
-        for (var j = 0u; j < 4u; j++) {
+        for (var j = 0u; j < TILE_N; j++) {
             let col = tn0 + lid.x * TILE_N + j;
-            if (col < p.n) { store(row, col, acc[i * 4u + j]); }
+            if (col < p.n) { store(row, col, acc[i * TILE_N + j]); }
         }
     }
 }

@@ -14,22 +14,6 @@
 // where the adapter's subgroups are exactly 8 wide (the subgroup-tile variant).
 // Bindings: 1 a, 2 b, 3 bias (read when has_bias), 4 c (read_write).
 
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    has_bias: u32,
-    alpha: f32,
-    acc: f32,
-    // The rest of shaders/matmul.wgsl's struct (the Rust struct is shared); unused here.
-    k_split: u32,
-    rows_along_x: u32,
-    a_block_rows: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;

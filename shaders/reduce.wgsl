@@ -7,17 +7,6 @@
 // reduce_sum: one invocation per output, compensated (Kahan) summation so long sums keep f32
 // accuracy. broadcast: one invocation per output element.
 
-struct Params {
-    outer: u32,
-    mid: u32,
-    inner: u32,
-    _pad0: u32,
-    alpha: f32,
-    acc: f32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;

@@ -4,15 +4,17 @@
 pub mod arena;
 pub mod bench;
 pub mod data;
+pub mod eval;
 pub mod error;
 pub mod files;
 pub mod gpu;
-pub mod infogan;
 pub mod io;
+pub mod json;
+pub mod model;
 pub mod nn;
 pub mod ops;
-pub mod run;
 pub mod tape;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use gpu::{Gpu, GpuOptions, Variant};

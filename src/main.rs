@@ -4,7 +4,7 @@ mod cli;
 
 use clap::Parser;
 
-use infogan::run::Outcome;
+use infogan::train::run::Outcome;
 
 fn main() {
     restore_default_sigpipe();

@@ -3,8 +3,8 @@
 
 mod common;
 use common::rng;
-use infogan::infogan::confusion::{min_cost_assignment, Confusion};
-use infogan::infogan::eval::EvalReport;
+use infogan::eval::confusion::{min_cost_assignment, Confusion};
+use infogan::eval::evaluate::EvalReport;
 use rand::RngExt;
 
 #[test]

@@ -3,7 +3,7 @@
 
 use infogan::data::shapes::{self, Shapes, COUNT, FACTORS, HELD_OUT};
 use infogan::data::LabelColumn;
-use infogan::infogan::factors::{bin, entropy, factor_report, mutual_information};
+use infogan::eval::factors::{bin, entropy, factor_report, mutual_information};
 
 fn pixels(shapes: Shapes, index: usize) -> Vec<u8> {
     let mut out = vec![0; shapes.side * shapes.side];

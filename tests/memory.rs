@@ -6,15 +6,17 @@
 mod common;
 use common::*;
 use infogan::data;
-use infogan::infogan::{eval, presets};
-use infogan::run;
-use infogan::infogan::train::{TrainConfig, Trainer};
+use infogan::eval::evaluate as eval;
+use infogan::model::presets::Model;
+use infogan::train::run;
+use infogan::model::config::TrainConfig;
+use infogan::train::trainer::Trainer;
 use infogan::nn::layers::BnMode;
 use rand::RngExt;
 
 /// Narrow widths (a sixteenth of the paper's): the weights stay small beside the activations.
-fn narrow(model: &str) -> Vec<usize> {
-    presets::width_slots(model).unwrap().iter().map(|(_, paper)| (paper / 16).max(2)).collect()
+fn narrow(model: Model) -> Vec<usize> {
+    model.width_slots().iter().map(|(_, paper)| (paper / 16).max(2)).collect()
 }
 
 fn round_up(bytes: u64) -> u64 {
@@ -25,9 +27,9 @@ fn round_up(bytes: u64) -> u64 {
 fn the_largest_buffer_of_a_step_is_the_batch_times_the_per_sample_bound() {
     // Every kernel variant on every backend: none allocates a larger scratch buffer.
     for gpu in gpus() {
-    for model in ["mnist", "svhn", "celeba", "faces", "chairs", "shapes", "shapes32"] {
+    for model in Model::ALL {
         let batch = 16;
-        let mut config = TrainConfig::for_preset(model, batch, 0).unwrap();
+        let mut config = TrainConfig::for_preset(model, batch, 0);
         config.set_widths(&narrow(model)).unwrap();
         let [c, h, w] = config.network.image;
         let mut r = rng(7);
@@ -57,7 +59,7 @@ fn the_largest_buffer_of_a_step_is_the_batch_times_the_per_sample_bound() {
 #[test]
 fn a_batch_over_the_binding_limit_is_refused_naming_the_largest_that_fits() {
     let gpu = gpu();
-    let config = TrainConfig::for_preset("shapes", 2, 0).unwrap();
+    let config = TrainConfig::for_preset(Model::Shapes, 2, 0);
     let set = data::Dataset::new("noise", data::Images { count: 2, channels: 1, height: 64, width: 64, pixels: vec![9; 2 * 64 * 64] }, Vec::new()).unwrap();
     let trainer = Trainer::new(&gpu, config.clone(), &set).unwrap();
     let limit = gpu.max_binding_bytes();
@@ -78,7 +80,7 @@ fn evaluation_splits_held_out_images_into_batches_that_fit() {
     // 128 MiB binding, and 300 held-out images (fewer than EVAL_BATCH) take two batches. (An
     // adapter with a larger binding gets as many more images.)
     let gpu = gpu();
-    let config = TrainConfig::for_preset("shapes", 2, 0).unwrap();
+    let config = TrainConfig::for_preset(Model::Shapes, 2, 0);
     let probe = data::Dataset::new("probe", data::Images { count: 2, channels: 1, height: 64, width: 64, pixels: vec![0; 2 * 64 * 64] }, Vec::new()).unwrap();
     let count = Trainer::new(&gpu, config.clone(), &probe).unwrap().model.max_batch(gpu.max_binding_bytes()) + 44;
     let mut r = rng(11);

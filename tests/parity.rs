@@ -13,9 +13,9 @@ use std::collections::HashMap;
 
 use common::*;
 use infogan::data;
-use infogan::infogan::config::{TrainConfig, Wiring};
-use infogan::infogan::latent::{LatentBatch, LatentSpec};
-use infogan::infogan::train::Trainer;
+use infogan::model::config::{TrainConfig, Wiring};
+use infogan::model::latent::{LatentBatch, LatentSpec};
+use infogan::train::trainer::Trainer;
 
 const MNIST_GOLDEN: &[u8] = include_bytes!("data/parity_golden.safetensors");
 
@@ -51,7 +51,7 @@ fn check_case(g: &HashMap<String, Vec<f64>>, mut config: TrainConfig, tag: &str,
         let ln_k: f64 = config.latent.categorical.iter().map(|&k| (k as f64).ln()).sum();
         let cont_entropy = config.latent.continuous as f64 * 2f64.ln();
         let mut trainer = Trainer::new(&gpu, config.clone(), &data).unwrap();
-        let largest_lr = f64::from(config.lr_d.max(config.lr_g));
+        let largest_lr = f64::from(config.optimiser.lr_d.max(config.optimiser.lr_g));
         // PyTorch's initial state into our arenas and running statistics.
         for arena in trainer.model.arenas() {
             let mut values = vec![0.0; arena.values.len()];
@@ -151,7 +151,7 @@ fn check_preset(model: &str, bytes: &[u8]) {
     let widths: Vec<usize> = meta["widths"].split(',').map(|w| w.parse().unwrap()).collect();
     let g = golden(bytes);
     for (tag, learned_std, wiring) in [("official", false, Wiring::Official), ("qwithg", true, Wiring::QWithG)] {
-        let mut config = TrainConfig::for_preset(model, 6, 0).unwrap();
+        let mut config = TrainConfig::for_preset(infogan::model::presets::Model::parse(model).unwrap(), 6, 0);
         config.latent.noise = meta["noise"].parse().unwrap();
         config.set_widths(&widths).unwrap();
         check_case(&g, config, tag, learned_std, wiring);

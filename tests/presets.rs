@@ -10,7 +10,7 @@ use common::files::{svhn_mat, temp_dir, write_pictures};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use infogan::infogan::presets;
+use infogan::model::presets::{self, Model};
 
 fn infogan() -> Command {
     Command::new(env!("CARGO_BIN_EXE_infogan"))
@@ -31,7 +31,7 @@ fn stderr(out: &Output) -> String {
 
 /// Narrow widths for each preset's slots.
 fn narrow(model: &str) -> String {
-    let slots = presets::width_slots(model).unwrap();
+    let slots = Model::parse(model).unwrap().width_slots();
     slots.iter().map(|(_, paper)| (paper / 32).max(2).to_string()).collect::<Vec<_>>().join(",")
 }
 
@@ -46,7 +46,7 @@ fn train_briefly(model: &str, data: &str, out: &Path) -> String {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(v["B_GAN"].as_f64().unwrap().is_finite() && v["loss_D"].as_f64().unwrap().is_finite(), "{model}: {line}");
     }
-    let preset = presets::preset(model, None).unwrap();
+    let preset = presets::preset(Model::parse(model).unwrap(), None).unwrap();
     let samples = out.join("samples");
     for code in 0..preset.latent.categorical.len() {
         assert!(samples.join(format!("step-3-cat{code}.png")).is_file(), "{model}: grid of categorical code {code}");

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use infogan::infogan::checkpoint;
+use infogan::train::checkpoint;
 
 const NARROW: &str = "32,8,4,8";
 

@@ -2,6 +2,7 @@
 //! its workgroup size matches the launcher's, and every file under shaders/ is covered. No GPU.
 
 use infogan::gpu::kernel::reflect;
+use infogan::gpu::params::{check_struct, ParamField};
 use infogan::ops::all_kernels;
 
 #[test]
@@ -44,30 +45,52 @@ fn a_shader_that_ignores_the_launcher_workgroup_size_is_rejected() {
     assert!(error.message().contains("workgroup size"), "{error}");
 }
 
-/// The kernel's WGSL with its params struct edited by `edit` (applied to the struct's text only).
-fn with_params_struct(kernel: &infogan::gpu::Kernel, edit: impl Fn(&str) -> String) -> infogan::gpu::Kernel {
-    let start = kernel.source.find("struct Params {").expect("a params struct");
-    let end = start + kernel.source[start..].find('}').expect("closed");
-    let source = format!("{}{}{}", &kernel.source[..start], edit(&kernel.source[start..end]), &kernel.source[end..]);
-    infogan::gpu::Kernel { source: Box::leak(source.into_boxed_str()), ..*kernel }
+#[test]
+fn kernels_take_their_params_struct_and_codes_from_rust() {
+    // No shader file declares the params struct: the prelude writes it from the Rust fields.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
+    for entry in std::fs::read_dir(dir).expect("shaders/ exists") {
+        let path = entry.expect("readable").path();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        assert!(!text.contains("struct Params"), "{} declares struct Params by hand", path.display());
+    }
+    let adam = &infogan::ops::adam::ADAM;
+    let text = adam.wgsl(&[]).expect("instantiates");
+    assert!(text.contains("struct Params {\n    n: u32,\n    lr: f32,\n    beta1: f32,\n    beta2: f32,"), "{text}");
+    // A field renamed in Rust renames it in the kernel: the shader's `p.beta2` no longer exists.
+    let renamed: Vec<ParamField> = adam.params.iter().map(|f| if f.name == "beta2" { ParamField { name: "beta_two", ..*f } } else { *f }).collect();
+    let edited = infogan::gpu::Kernel { params: Box::leak(renamed.into_boxed_slice()), ..*adam };
+    let error = reflect(&edited, &[]).expect_err("the shader reads p.beta2");
+    assert!(error.message().contains("beta2"), "{error}");
+    // Codes come from the Rust enums the launchers use.
+    let unary = infogan::ops::elementwise::UNARY.wgsl(&[]).expect("instantiates");
+    for line in ["const SCALE: u32 = 0u;", "const RELU: u32 = 1u;", "const TANH: u32 = 4u;", "const ADD: u32 = 0u;", "const MUL: u32 = 1u;"] {
+        assert!(unary.contains(line), "{line} missing from the prelude");
+    }
 }
 
 #[test]
-fn a_params_struct_that_differs_from_its_rust_mirror_is_rejected() {
-    // Adam's struct: n u32, lr f32, beta1 f32, beta2 f32, eps f32, bc1 f32, bc2 f32, _pad u32.
-    let kernel = &infogan::ops::adam::ADAM;
-    reflect(kernel, &[]).expect("the shipped struct matches");
-    // Each edit leaves a valid shader whose struct no longer mirrors the Rust one.
-    let renamed = infogan::gpu::Kernel { source: Box::leak(kernel.source.replace("beta2", "beta_two").into_boxed_str()), ..*kernel };
+fn the_reflection_check_catches_a_struct_that_differs_from_its_rust_mirror() {
+    // The safety net behind the generated structs, on hand-written ones: Adam's fields are
+    // n u32, lr f32, beta1 f32, beta2 f32, eps f32, bc1 f32, bc2 f32, _pad u32.
+    let fields = infogan::ops::adam::ADAM.params;
+    let check = |body: &str| -> Result<(), String> {
+        let text = format!("struct Params {{\n{body}}}\n@group(0) @binding(0) var<uniform> p: Params;\n@compute @workgroup_size(1) fn main() {{ let x = p.n; }}\n");
+        let module = naga::front::wgsl::parse_str(&text).expect("parses");
+        let (_, var) = module.global_variables.iter().next().expect("the uniform");
+        check_struct(&module, var.ty, fields)
+    };
+    let shipped = "    n: u32,\n    lr: f32,\n    beta1: f32,\n    beta2: f32,\n    eps: f32,\n    bc1: f32,\n    bc2: f32,\n    _pad: u32,\n";
+    check(shipped).expect("the generated layout matches");
     let cases = [
-        ("renamed", renamed, "field 3 is `beta_two`"),
-        ("reordered", with_params_struct(kernel, |s| s.replace("beta1: f32,\n    beta2: f32,", "beta2: f32,\n    beta1: f32,")), "field 2 is `beta2`"),
-        ("retyped", with_params_struct(kernel, |s| s.replace("_pad: u32", "_pad: f32")), "`_pad` is not a u32"),
-        ("truncated", with_params_struct(kernel, |s| s.replace("    _pad: u32,\n", "")), "ends before field 7 `_pad`"),
+        ("renamed", shipped.replace("beta2", "beta_two"), "field 3 is `beta_two`"),
+        ("reordered", shipped.replace("beta1: f32,\n    beta2: f32,", "beta2: f32,\n    beta1: f32,"), "field 2 is `beta2`"),
+        ("retyped", shipped.replace("_pad: u32", "_pad: f32"), "`_pad` is not a u32"),
+        ("truncated", shipped.replace("    _pad: u32,\n", ""), "ends before field 7 `_pad`"),
     ];
-    for (what, edited, expected) in cases {
-        let error = reflect(&edited, &[]).expect_err(what);
-        assert!(error.message().contains(expected), "{what}: {error}");
+    for (what, body, expected) in cases {
+        let error = check(&body).expect_err(what);
+        assert!(error.contains(expected), "{what}: {error}");
     }
 }
 

@@ -4,7 +4,8 @@
 mod common;
 use common::*;
 use infogan::data;
-use infogan::infogan::train::{TrainConfig, Trainer};
+use infogan::model::config::TrainConfig;
+use infogan::train::trainer::Trainer;
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -4,8 +4,9 @@
 mod common;
 use common::*;
 use infogan::data;
-use infogan::infogan::latent::{GridLayout, GridRequest, LatentSpec};
-use infogan::infogan::train::{TrainConfig, Trainer};
+use infogan::model::latent::{GridLayout, GridRequest, LatentSpec};
+use infogan::model::config::TrainConfig;
+use infogan::train::trainer::Trainer;
 
 fn metrics_of(gpu: &infogan::Gpu, data: &data::Dataset, seed: u64, steps: u64) -> Vec<String> {
     let mut config = TrainConfig::paper(8, seed);

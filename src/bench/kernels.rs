@@ -37,7 +37,8 @@ fn time_case(gpu: &Gpu, repeats: usize, timestamps: bool, mut record: impl FnMut
 /// (forward, input and weight gradients), the conv layers (three passes), batch norm forward and
 /// backward at each normalised shape, the activations, and Adam over each network's arena.
 /// Returns the cases and whether GPU timestamps timed them.
-pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<(Vec<KernelCase>, bool)> {
+/// `arenas`: (name, floats) of the parameter arenas Adam steps, e.g. the MNIST model's.
+pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize], arenas: &[(String, usize)]) -> Result<(Vec<KernelCase>, bool)> {
     use crate::ops::{adam, batchnorm, elementwise};
     let timestamps = gpu.set_profiling(true)?;
     let mut out = Vec::new();
@@ -99,16 +100,18 @@ pub fn bench_kernels(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<(Ve
         }
     }
     // Adam over each arena (independent of the batch): reads params, grads, m, v; writes params, m, v.
-    let config = crate::infogan::train::TrainConfig::paper(64, 0);
-    let model = crate::infogan::model::InfoGan::new(gpu, &config)?;
-    for arena in model.arenas() {
-        let n = arena.values.len();
+    for (name, n) in arenas {
+        let n = *n;
+        let [values, grads, m, v] = [20, 21, 22, 23].map(|seed| gpu.upload(&[n], &pseudo_random(n, seed)));
+        let (values, grads, m, v) = (values?, grads?, m?, v?);
+        // Adam's second moment must be non-negative.
+        crate::ops::elementwise::fill(gpu, &v, 1e-4)?;
         let mut t = 0;
         let times = time_case(gpu, repeats, timestamps, || {
             t += 1;
-            adam::step(gpu, adam::AdamConfig::infogan(1e-4), t, &arena.values, &arena.grads, &arena.m, &arena.v)
+            adam::step(gpu, adam::AdamConfig::infogan(1e-4), t, &values, &grads, &m, &v)
         })?;
-        push(format!("Adam arena {} ({n} floats)", arena.name), 0.0, f * 7.0 * n as f64, times);
+        push(format!("Adam arena {name} ({n} floats)"), 0.0, f * 7.0 * n as f64, times);
     }
     gpu.set_profiling(false)?;
     Ok((out, timestamps))

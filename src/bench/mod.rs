@@ -1,12 +1,12 @@
-//! Benchmarks shared by `infogan bench` and `cargo bench`: the timing harness here, one module
-//! per thing measured (`matmul`, `conv`, `kernels`, `step`). Wall time around a synchronous
+//! Kernel benchmarks shared by `infogan bench` and `cargo bench`: the timing harness here, one
+//! module per thing measured (`matmul`, `conv`, `kernels`; the whole training step is measured by
+//! `train::step_bench` with this harness). Wall time around a synchronous
 //! submit or GPU timestamps (each report says which), median over repeats after a warm-up, and
 //! the FLOPs and bytes of each case written beside it.
 
 mod conv;
 mod kernels;
 mod matmul;
-mod step;
 
 use std::time::Instant;
 
@@ -14,12 +14,11 @@ use serde_json::{json, Value};
 
 use crate::error::Result;
 use crate::gpu::Gpu;
-pub use crate::infogan::train::round;
+pub use crate::json::round;
 
 pub use conv::{bench_conv, print_conv_report, ConvBench, ConvCase, PaperConv, PAPER_CONVS};
 pub use kernels::{bench_kernels, print_kernels_report, KernelCase};
 pub use matmul::{bench_matmul, matmul_cases, print_report};
-pub use step::{bench_step, print_step_report, step_flops_per_image, StepBench};
 
 /// One measured case.
 #[derive(Clone, Debug)]
@@ -92,7 +91,7 @@ impl Measurement {
 }
 
 /// One line: `{"bench", "adapter", "variant", "timing", "results": [items]}` for `--json`.
-fn print_json(gpu: &Gpu, bench: &str, timing: &str, items: Vec<Value>) {
+pub fn print_json(gpu: &Gpu, bench: &str, timing: &str, items: Vec<Value>) {
     let line = json!({ "bench": bench, "adapter": gpu.adapter_name(), "variant": gpu.variant.name(), "timing": timing, "results": items });
     println!("{line}");
 }
@@ -114,20 +113,20 @@ pub fn time_gpu(gpu: &Gpu, repeats: usize, mut record: impl FnMut() -> Result<()
 }
 
 /// This process's CPU time since `start`.
-struct CpuClock(Option<f64>);
+pub struct CpuClock(Option<f64>);
 
 impl CpuClock {
-    fn start() -> CpuClock {
+    pub fn start() -> CpuClock {
         CpuClock(process_cpu_ms())
     }
 
     /// Kept only where the adapter runs on the CPU: on a real GPU a kernel's CPU time is the
     /// host's idle waiting, not the work.
-    fn start_on_cpu_adapter(gpu: &Gpu) -> CpuClock {
+    pub fn start_on_cpu_adapter(gpu: &Gpu) -> CpuClock {
         if gpu.runs_on_cpu() { CpuClock::start() } else { CpuClock(None) }
     }
 
-    fn per_run(&self, runs: usize) -> Option<f64> {
+    pub fn per_run(&self, runs: usize) -> Option<f64> {
         let start = self.0?;
         Some((process_cpu_ms()? - start) / runs.max(1) as f64)
     }

@@ -4,11 +4,15 @@ use std::path::Path;
 
 use infogan::data;
 use infogan::gpu::adapter;
-use infogan::infogan::config::TrainConfig;
-use infogan::infogan::latent::{GridLayout, GridRequest};
-use infogan::infogan::{checkpoint, eval, presets};
+use infogan::model::config::TrainConfig;
+use infogan::model::latent::{GridLayout, GridRequest};
+use infogan::eval::evaluate as eval;
+use infogan::model::presets::{self, Model};
+use infogan::train::checkpoint;
 use infogan::nn::layers::BnMode;
-use infogan::run::Outcome;
+use infogan::train::run::Outcome;
+use infogan::model::networks::InfoGan;
+use infogan::train::step_bench;
 use infogan::{bench, Gpu, GpuOptions};
 
 use crate::cli::{BenchWhat, SampleArgs};
@@ -118,11 +122,11 @@ pub fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outc
 }
 
 /// `infogan models`.
-pub fn models(gpu_options: GpuOptions, model: Option<String>, widths: Option<String>, json: bool) -> infogan::Result<Outcome> {
-    let names: Vec<String> = model.map_or_else(|| presets::NAMES.iter().map(|n| n.to_string()).collect(), |m| vec![m]);
+pub fn models(gpu_options: GpuOptions, model: Option<Model>, widths: Option<String>, json: bool) -> infogan::Result<Outcome> {
+    let models: Vec<Model> = model.map_or_else(|| Model::ALL.to_vec(), |m| vec![m]);
     let mut configs = Vec::new();
-    for name in &names {
-        let mut config = TrainConfig::for_preset(name, 64, 0)?;
+    for &model in &models {
+        let mut config = TrainConfig::for_preset(model, 64, 0);
         if let Some(w) = &widths {
             config.set_widths(&presets::parse_widths(w)?)?;
         }
@@ -135,17 +139,17 @@ pub fn models(gpu_options: GpuOptions, model: Option<String>, widths: Option<Str
     let gpu = Gpu::new(&gpu_options)?;
     let mut rows = Vec::new();
     for config in configs {
-        let preset = presets::preset(&config.model, Some(&config.widths))?;
-        let model = infogan::infogan::model::InfoGan::new(&gpu, &config)?;
+        let preset = presets::preset(config.model, Some(&config.widths))?;
+        let model = infogan::model::networks::InfoGan::new(&gpu, &config)?;
         let params: Vec<usize> = model.arenas().iter().map(|a| a.layout.slots.iter().map(|s| s.len()).sum()).collect();
-        let gflop = bench::step_flops_per_image(&model) * 1e-9;
+        let gflop = model.step_flops_per_image() * 1e-9;
         let latent = &config.latent;
         if json {
             rows.push(serde_json::json!({
                 "model": config.model, "image": config.network.image, "noise": latent.noise, "categorical": latent.categorical, "continuous": latent.continuous,
                 "widths": config.widths, "parameters": {"G": params[0], "D": params[1], "Q": params[2]}, "step_gflop_per_image": gflop,
                 "layers": config.network.summary(), "source": preset.source, "paper": preset.paper_result,
-                "lr_d": config.lr_d, "lr_g": config.lr_g, "lambda_cat": config.lambda_cat, "lambda_cont": config.lambda_cont,
+                "lr_d": config.optimiser.lr_d, "lr_g": config.optimiser.lr_g, "lambda_cat": config.optimiser.lambda_cat, "lambda_cont": config.optimiser.lambda_cont,
             }));
             continue;
         }
@@ -153,7 +157,7 @@ pub fn models(gpu_options: GpuOptions, model: Option<String>, widths: Option<Str
         println!("{} ({}; {})", config.model, data::describe(config.network.image), preset.source);
         println!("  latent: {} noise, categorical {:?}, {} continuous", latent.noise, latent.categorical, latent.continuous);
         println!("  widths: {}", slots.join(", "));
-        println!("  Adam lr D {} / G {}; information terms weighted {} (categorical), {} (continuous)", config.lr_d, config.lr_g, config.lambda_cat, config.lambda_cont);
+        println!("  Adam lr D {} / G {}; information terms weighted {} (categorical), {} (continuous)", config.optimiser.lr_d, config.optimiser.lr_g, config.optimiser.lambda_cat, config.optimiser.lambda_cont);
         for line in config.network.summary() {
             println!("  {line}");
         }
@@ -170,22 +174,19 @@ pub fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcom
     match &what {
         BenchWhat::Matmul { repeats: 0, .. } => return Err(infogan::Error::new("--repeats must be at least 1")),
         BenchWhat::Matmul { .. } => {}
-        BenchWhat::Step { common, model, .. } => {
-            common.check(2)?;
-            presets::width_slots(model)?;
-        }
+        BenchWhat::Step { common, .. } => common.check(2)?,
         BenchWhat::Kernels(args) | BenchWhat::Conv(args) => args.check(1)?,
     }
     let gpu = Gpu::new(&gpu_options)?;
     match what {
         BenchWhat::Matmul { repeats, json, quick } => bench::print_report(&gpu, "matmul", &bench::bench_matmul(&gpu, repeats, quick)?, json),
         BenchWhat::Kernels(a) => {
-            let (cases, timestamps) = bench::bench_kernels(&gpu, a.repeats, &a.batch)?;
+            let (cases, timestamps) = bench::bench_kernels(&gpu, a.repeats, &a.batch, &InfoGan::new(&gpu, &TrainConfig::paper(64, 0))?.arena_sizes())?;
             bench::print_kernels_report(&gpu, &cases, timestamps, a.json);
         }
         BenchWhat::Step { common: a, by_grid, model } => {
-            let results = a.batch.iter().map(|&b| bench::bench_step(&gpu, &model, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
-            bench::print_step_report(&gpu, &results, a.json, by_grid);
+            let results = a.batch.iter().map(|&b| step_bench::bench_step(&gpu, model, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
+            step_bench::print_step_report(&gpu, &results, a.json, by_grid);
         }
         BenchWhat::Conv(a) => bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),
     }
@@ -196,7 +197,7 @@ pub fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcom
 /// where the data has labels, the pick against the most accurate run and each label-free
 /// score's rank correlation with accuracy.
 pub fn rank(dirs: &[std::path::PathBuf], grid: Option<&Path>, json: bool) -> infogan::Result<Outcome> {
-    use infogan::infogan::ranking::{self, RankedRun};
+    use infogan::eval::ranking::{self, RankedRun};
     let runs = ranking::rank(dirs)?;
     let pick = &runs[0];
     let labelled = runs.iter().all(|r| r.accuracy.is_some());

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use infogan::run::Outcome;
+use infogan::train::run::Outcome;
+use infogan::model::presets::Model;
 use infogan::GpuOptions;
 
 pub use train::TrainArgs;
@@ -30,18 +31,18 @@ pub struct Cli {
 enum Command {
     /// List every adapter wgpu sees, with the limits that matter here.
     Devices,
-    /// The paper's five models: input, latent, layers, parameters and the napkin FLOPs of a step.
+    /// The models: input, latent, layers, parameters and the napkin FLOPs of a step.
     Models {
         /// Only this model (with --json: its whole configuration, the network description included).
-        #[arg(long)]
-        model: Option<String>,
+        #[arg(long, value_parser = Model::parse)]
+        model: Option<Model>,
         /// Widths for its slots, as `train --widths`.
         #[arg(long, requires = "model")]
         widths: Option<String>,
         #[arg(long)]
         json: bool,
     },
-    /// Train InfoGAN (one of the paper's five models); the run folder gets metrics, checkpoints,
+    /// Train InfoGAN (one of the paper's five experiments or the shapes models); the run folder gets metrics, checkpoints,
     /// grids and report.html. With --resume, continue a run exactly from its newest checkpoint.
     Train(TrainArgs),
     /// Draw a grid of samples from a checkpoint's generator.
@@ -55,7 +56,7 @@ enum Command {
         #[arg(long)]
         data: Option<String>,
         /// Images per forward pass (batch statistics are taken over this many).
-        #[arg(long, default_value_t = infogan::run::EVAL_BATCH)]
+        #[arg(long, default_value_t = infogan::train::run::EVAL_BATCH)]
         batch: usize,
         #[arg(long)]
         json: bool,
@@ -147,9 +148,10 @@ pub enum BenchWhat {
         /// the shapes one kernel runs.
         #[arg(long)]
         by_grid: bool,
-        /// Which preset's step: mnist, svhn, celeba, faces or chairs (random images of its input).
-        #[arg(long, default_value = "mnist")]
-        model: String,
+        /// Which model's step: mnist (on the embedded digits), svhn, celeba, faces, chairs,
+        /// shapes or shapes32 (random images of its input).
+        #[arg(long, default_value = "mnist", value_parser = Model::parse)]
+        model: Model,
     },
     /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
     Conv(BatchedBench),

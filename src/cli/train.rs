@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use infogan::data::{self, Source};
-use infogan::infogan::config::{TrainConfig, Wiring};
-use infogan::infogan::{checkpoint, presets};
-use infogan::run::{Outcome, RunOptions, Start};
+use infogan::model::config::{TrainConfig, Wiring};
+use infogan::model::presets::{self, Model};
+use infogan::train::checkpoint;
+use infogan::train::run::{Outcome, RunOptions, Start};
 use infogan::{Gpu, GpuOptions};
 
 #[derive(clap::Args)]
@@ -18,11 +19,11 @@ pub struct TrainArgs {
     /// or any folder of PNG/JPEG images (sub-folder names become labels).
     #[arg(long)]
     data: Option<String>,
-    /// The paper's experiment whose networks, latent and input to use: mnist, svhn, celeba, faces
-    /// or chairs [default: the data's own: mnist for IDX files, svhn, celeba; faces or celeba for
-    /// other grey or colour image folders].
-    #[arg(long)]
-    model: Option<String>,
+    /// The model whose networks, latent, input and optimiser settings to use: mnist, svhn,
+    /// celeba, faces, chairs, shapes or shapes32 [default: the data's own: mnist for IDX files,
+    /// svhn, celeba, shapes; faces or celeba for other grey or colour image folders].
+    #[arg(long, value_parser = Model::parse)]
+    model: Option<Model>,
     /// Train on the first this many images only (for sets larger than the adapter can hold).
     #[arg(long)]
     max_images: Option<usize>,
@@ -112,10 +113,9 @@ impl TrainArgs {
                 path => std::fs::canonicalize(path).map_or_else(|_| data.clone(), |p| p.display().to_string()),
             };
         }
-        if let Some(model) = &self.model {
-            presets::width_slots(model)?;
+        if let Some(model) = self.model {
             // On resume a different model is reported as a difference; a fresh run starts from it.
-            config.model = model.clone();
+            config.model = model;
         }
         if let Some(n) = self.max_images {
             if n < 2 {
@@ -150,7 +150,7 @@ impl TrainArgs {
         if let Some(wiring) = &self.wiring {
             config.wiring = Wiring::parse(wiring)?;
         }
-        for (value, slot, name) in [(self.lr_d, &mut config.lr_d, "--lr-d"), (self.lr_g, &mut config.lr_g, "--lr-g")] {
+        for (value, slot, name) in [(self.lr_d, &mut config.optimiser.lr_d, "--lr-d"), (self.lr_g, &mut config.optimiser.lr_g, "--lr-g")] {
             if let Some(v) = value {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(infogan::Error::new(format!("{name} must be a positive number")));
@@ -158,7 +158,7 @@ impl TrainArgs {
                 *slot = v;
             }
         }
-        for (value, slot, name) in [(self.lambda_cat, &mut config.lambda_cat, "--lambda-cat"), (self.lambda_cont, &mut config.lambda_cont, "--lambda-cont")] {
+        for (value, slot, name) in [(self.lambda_cat, &mut config.optimiser.lambda_cat, "--lambda-cat"), (self.lambda_cont, &mut config.optimiser.lambda_cont, "--lambda-cont")] {
             if let Some(v) = value {
                 if !(v.is_finite() && v >= 0.0) {
                     return Err(infogan::Error::new(format!("{name} must be a number >= 0")));
@@ -191,9 +191,9 @@ pub fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcom
         }
         None => {
             let source = Source::detect(args.data.as_deref().unwrap_or("mnist"))?;
-            let data_model = source.default_model()?;
-            let model = args.model.as_deref().unwrap_or(data_model);
-            let mut config = TrainConfig::for_preset(model, 128, 0)?;
+            let data_model = Model::parse(source.default_model()?)?;
+            let model = args.model.unwrap_or(data_model);
+            let mut config = TrainConfig::for_preset(model, 128, 0);
             if let Some(shape) = source.fixed_shape()? {
                 if shape != config.network.image {
                     return Err(infogan::Error::new(format!(
@@ -230,5 +230,5 @@ pub fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcom
         probe_every: args.probe_every,
         probe_steps: args.probe_steps.max(1),
     };
-    infogan::run::train(&gpu, start, &options, stop)
+    infogan::train::run::train(&gpu, start, &options, stop)
 }

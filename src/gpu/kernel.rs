@@ -1,11 +1,12 @@
-//! Kernel descriptions and their compilation. Rust is the single source of truth for every
-//! constant the dispatch geometry depends on: the workgroup size and the variant constants are
-//! written into a prelude that is prepended to the WGSL file, so the shader cannot disagree with
-//! the launcher (a mismatch would silently skip the tail of a tensor). `reflect` re-reads the
-//! compiled module to check it, and lists the bindings the entry point really uses.
+//! Kernel descriptions and their compilation. Rust is the single source of truth for everything
+//! a shader shares with its launcher: the workgroup size, the variant switches and tile sizes,
+//! the codes it switches on and its `struct Params` are written into a prelude that is prepended
+//! to the WGSL file, so the shader cannot disagree with the launcher (a mismatch would silently
+//! skip the tail of a tensor or read another field's bytes). `reflect` re-reads the compiled
+//! module to check it, and lists the bindings the entry point really uses.
 
 use crate::error::{Error, Result};
-use crate::gpu::params::{check_struct, ParamField};
+use crate::gpu::params::{check_struct, wgsl_struct, ParamField};
 
 /// One entry point of one WGSL file.
 #[derive(Debug, Clone, Copy)]
@@ -21,9 +22,12 @@ pub struct Kernel {
     /// Fixed geometry written into the prelude as `u32` constants (tile sizes): the launcher
     /// computes its grid from the same numbers the shader indexes with.
     pub consts: &'static [(&'static str, u32)],
-    /// The fields of the Rust parameter struct (`GpuParams::FIELDS`), checked against the WGSL
-    /// struct at binding 0 by `reflect`.
+    /// The fields of the Rust parameter struct (`GpuParams::FIELDS`): the prelude declares the
+    /// WGSL `struct Params` from them, and `reflect` checks the struct at binding 0 against them.
     pub params: &'static [ParamField],
+    /// Codes the shader switches on (`gpu_codes!` enums' `WGSL` lists): `u32` constants in the
+    /// prelude.
+    pub codes: &'static [&'static [(&'static str, u32)]],
 }
 
 /// A concrete set of values for a kernel's `defines`, in the same order.
@@ -32,7 +36,7 @@ pub type Defines<'a> = &'a [u32];
 impl Kernel {
     /// An entry point with no defines or constants; add them with struct update syntax.
     pub const fn new(family: &'static str, source: &'static str, entry: &'static str, workgroup: [u32; 3], params: &'static [ParamField]) -> Kernel {
-        Kernel { family, source, entry, workgroup, defines: &[], consts: &[], params }
+        Kernel { family, source, entry, workgroup, defines: &[], consts: &[], params, codes: &[] }
     }
 
     pub fn invocations_per_workgroup(&self) -> u32 {
@@ -57,10 +61,15 @@ impl Kernel {
         }
         let [x, y, z] = self.workgroup;
         let mut text = format!(
-            "// prelude written by src/gpu/kernel.rs\nconst WG_X: u32 = {x}u;\nconst WG_Y: u32 = {y}u;\nconst WG_Z: u32 = {z}u;\n"
+            "// prelude written by src/gpu/kernel.rs\nconst WG_X: u32 = {x}u;\nconst WG_Y: u32 = {y}u;\nconst WG_Z: u32 = {z}u;\nconst WG_SIZE: u32 = {}u;\n",
+            x * y * z
         );
-        for (name, value) in self.defines.iter().zip(defines).chain(self.consts.iter().map(|(n, v)| (n, v))) {
+        let codes = self.codes.iter().flat_map(|c| c.iter()).map(|(n, v)| (n, v));
+        for (name, value) in self.defines.iter().zip(defines).chain(self.consts.iter().map(|(n, v)| (n, v))).chain(codes) {
             text.push_str(&format!("const {name}: u32 = {value}u;\n"));
+        }
+        if !self.params.is_empty() {
+            text.push_str(&wgsl_struct("Params", self.params));
         }
         text.push_str(self.source);
         Ok(text)

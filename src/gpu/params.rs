@@ -1,7 +1,9 @@
-//! The uniform parameter struct each kernel reads at binding 0, declared once in Rust with
-//! `gpu_params!`, which also records its fields (name and scalar type, in order). `kernel::reflect`
-//! compares that list with the WGSL struct naga parsed, field by field, so a renamed, reordered or
-//! retyped field fails the shader test instead of silently reading another field's bytes.
+//! What Rust and WGSL share, declared once in Rust: the uniform parameter struct each kernel
+//! reads at binding 0 (`gpu_params!`, which records its fields, name and scalar type in order)
+//! and the codes a kernel switches on (`gpu_codes!`). The kernel prelude writes the WGSL
+//! `struct Params` and the codes' constants from these declarations (`kernel::Kernel::wgsl`), so a
+//! shader file holds kernels only. `kernel::reflect` still compares the struct naga parsed with
+//! the Rust field list, as a safety net for the generator itself.
 //!
 //! Every field is one 4-byte scalar, so field `i` sits at byte `4 * i` in both languages and the
 //! struct needs no implicit padding; explicit `_padN` fields round it to 16 bytes (uniform rules).
@@ -65,6 +67,39 @@ macro_rules! gpu_params {
             const FIELDS: &'static [$crate::gpu::params::ParamField] = &[
                 $($crate::gpu::params::ParamField { name: stringify!($field), kind: <$ty as $crate::gpu::params::Scalar>::KIND }),*
             ];
+        }
+    };
+}
+
+/// The WGSL declaration of a parameter struct with these fields.
+pub fn wgsl_struct(name: &str, fields: &[ParamField]) -> String {
+    let mut text = format!("struct {name} {{\n");
+    for field in fields {
+        text.push_str(&format!("    {}: {},\n", field.name, field.kind.wgsl()));
+    }
+    text.push_str("}\n");
+    text
+}
+
+/// Declares an enum of codes a kernel switches on (`#[repr(u32)]`, numbered from 0 in order),
+/// each variant with the name of its WGSL constant; `Enum::WGSL` lists (name, value) for the
+/// kernel prelude and `code()` gives the value to put in the params.
+#[macro_export]
+macro_rules! gpu_codes {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wgsl:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[repr(u32)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name { $($(#[$vmeta])* $variant),* }
+
+        impl $name {
+            /// Every variant's WGSL constant and value, in order.
+            pub const WGSL: &'static [(&'static str, u32)] = &[$(($wgsl, $name::$variant as u32)),*];
+
+            /// The value the shader compares with.
+            pub const fn code(self) -> u32 {
+                self as u32
+            }
         }
     };
 }

@@ -1,7 +1,6 @@
-//! Files a run writes and what the user sees while it runs.
+//! Encoders with no knowledge of the model: sample grids as PNG, SVG charts, base64 for pages
+//! that embed their pictures.
 
 pub mod base64;
 pub mod chart;
 pub mod grid;
-pub mod progress;
-pub mod report;

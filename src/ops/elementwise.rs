@@ -9,7 +9,30 @@ use crate::gpu::Tensor;
 const SOURCE: &str = include_str!("../../shaders/elementwise.wgsl");
 
 const fn kernel(entry: &'static str) -> Kernel {
-    Kernel::new("elementwise", SOURCE, entry, [256, 1, 1], <Params as GpuParams>::FIELDS)
+    Kernel { codes: &[UnaryOp::WGSL, BinaryOp::WGSL], ..Kernel::new("elementwise", SOURCE, entry, [256, 1, 1], <Params as GpuParams>::FIELDS) }
+}
+
+crate::gpu_codes! {
+    /// The function `unary` applies and `unary_backward` differentiates (`Params::op`).
+    enum UnaryOp {
+        /// alpha * x + beta
+        Scale => "SCALE",
+        Relu => "RELU",
+        /// x >= 0 ? x : slope * x
+        LeakyRelu => "LEAKY",
+        Sigmoid => "SIGMOID",
+        Tanh => "TANH",
+    }
+}
+
+crate::gpu_codes! {
+    /// What `binary` computes (`Params::op`).
+    enum BinaryOp {
+        /// alpha * a + beta * b
+        Add => "ADD",
+        /// a * b
+        Mul => "MUL",
+    }
 }
 
 pub static UNARY: Kernel = kernel("unary");
@@ -60,11 +83,11 @@ pub enum Activation {
 impl Activation {
     fn params(self, n: usize) -> Params {
         match self {
-            Activation::Scale { alpha, beta } => Params { alpha, beta, ..Params::new(n, 0) },
-            Activation::Relu => Params::new(n, 1),
-            Activation::LeakyRelu { slope } => Params { slope, ..Params::new(n, 2) },
-            Activation::Sigmoid => Params::new(n, 3),
-            Activation::Tanh => Params::new(n, 4),
+            Activation::Scale { alpha, beta } => Params { alpha, beta, ..Params::new(n, UnaryOp::Scale.code()) },
+            Activation::Relu => Params::new(n, UnaryOp::Relu.code()),
+            Activation::LeakyRelu { slope } => Params { slope, ..Params::new(n, UnaryOp::LeakyRelu.code()) },
+            Activation::Sigmoid => Params::new(n, UnaryOp::Sigmoid.code()),
+            Activation::Tanh => Params::new(n, UnaryOp::Tanh.code()),
         }
     }
 
@@ -106,7 +129,7 @@ pub fn activate_backward(gpu: &Gpu, f: Activation, saved: &Tensor, dy: &Tensor, 
 pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor, alpha: f32, beta: f32) -> Result<Tensor> {
     ensure!(a.len() == b.len(), "add: {:?} and {:?} differ in size", a.shape(), b.shape());
     let out = gpu.empty(a.shape());
-    let mut p = Params::new(a.len(), 0);
+    let mut p = Params::new(a.len(), BinaryOp::Add.code());
     p.alpha = alpha;
     p.beta = beta;
     launch(gpu, &BINARY, p, &[a, b, &out])?;
@@ -117,11 +140,12 @@ pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor, alpha: f32, beta: f32) -> Result<T
 pub fn mul(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     ensure!(a.len() == b.len(), "mul: {:?} and {:?} differ in size", a.shape(), b.shape());
     let out = gpu.empty(a.shape());
-    launch(gpu, &BINARY, Params::new(a.len(), 1), &[a, b, &out])?;
+    launch(gpu, &BINARY, Params::new(a.len(), BinaryOp::Mul.code()), &[a, b, &out])?;
     Ok(out)
 }
 
 pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
+    // fill and axpy read no op code.
     let mut p = Params::new(out.len(), 0);
     p.alpha = value;
     launch_vectorized(gpu, &FILL, &FILL4, p, &[out])

@@ -16,8 +16,11 @@ pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
 
 crate::gpu_params! {
     struct Params {
+        /// Images to gather.
         count: u32,
+        /// u32 words per image (pixels / 4).
         words: u32,
+        /// Position in `order` of the first image.
         first: u32,
         _pad: u32,
         scale: f32,

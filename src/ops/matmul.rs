@@ -102,7 +102,9 @@ crate::gpu_params! {
         has_bias: u32,
         alpha: f32,
         acc: f32,
-        /// K per split-K partial (register_tile_small only); 0: no split.
+        /// register_tile_small and workgroup_tile: when nonzero, workgroup z sums K from
+        /// z * k_split (a multiple of the tile's K step) to the next split and writes its
+        /// partial product at c[z * M * N ..]; 0: no split. Unused by the subgroup tile.
         k_split: u32,
         /// register_tile_small only: 1 lays C's row blocks along x, the SIMD lanes on llvmpipe.
         rows_along_x: u32,

@@ -1,4 +1,5 @@
-//! `infogan bench step`: the whole D+G training step, its two phases and GPU time per kernel.
+//! `infogan bench step`: the whole D+G training step, its two phases and GPU time per kernel,
+//! timed with the kernel benchmarks' harness.
 
 use std::time::Instant;
 
@@ -8,29 +9,9 @@ use crate::bench::{print_json, pseudo_random, round, CpuClock, Measurement};
 use crate::data::{Dataset, Images};
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::infogan::model::InfoGan;
-use crate::nn::network::Stack;
-
-/// Napkin FLOPs of one D+G training step per image, counted layer by layer from the built
-/// networks (2 * multiply-adds of each Linear and conv; batch norm, activations and Adam are
-/// memory-bound and left out). A forward pass counts once; a backward pass counts once more for
-/// the input gradient and once more for the weight gradient where each is computed.
-///   D/Q phase: G forward only (frozen, its output detached); D on real and on fake images,
-///   forward and weight gradients, input gradients of every layer but the first; Q's head on the
-///   fake features, forward and both gradients (with the official wiring: Q stepped with D).
-///   G phase: G forward and both gradients (no input gradient at its first layer); D body and
-///   head and Q forward and input gradients only (frozen).
-pub fn step_flops_per_image(model: &InfoGan) -> f64 {
-    let sum = |s: &Stack| s.layer_flops().iter().sum::<f64>();
-    let first = |s: &Stack| s.layer_flops().first().copied().unwrap_or(0.0);
-    let g = sum(model.g.stack());
-    let [body, head] = model.d.stacks();
-    let d = sum(body) + sum(head);
-    let q = sum(model.q.hidden()) + model.q.heads_flops();
-    let d_phase = g + 2.0 * (3.0 * d - first(body)) + 3.0 * q;
-    let g_phase = 3.0 * g - first(model.g.stack()) + 2.0 * (d + q);
-    d_phase + g_phase
-}
+use crate::model::config::TrainConfig;
+use crate::model::presets::Model;
+use crate::train::trainer::Trainer;
 
 /// `infogan bench step` at one batch size.
 #[derive(Clone, Debug)]
@@ -45,10 +26,9 @@ pub struct StepBench {
 }
 
 /// `model`'s step at `batch` on the embedded digits (mnist) or random images of the preset's input.
-pub fn bench_step(gpu: &Gpu, model: &str, repeats: usize, batch: usize) -> Result<StepBench> {
-    use crate::infogan::train::{TrainConfig, Trainer};
-    let config = TrainConfig::for_preset(model, batch, 0)?;
-    let data = if model == "mnist" {
+pub fn bench_step(gpu: &Gpu, model: Model, repeats: usize, batch: usize) -> Result<StepBench> {
+    let config = TrainConfig::for_preset(model, batch, 0);
+    let data = if model == Model::Mnist {
         crate::data::embedded_mnist()?.train
     } else {
         let [c, h, w] = config.network.image;
@@ -57,7 +37,7 @@ pub fn bench_step(gpu: &Gpu, model: &str, repeats: usize, batch: usize) -> Resul
         Dataset::new(&format!("random {c}x{h}x{w}"), Images { count, channels: c, height: h, width: w, pixels }, Vec::new())?
     };
     let mut trainer = Trainer::new(gpu, config, &data)?;
-    let flops = step_flops_per_image(&trainer.model) * batch as f64;
+    let flops = trainer.model.step_flops_per_image() * batch as f64;
     // Warm-up: compiles every pipeline and fills the buffer pool and bind-group cache.
     for _ in 0..2 {
         trainer.step(false)?;

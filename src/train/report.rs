@@ -9,13 +9,10 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::files::write_atomically;
-use crate::infogan::config::TrainConfig;
+use crate::model::config::TrainConfig;
 use crate::io::base64;
 use crate::io::chart::{escape, heat_map, line_chart};
-
-fn json_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
+use crate::json::read_lines as json_lines;
 
 /// `value[a][b]..` as f64.
 fn field(value: &Value, path: &[&str]) -> Option<f64> {
@@ -106,17 +103,17 @@ pub fn charts(out: &Path) -> Vec<(&'static str, &'static str, String)> {
 /// The configuration as a table, the networks as one line each.
 fn config_table(config: &TrainConfig) -> String {
     let latent = &config.latent;
-    let slots = crate::infogan::presets::width_slots(&config.model).unwrap_or_default();
+    let slots = config.model.width_slots();
     let widths: Vec<String> = slots.iter().zip(&config.widths).map(|((n, _), v)| format!("{n} {v}")).collect();
     let mut rows: Vec<(&str, String)> = vec![
         ("data", config.data.clone()),
-        ("model", config.model.clone()),
+        ("model", config.model.name().to_string()),
         ("image", crate::data::describe(config.network.image)),
         ("latent", format!("{} noise, categorical {:?}, {} continuous ({} inputs)", latent.noise, latent.categorical, latent.continuous, latent.width())),
         ("widths", widths.join(", ")),
         ("batch, seed", format!("{}, {}", config.batch, config.seed)),
-        ("Adam lr D / G", format!("{} / {} (beta1 0.5)", config.lr_d, config.lr_g)),
-        ("lambda cat / cont", format!("{} / {}", config.lambda_cat, config.lambda_cont)),
+        ("Adam lr D / G", format!("{} / {} (beta1 0.5)", config.optimiser.lr_d, config.optimiser.lr_g)),
+        ("lambda cat / cont", format!("{} / {}", config.optimiser.lambda_cat, config.optimiser.lambda_cont)),
         ("Q's std", if config.learned_std { "learned".into() } else { "1 (fixed)".into() }),
         ("LeakyReLU slope", config.leak.to_string()),
         ("wiring", config.wiring.name().into()),

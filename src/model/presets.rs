@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::infogan::latent::LatentSpec;
+use crate::model::latent::LatentSpec;
 use crate::nn::network::LayerSpec;
 
 /// The four parts of an InfoGAN: G, the body D and Q share, D's head and Q's hidden layers (Q's
@@ -83,10 +83,70 @@ impl NetworkSpec {
     }
 }
 
+/// The presets: the paper's five experiments and the two models of the rendered shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Mnist,
+    Svhn,
+    Celeba,
+    Faces,
+    Chairs,
+    Shapes,
+    Shapes32,
+}
+
+impl Model {
+    pub const ALL: [Model; 7] = [Model::Mnist, Model::Svhn, Model::Celeba, Model::Faces, Model::Chairs, Model::Shapes, Model::Shapes32];
+
+    /// The name on the command line and in config.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Mnist => "mnist",
+            Model::Svhn => "svhn",
+            Model::Celeba => "celeba",
+            Model::Faces => "faces",
+            Model::Chairs => "chairs",
+            Model::Shapes => "shapes",
+            Model::Shapes32 => "shapes32",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Model> {
+        Model::ALL.into_iter().find(|m| m.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
+            Error::new(format!("unknown model `{name}`; choose one of {}", names.join(", ")))
+        })
+    }
+
+    /// The width slots (`--widths`, in order) with the paper's values.
+    pub fn width_slots(self) -> &'static [(&'static str, usize)] {
+        match self {
+            Model::Mnist | Model::Faces => &[("fc", 1024), ("wide", 128), ("narrow", 64), ("q_fc", 128)],
+            Model::Svhn | Model::Celeba => &[("g_fc", 448), ("g1", 256), ("g2", 128), ("g3", 64), ("d1", 64), ("d2", 128), ("d3", 256), ("q_fc", 128)],
+            Model::Chairs => &[("fc", 1024), ("g1", 256), ("g2", 128), ("g3", 64), ("d1", 64), ("d2", 128), ("d3", 256), ("q_fc", 128)],
+            Model::Shapes | Model::Shapes32 => &[("fc", 128), ("wide", 64), ("narrow", 32), ("q_fc", 128)],
+        }
+    }
+}
+
+impl std::fmt::Display for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Model {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Model> {
+        Model::parse(name)
+    }
+}
+
 /// Everything a preset fixes.
 #[derive(Clone, Debug)]
 pub struct Preset {
-    pub name: &'static str,
+    pub model: Model,
     pub network: NetworkSpec,
     pub latent: LatentSpec,
     /// The width slots and the values used.
@@ -99,7 +159,7 @@ pub struct Preset {
 }
 
 /// Adam's learning rates and the weights of the two information terms.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Optimiser {
     pub lr_d: f32,
     pub lr_g: f32,
@@ -115,7 +175,27 @@ pub const PAPER_OPTIMISER: Optimiser = Optimiser { lr_d: 2e-4, lr_g: 1e-3, lambd
 /// alone on the shapes: it draws textures that encode the codes, and D wins from the start.
 pub const INFOGAN_CR_OPTIMISER: Optimiser = Optimiser { lr_d: 2e-3, lr_g: 1e-3, lambda_cat: 0.05, lambda_cont: 0.05 };
 
-pub const NAMES: [&str; 7] = ["mnist", "svhn", "celeba", "faces", "chairs", "shapes", "shapes32"];
+/// The widths of the networks with one pair of convolutions (mnist, faces, shapes, shapes32):
+/// their slots in order.
+struct ConvPairWidths {
+    fc: usize,
+    wide: usize,
+    narrow: usize,
+    q_fc: usize,
+}
+
+/// The widths of the deeper networks (svhn and celeba, whose first slot is `g_fc`; chairs,
+/// whose first is `fc`): their slots in order.
+struct DeepWidths {
+    fc: usize,
+    g1: usize,
+    g2: usize,
+    g3: usize,
+    d1: usize,
+    d2: usize,
+    d3: usize,
+    q_fc: usize,
+}
 
 fn lin(name: &str, out: usize, bias: bool) -> LayerSpec {
     LayerSpec::Linear { name: name.into(), out, bias }
@@ -151,9 +231,9 @@ fn reshape(shape: &[usize]) -> LayerSpec {
 
 use LayerSpec::{LeakyRelu as LRELU, Relu as RELU, Sigmoid as SIGMOID, Tanh as TANH};
 
-/// The preset `name` with the paper's widths, or the given ones (one per width slot).
-pub fn preset(name: &str, widths: Option<&[usize]>) -> Result<Preset> {
-    let slots = width_slots(name)?;
+/// The preset with the paper's widths, or the given ones (one per width slot).
+pub fn preset(model: Model, widths: Option<&[usize]>) -> Result<Preset> {
+    let slots = model.width_slots();
     let values: Vec<usize> = match widths {
         None => slots.iter().map(|(_, v)| *v).collect(),
         Some(w) if w.len() == slots.len() && w.iter().all(|&v| (1..=8192).contains(&v)) => w.to_vec(),
@@ -161,7 +241,7 @@ pub fn preset(name: &str, widths: Option<&[usize]>) -> Result<Preset> {
             let names: Vec<&str> = slots.iter().map(|(n, _)| *n).collect();
             let paper: Vec<String> = slots.iter().map(|(_, v)| v.to_string()).collect();
             return Err(Error::new(format!(
-                "--widths: the {name} preset takes {} counts between 1 and 8192 ({}; the paper's: {}), got {w:?}",
+                "--widths: the {model} preset takes {} counts between 1 and 8192 ({}; the paper's: {}), got {w:?}",
                 slots.len(),
                 names.join(","),
                 paper.join(",")
@@ -169,54 +249,58 @@ pub fn preset(name: &str, widths: Option<&[usize]>) -> Result<Preset> {
         }
     };
     let widths: Vec<(&'static str, usize)> = slots.iter().map(|(n, _)| *n).zip(values.iter().copied()).collect();
-    let w = |slot: &str| widths.iter().find(|(n, _)| *n == slot).map_or(1, |(_, v)| *v);
-    let preset = match name {
-        "mnist" => Preset {
-            name: "mnist",
+    let pair = || ConvPairWidths { fc: values[0], wide: values[1], narrow: values[2], q_fc: values[3] };
+    let deep = || DeepWidths { fc: values[0], g1: values[1], g2: values[2], g3: values[3], d1: values[4], d2: values[5], d3: values[6], q_fc: values[7] };
+    let preset = match model {
+        Model::Mnist => {
+            let w = pair();
+            Preset {
+            model: Model::Mnist,
             network: NetworkSpec {
                 image: [1, 28, 28],
                 generator: vec![
-                    lin("fc1", w("fc"), false), bn("bn1"), RELU,
-                    lin("fc2", w("wide") * 49, false), bn("bn2"), RELU, reshape(&[w("wide"), 7, 7]),
-                    up("up1", w("narrow"), false), bn("bn3"), RELU,
+                    lin("fc1", w.fc, false), bn("bn1"), RELU,
+                    lin("fc2", w.wide * 49, false), bn("bn2"), RELU, reshape(&[w.wide, 7, 7]),
+                    up("up1", w.narrow, false), bn("bn3"), RELU,
                     up("up2", 1, true), SIGMOID,
                 ],
                 body: vec![
-                    down("conv1", w("narrow"), true), LRELU,
-                    down("conv2", w("wide"), false), bn("bn2"), LRELU, reshape(&[w("wide") * 49]),
-                    lin("fc", w("fc"), false), bn("bn3"), LRELU,
+                    down("conv1", w.narrow, true), LRELU,
+                    down("conv2", w.wide, false), bn("bn2"), LRELU, reshape(&[w.wide * 49]),
+                    lin("fc", w.fc, false), bn("bn3"), LRELU,
                 ],
                 d_head: vec![lin("head", 1, true)],
-                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+                q_hidden: vec![lin("fc", w.q_fc, false), bn("bn"), LRELU],
             },
             latent: LatentSpec { noise: 62, categorical: vec![10], continuous: 2 },
             widths,
             source: "table 1 (appendix C); latent: section 5.1",
             paper_result: "the 10-way code classifies digits with 5% error; the continuous codes capture rotation and width",
             optimiser: PAPER_OPTIMISER,
-        },
+        }},
         // SVHN and CelebA share table 2's networks; only the latent differs.
-        "svhn" | "celeba" => {
+        Model::Svhn | Model::Celeba => {
+            let w = deep();
             let color32 = NetworkSpec {
                 image: [3, 32, 32],
                 generator: vec![
-                    lin("fc1", w("g_fc") * 4, false), bn("bn1"), RELU, reshape(&[w("g_fc"), 2, 2]),
-                    up("up1", w("g1"), false), bn("bn2"), RELU,
-                    up("up2", w("g2"), true), RELU,
-                    up("up3", w("g3"), true), RELU,
+                    lin("fc1", w.fc * 4, false), bn("bn1"), RELU, reshape(&[w.fc, 2, 2]),
+                    up("up1", w.g1, false), bn("bn2"), RELU,
+                    up("up2", w.g2, true), RELU,
+                    up("up3", w.g3, true), RELU,
                     up("up4", 3, true), TANH,
                 ],
                 body: vec![
-                    down("conv1", w("d1"), true), LRELU,
-                    down("conv2", w("d2"), false), bn("bn2"), LRELU,
-                    down("conv3", w("d3"), false), bn("bn3"), LRELU, reshape(&[w("d3") * 16]),
+                    down("conv1", w.d1, true), LRELU,
+                    down("conv2", w.d2, false), bn("bn2"), LRELU,
+                    down("conv3", w.d3, false), bn("bn3"), LRELU, reshape(&[w.d3 * 16]),
                 ],
                 d_head: vec![lin("head", 1, true)],
-                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+                q_hidden: vec![lin("fc", w.q_fc, false), bn("bn"), LRELU],
             };
-            if name == "svhn" {
+            if model == Model::Svhn {
                 Preset {
-                    name: "svhn",
+                    model: Model::Svhn,
                     network: color32,
                     latent: LatentSpec { noise: 124, categorical: vec![10; 4], continuous: 4 },
                     widths,
@@ -226,7 +310,7 @@ pub fn preset(name: &str, widths: Option<&[usize]>) -> Result<Preset> {
                 }
             } else {
                 Preset {
-                    name: "celeba",
+                    model: Model::Celeba,
                     network: color32,
                     latent: LatentSpec { noise: 128, categorical: vec![10; 10], continuous: 0 },
                     widths,
@@ -236,129 +320,124 @@ pub fn preset(name: &str, widths: Option<&[usize]>) -> Result<Preset> {
                 }
             }
         }
-        "faces" => Preset {
-            name: "faces",
+        Model::Faces => {
+            let w = pair();
+            Preset {
+            model: Model::Faces,
             network: NetworkSpec {
                 image: [1, 32, 32],
                 generator: vec![
-                    lin("fc1", w("fc"), false), bn("bn1"), RELU,
-                    lin("fc2", w("wide") * 64, false), bn("bn2"), RELU, reshape(&[w("wide"), 8, 8]),
-                    up("up1", w("narrow"), false), bn("bn3"), RELU,
+                    lin("fc1", w.fc, false), bn("bn1"), RELU,
+                    lin("fc2", w.wide * 64, false), bn("bn2"), RELU, reshape(&[w.wide, 8, 8]),
+                    up("up1", w.narrow, false), bn("bn3"), RELU,
                     up("up2", 1, true), SIGMOID,
                 ],
                 body: vec![
-                    down("conv1", w("narrow"), true), LRELU,
-                    down("conv2", w("wide"), false), bn("bn2"), LRELU, reshape(&[w("wide") * 64]),
-                    lin("fc", w("fc"), false), bn("bn3"), LRELU,
+                    down("conv1", w.narrow, true), LRELU,
+                    down("conv2", w.wide, false), bn("bn2"), LRELU, reshape(&[w.wide * 64]),
+                    lin("fc", w.fc, false), bn("bn3"), LRELU,
                 ],
                 d_head: vec![lin("head", 1, true)],
-                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+                q_hidden: vec![lin("fc", w.q_fc, false), bn("bn"), LRELU],
             },
             latent: LatentSpec { noise: 128, categorical: vec![], continuous: 5 },
             widths,
             source: "table 3 (appendix C); latent: section 5.2",
             paper_result: "continuous codes capture azimuth (pose), elevation, lighting and face width",
             optimiser: PAPER_OPTIMISER,
-        },
-        "chairs" => Preset {
-            name: "chairs",
+        }},
+        Model::Chairs => {
+            let w = deep();
+            Preset {
+            model: Model::Chairs,
             network: NetworkSpec {
                 image: [1, 64, 64],
                 generator: vec![
-                    lin("fc1", w("fc"), false), bn("bn1"), RELU,
-                    lin("fc2", w("g1") * 64, false), bn("bn2"), RELU, reshape(&[w("g1"), 8, 8]),
-                    up_same("up1", w("g1"), false), bn("bn3"), RELU,
-                    up_same("up2", w("g1"), false), bn("bn4"), RELU,
-                    up("up3", w("g2"), false), bn("bn5"), RELU,
-                    up("up4", w("g3"), false), bn("bn6"), RELU,
+                    lin("fc1", w.fc, false), bn("bn1"), RELU,
+                    lin("fc2", w.g1 * 64, false), bn("bn2"), RELU, reshape(&[w.g1, 8, 8]),
+                    up_same("up1", w.g1, false), bn("bn3"), RELU,
+                    up_same("up2", w.g1, false), bn("bn4"), RELU,
+                    up("up3", w.g2, false), bn("bn5"), RELU,
+                    up("up4", w.g3, false), bn("bn6"), RELU,
                     up("up5", 1, true), SIGMOID,
                 ],
                 body: vec![
-                    down("conv1", w("d1"), true), LRELU,
-                    down("conv2", w("d2"), false), bn("bn2"), LRELU,
-                    down("conv3", w("d3"), false), bn("bn3"), LRELU,
-                    same("conv4", w("d3"), false), bn("bn4"), LRELU,
-                    same("conv5", w("d3"), false), bn("bn5"), LRELU, reshape(&[w("d3") * 64]),
-                    lin("fc", w("fc"), false), bn("bn6"), LRELU,
+                    down("conv1", w.d1, true), LRELU,
+                    down("conv2", w.d2, false), bn("bn2"), LRELU,
+                    down("conv3", w.d3, false), bn("bn3"), LRELU,
+                    same("conv4", w.d3, false), bn("bn4"), LRELU,
+                    same("conv5", w.d3, false), bn("bn5"), LRELU, reshape(&[w.d3 * 64]),
+                    lin("fc", w.fc, false), bn("bn6"), LRELU,
                 ],
                 d_head: vec![lin("head", 1, true)],
-                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+                q_hidden: vec![lin("fc", w.q_fc, false), bn("bn"), LRELU],
             },
             latent: LatentSpec { noise: 128, categorical: vec![20; 3], continuous: 1 },
             widths,
             source: "table 4 (appendix C); latent: section 5.2",
             paper_result: "codes capture rotation (a continuous code) and chair width and type",
             optimiser: PAPER_OPTIMISER,
-        },
-        "shapes" => Preset {
-            name: "shapes",
+        }},
+        Model::Shapes => {
+            let w = pair();
+            Preset {
+            model: Model::Shapes,
             network: NetworkSpec {
                 image: [1, 64, 64],
                 generator: vec![
-                    lin("fc1", w("fc"), false), bn("bn1"), RELU,
-                    lin("fc2", w("wide") * 16, false), bn("bn2"), RELU, reshape(&[w("wide"), 4, 4]),
-                    up("up1", w("wide"), false), bn("bn3"), RELU,
-                    up("up2", w("narrow"), false), bn("bn4"), RELU,
-                    up("up3", w("narrow"), false), bn("bn5"), RELU,
+                    lin("fc1", w.fc, false), bn("bn1"), RELU,
+                    lin("fc2", w.wide * 16, false), bn("bn2"), RELU, reshape(&[w.wide, 4, 4]),
+                    up("up1", w.wide, false), bn("bn3"), RELU,
+                    up("up2", w.narrow, false), bn("bn4"), RELU,
+                    up("up3", w.narrow, false), bn("bn5"), RELU,
                     up("up4", 1, true), SIGMOID,
                 ],
                 body: vec![
-                    down("conv1", w("narrow"), true), LRELU,
-                    down("conv2", w("narrow"), false), bn("bn2"), LRELU,
-                    down("conv3", w("wide"), false), bn("bn3"), LRELU,
-                    down("conv4", w("wide"), false), bn("bn4"), LRELU, reshape(&[w("wide") * 16]),
-                    lin("fc", w("fc"), false), bn("bn5"), LRELU,
+                    down("conv1", w.narrow, true), LRELU,
+                    down("conv2", w.narrow, false), bn("bn2"), LRELU,
+                    down("conv3", w.wide, false), bn("bn3"), LRELU,
+                    down("conv4", w.wide, false), bn("bn4"), LRELU, reshape(&[w.wide * 16]),
+                    lin("fc", w.fc, false), bn("bn5"), LRELU,
                 ],
                 d_head: vec![lin("head", 1, true)],
-                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+                q_hidden: vec![lin("fc", w.q_fc, false), bn("bn"), LRELU],
             },
             latent: LatentSpec { noise: 5, categorical: vec![3], continuous: 4 },
             widths,
             source: "InfoGAN-CR's dSprites networks (Lin et al. 2020); latent: 3 shapes, 4 continuous factors",
             paper_result: "InfoGAN on dSprites: MIG 0.05; with InfoGAN-CR's changes 0.22; InfoGAN-CR 0.37 (Lin et al. 2020, table 1)",
             optimiser: INFOGAN_CR_OPTIMISER,
-        },
-        "shapes32" => Preset {
-            name: "shapes32",
+        }},
+        Model::Shapes32 => {
+            let w = pair();
+            Preset {
+            model: Model::Shapes32,
             network: NetworkSpec {
                 image: [1, 32, 32],
                 generator: vec![
-                    lin("fc1", w("fc"), false), bn("bn1"), RELU,
-                    lin("fc2", w("wide") * 16, false), bn("bn2"), RELU, reshape(&[w("wide"), 4, 4]),
-                    up("up1", w("wide"), false), bn("bn3"), RELU,
-                    up("up2", w("narrow"), false), bn("bn4"), RELU,
+                    lin("fc1", w.fc, false), bn("bn1"), RELU,
+                    lin("fc2", w.wide * 16, false), bn("bn2"), RELU, reshape(&[w.wide, 4, 4]),
+                    up("up1", w.wide, false), bn("bn3"), RELU,
+                    up("up2", w.narrow, false), bn("bn4"), RELU,
                     up("up3", 1, true), SIGMOID,
                 ],
                 body: vec![
-                    down("conv1", w("narrow"), true), LRELU,
-                    down("conv2", w("wide"), false), bn("bn2"), LRELU,
-                    down("conv3", w("wide"), false), bn("bn3"), LRELU, reshape(&[w("wide") * 16]),
-                    lin("fc", w("fc"), false), bn("bn4"), LRELU,
+                    down("conv1", w.narrow, true), LRELU,
+                    down("conv2", w.wide, false), bn("bn2"), LRELU,
+                    down("conv3", w.wide, false), bn("bn3"), LRELU, reshape(&[w.wide * 16]),
+                    lin("fc", w.fc, false), bn("bn4"), LRELU,
                 ],
                 d_head: vec![lin("head", 1, true)],
-                q_hidden: vec![lin("fc", w("q_fc"), false), bn("bn"), LRELU],
+                q_hidden: vec![lin("fc", w.q_fc, false), bn("bn"), LRELU],
             },
             latent: LatentSpec { noise: 5, categorical: vec![3], continuous: 4 },
             widths,
             source: "the shapes networks with one layer fewer each way, for 32x32 renderings",
             paper_result: "no published figure at 32x32",
             optimiser: INFOGAN_CR_OPTIMISER,
-        },
-        _ => unreachable!("width_slots accepted an unknown preset"),
+        }},
     };
     Ok(preset)
-}
-
-/// Each preset's width slots with the paper's values.
-pub fn width_slots(name: &str) -> Result<Vec<(&'static str, usize)>> {
-    Ok(match name {
-        "mnist" => vec![("fc", 1024), ("wide", 128), ("narrow", 64), ("q_fc", 128)],
-        "svhn" | "celeba" => vec![("g_fc", 448), ("g1", 256), ("g2", 128), ("g3", 64), ("d1", 64), ("d2", 128), ("d3", 256), ("q_fc", 128)],
-        "faces" => vec![("fc", 1024), ("wide", 128), ("narrow", 64), ("q_fc", 128)],
-        "chairs" => vec![("fc", 1024), ("g1", 256), ("g2", 128), ("g3", 64), ("d1", 64), ("d2", 128), ("d3", 256), ("q_fc", 128)],
-        "shapes" | "shapes32" => vec![("fc", 128), ("wide", 64), ("narrow", 32), ("q_fc", 128)],
-        other => return Err(Error::new(format!("unknown model `{other}`; choose one of {}", NAMES.join(", ")))),
-    })
 }
 
 /// `--widths A,B,..` as counts.

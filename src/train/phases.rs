@@ -9,9 +9,9 @@
 
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::infogan::config::TrainConfig;
-use crate::infogan::latent::LatentBatch;
-use crate::infogan::model::{Discriminator, Generator, QOutput, Recognizer};
+use crate::model::config::TrainConfig;
+use crate::model::latent::LatentBatch;
+use crate::model::networks::{Discriminator, Generator, QOutput, Recognizer};
 use crate::nn::layers::BnMode;
 use crate::ops::adam::AdamConfig;
 use crate::ops::reduce::Axes;
@@ -141,9 +141,9 @@ pub fn g_phase(gpu: &Gpu, config: &TrainConfig, g: &mut Generator, d: &Discrimin
         None => bce.clone(),
     };
     tape.backward(&loss)?;
-    g.arena.adam_step(gpu, AdamConfig::infogan(config.lr_g))?;
+    g.arena.adam_step(gpu, AdamConfig::infogan(config.optimiser.lr_g))?;
     if step_q {
-        q.arena.adam_step(gpu, AdamConfig::infogan(config.lr_g))?;
+        q.arena.adam_step(gpu, AdamConfig::infogan(config.optimiser.lr_g))?;
     }
     Ok(PhaseScalars { loss, bce: vec![bce], ce, nll, logits: vec![logit], logstd: out.cont_logstd })
 }
@@ -157,8 +157,8 @@ fn mutual_information_terms(config: &TrainConfig, tape: &mut Tape, q: &QOutput, 
         let rows = tape.softmax_xent(logits, labels)?;
         let ce = tape.mean(&rows)?;
         total = Some(match total {
-            Some(t) => tape.add(&t, &ce, 1.0, config.lambda_cat)?,
-            None => tape.add(&ce, &ce, config.lambda_cat, 0.0)?,
+            Some(t) => tape.add(&t, &ce, 1.0, config.optimiser.lambda_cat)?,
+            None => tape.add(&ce, &ce, config.optimiser.lambda_cat, 0.0)?,
         });
         ces.push(ce);
     }
@@ -171,8 +171,8 @@ fn mutual_information_terms(config: &TrainConfig, tape: &mut Tape, q: &QOutput, 
         let rows = mean.shape()[0];
         let nll = tape.sum(&nll, Axes::all(nll.value.len()), 1.0 / rows as f32)?;
         total = Some(match total {
-            Some(t) => tape.add(&t, &nll, 1.0, config.lambda_cont)?,
-            None => tape.add(&nll, &nll, config.lambda_cont, 0.0)?,
+            Some(t) => tape.add(&t, &nll, 1.0, config.optimiser.lambda_cont)?,
+            None => tape.add(&nll, &nll, config.optimiser.lambda_cont, 0.0)?,
         });
         nll_out = Some(nll);
     }

@@ -7,9 +7,9 @@
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::infogan::config::TrainConfig;
-use crate::infogan::latent::{GridRequest, LatentSpec};
-use crate::infogan::presets::NetworkSpec;
+use crate::model::config::TrainConfig;
+use crate::model::latent::{GridRequest, LatentSpec};
+use crate::model::presets::NetworkSpec;
 use crate::nn::layers::{BatchNorm, BnMode, Linear};
 use crate::nn::network::Stack;
 use crate::arena::{Arena, ArenaLayout};
@@ -142,6 +142,27 @@ impl InfoGan {
         Ok(InfoGan { g, d, q, spec: spec.clone() })
     }
 
+    /// Napkin FLOPs of one D+G training step per image, counted layer by layer from the built
+    /// networks (2 * multiply-adds of each Linear and conv; batch norm, activations and Adam are
+    /// memory-bound and left out). A forward pass counts once; a backward pass counts once more for
+    /// the input gradient and once more for the weight gradient where each is computed.
+    ///   D/Q phase: G forward only (frozen, its output detached); D on real and on fake images,
+    ///   forward and weight gradients, input gradients of every layer but the first; Q's head on the
+    ///   fake features, forward and both gradients (with the official wiring: Q stepped with D).
+    ///   G phase: G forward and both gradients (no input gradient at its first layer); D body and
+    ///   head and Q forward and input gradients only (frozen).
+    pub fn step_flops_per_image(&self) -> f64 {
+        let sum = |s: &Stack| s.layer_flops().iter().sum::<f64>();
+        let first = |s: &Stack| s.layer_flops().first().copied().unwrap_or(0.0);
+        let g = sum(self.g.stack());
+        let [body, head] = self.d.stacks();
+        let d = sum(body) + sum(head);
+        let q = sum(self.q.hidden()) + self.q.heads_flops();
+        let d_phase = g + 2.0 * (3.0 * d - first(body)) + 3.0 * q;
+        let g_phase = 3.0 * g - first(self.g.stack()) + 2.0 * (d + q);
+        d_phase + g_phase
+    }
+
     /// Floats per sample of the largest buffer a training step (or generating, or recognising)
     /// allocates: the widest layer's columns, over G, D and Q.
     pub fn largest_per_sample(&self) -> usize {
@@ -167,6 +188,11 @@ impl InfoGan {
             self.max_batch(limit)
         );
         Ok(())
+    }
+
+    /// (name, floats) of each parameter arena: G's, D's and Q's.
+    pub fn arena_sizes(&self) -> Vec<(String, usize)> {
+        self.arenas().iter().map(|a| (a.name.to_string(), a.values.len())).collect()
     }
 
     pub fn arenas(&self) -> [&Arena; 3] {

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::infogan::latent::LatentSpec;
-use crate::infogan::presets::{self, NetworkSpec};
+use crate::model::latent::LatentSpec;
+use crate::model::presets::{self, Model, NetworkSpec, Optimiser};
 
 /// Which optimiser trains Q's head, and which losses carry the mutual-information term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub struct TrainConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_images: Option<usize>,
     /// The preset the networks and the defaults come from (`--model`).
-    pub model: String,
+    pub model: Model,
     pub latent: LatentSpec,
     /// The preset's width slots, in order (`--widths`).
     pub widths: Vec<usize>,
@@ -53,10 +53,10 @@ pub struct TrainConfig {
     pub network: NetworkSpec,
     pub batch: usize,
     pub seed: u64,
-    pub lr_d: f32,
-    pub lr_g: f32,
-    pub lambda_cat: f32,
-    pub lambda_cont: f32,
+    /// Adam's learning rates and the information terms' weights; their fields sit at the top
+    /// level of config.json (`lr_d`, `lr_g`, `lambda_cat`, `lambda_cont`), as always.
+    #[serde(flatten)]
+    pub optimiser: Optimiser,
     /// Q predicts a log-std per continuous code (the paper) instead of using std 1 (official).
     pub learned_std: bool,
     /// LeakyReLU slope: 0.1 in the paper, 0.01 in the official code.
@@ -67,34 +67,31 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The paper's MNIST experiment on the embedded digits.
     pub fn paper(batch: usize, seed: u64) -> TrainConfig {
-        TrainConfig::for_preset("mnist", batch, seed).unwrap_or_else(|_| unreachable!("the mnist preset exists"))
+        TrainConfig::for_preset(Model::Mnist, batch, seed)
     }
 
     /// A preset's experiment with its latent, widths and optimiser settings; data `mnist` until set.
-    pub fn for_preset(model: &str, batch: usize, seed: u64) -> Result<TrainConfig> {
-        let preset = presets::preset(model, None)?;
-        Ok(TrainConfig {
+    pub fn for_preset(model: Model, batch: usize, seed: u64) -> TrainConfig {
+        let preset = presets::preset(model, None).unwrap_or_else(|_| unreachable!("every preset builds at the paper's widths"));
+        TrainConfig {
             data: "mnist".into(),
             max_images: None,
-            model: preset.name.into(),
+            model,
             latent: preset.latent,
             widths: preset.widths.iter().map(|(_, v)| *v).collect(),
             network: preset.network,
             batch,
             seed,
-            lr_d: preset.optimiser.lr_d,
-            lr_g: preset.optimiser.lr_g,
-            lambda_cat: preset.optimiser.lambda_cat,
-            lambda_cont: preset.optimiser.lambda_cont,
+            optimiser: preset.optimiser,
             learned_std: false,
             leak: 0.1,
             wiring: Wiring::Official,
-        })
+        }
     }
 
     /// Rebuilds the networks with other widths (one per slot of the preset).
     pub fn set_widths(&mut self, widths: &[usize]) -> Result<()> {
-        self.network = presets::preset(&self.model, Some(widths))?.network;
+        self.network = presets::preset(self.model, Some(widths))?.network;
         self.widths = widths.to_vec();
         Ok(())
     }
@@ -118,9 +115,9 @@ impl TrainConfig {
                 object.insert("model".into(), "mnist".into());
             }
             if !object.contains_key("network") {
-                let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("mnist").to_owned();
+                let model = Model::parse(object.get("model").and_then(|m| m.as_str()).unwrap_or("mnist"))?;
                 let widths: Vec<usize> = serde_json::from_value(object.get("widths").cloned().unwrap_or_default()).map_err(|e| unreadable(e.to_string()))?;
-                let network = presets::preset(&model, Some(&widths))?.network;
+                let network = presets::preset(model, Some(&widths))?.network;
                 object.insert("network".into(), serde_json::to_value(network).map_err(|e| unreadable(e.to_string()))?);
             }
         }

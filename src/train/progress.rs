@@ -3,7 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::infogan::train::StepMetrics;
+use crate::train::trainer::StepMetrics;
 
 pub struct Progress {
     bar: ProgressBar,

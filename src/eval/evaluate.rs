@@ -7,11 +7,11 @@
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::infogan::confusion::Confusion;
-use crate::infogan::factors::{factor_report, FactorReport};
-use crate::infogan::latent::LatentSpec;
-use crate::infogan::model::InfoGan;
-use crate::infogan::train::round;
+use crate::eval::confusion::Confusion;
+use crate::eval::factors::{factor_report, FactorReport};
+use crate::model::latent::LatentSpec;
+use crate::model::networks::InfoGan;
+use crate::json::round;
 use crate::nn::layers::BnMode;
 
 /// Scores of one batch-norm mode.

@@ -14,8 +14,8 @@ use safetensors::tensor::{Dtype, TensorView};
 use crate::error::{Error, Result};
 use crate::files::write_atomically;
 use crate::gpu::Gpu;
-use crate::infogan::config::TrainConfig;
-use crate::infogan::model::InfoGan;
+use crate::model::config::TrainConfig;
+use crate::model::networks::InfoGan;
 use crate::arena::Arena;
 
 const FORMAT: &str = "infogan-checkpoint-1";

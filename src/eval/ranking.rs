@@ -11,13 +11,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::infogan::config::TrainConfig;
+use crate::json::read_lines as json_lines;
+use crate::model::config::TrainConfig;
+use crate::model::presets::Model;
 
 /// One run's label-free scores and, where its data has labels, its accuracy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RankedRun {
     pub dir: PathBuf,
-    pub model: String,
+    pub model: Model,
     /// The step of the newest evaluation.
     pub step: u64,
     /// I_Q(c; x) on real held-out images, summed over categorical codes (nats): the ranking score.
@@ -160,11 +162,6 @@ fn newest_grid(samples: &Path) -> Option<PathBuf> {
         })
         .max_by_key(|(step, _)| *step)
         .map(|(_, path)| path)
-}
-
-/// The JSON lines of a file; a missing file or a torn last line reads as fewer lines.
-fn json_lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path).map(|text| text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -18,11 +18,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::infogan::batches::Batches;
-use crate::infogan::config::TrainConfig;
-use crate::infogan::model::{Discriminator, Generator, InfoGan, Recognizer};
-use crate::infogan::phases::{d_phase, DPhase, Latents, PhaseScalars, Targets};
-use crate::infogan::random::{stream, Purpose};
+use crate::train::batches::Batches;
+use crate::model::config::TrainConfig;
+use crate::model::networks::{Discriminator, Generator, InfoGan, Recognizer};
+use crate::train::phases::{d_phase, DPhase, Latents, PhaseScalars, Targets};
+use crate::train::random::{stream, Purpose};
 use crate::nn::layers::BnMode;
 
 /// Both bounds on one batch, in nats.
@@ -106,7 +106,7 @@ pub fn probe(gpu: &Gpu, config: &TrainConfig, model: &InfoGan, held_out: &mut Ba
 /// k D/Q steps of one pair; what it reached, and its first step's bounds.
 #[allow(clippy::too_many_arguments)] // the networks, the data and the probe's position
 fn run_pair(gpu: &Gpu, config: &TrainConfig, g: &Generator, d: &mut Discriminator, q: &mut Recognizer, held_out: &mut Batches, targets: &Targets, first_batch: u64, k: usize) -> Result<(Reached, Bounds)> {
-    let phase = DPhase { with_q: true, g_mode: BnMode::BatchStats, lr: config.lr_d };
+    let phase = DPhase { with_q: true, g_mode: BnMode::BatchStats, lr: config.optimiser.lr_d };
     let mut seen = Vec::with_capacity(k);
     for s in 0..k as u64 {
         let real = held_out.get(gpu, first_batch + s)?;

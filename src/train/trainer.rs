@@ -6,12 +6,13 @@
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-pub use crate::infogan::config::{TrainConfig, Wiring};
-use crate::infogan::batches::Batches;
-use crate::infogan::latent::LatentBatch;
-use crate::infogan::model::InfoGan;
-use crate::infogan::phases::{self, DPhase, Latents, PhaseScalars, Targets};
-use crate::infogan::random::{stream, Purpose};
+use crate::json::round;
+use crate::model::config::{TrainConfig, Wiring};
+use crate::train::batches::Batches;
+use crate::model::latent::LatentBatch;
+use crate::model::networks::InfoGan;
+use crate::train::phases::{self, DPhase, Latents, PhaseScalars, Targets};
+use crate::train::random::{stream, Purpose};
 use crate::nn::layers::BnMode;
 use crate::tape::Var;
 use crate::gpu::Tensor;
@@ -85,11 +86,6 @@ impl StepMetrics {
     }
 }
 
-/// `x` to `decimals` places, for logs that stay readable (NaN and infinities pass through).
-pub fn round(x: f64, decimals: i32) -> f64 {
-    let scale = 10f64.powi(decimals);
-    if x.is_finite() { (x * scale).round() / scale } else { x }
-}
 
 pub struct Trainer<'g> {
     gpu: &'g Gpu,
@@ -110,7 +106,7 @@ impl<'g> Trainer<'g> {
     }
 
     /// Continues from a checkpoint: the same networks, Adam state and step.
-    pub fn resume(gpu: &'g Gpu, checkpoint: &crate::infogan::checkpoint::Checkpoint, data: &Dataset) -> Result<Trainer<'g>> {
+    pub fn resume(gpu: &'g Gpu, checkpoint: &crate::train::checkpoint::Checkpoint, data: &Dataset) -> Result<Trainer<'g>> {
         Self::check(&checkpoint.config, data)?;
         let model = checkpoint.model(gpu)?;
         Self::with_model(gpu, checkpoint.config.clone(), model, checkpoint.step, data)
@@ -154,7 +150,7 @@ impl<'g> Trainer<'g> {
     /// D (and, with the official wiring, Q) on real images and G's detached fakes.
     fn d_phase(&mut self, real: Tensor, latents: &LatentBatch) -> Result<PhaseScalars> {
         let latents = Latents::upload(self.gpu, &self.config, latents)?;
-        let phase = DPhase { with_q: self.config.wiring == Wiring::Official, g_mode: BnMode::Train, lr: self.config.lr_d };
+        let phase = DPhase { with_q: self.config.wiring == Wiring::Official, g_mode: BnMode::Train, lr: self.config.optimiser.lr_d };
         let m = &mut self.model;
         phases::d_phase(self.gpu, &self.config, &m.g, &mut m.d, &mut m.q, real, &latents, &self.targets, phase)
     }

@@ -8,8 +8,8 @@ use rand::seq::SliceRandom;
 use crate::data::{Dataset, Rendered};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::infogan::presets::PixelRange;
-use crate::infogan::random::{stream, Purpose};
+use crate::model::presets::PixelRange;
+use crate::train::random::{stream, Purpose};
 use crate::ops::gather::GpuImages;
 use crate::gpu::Tensor;
 
