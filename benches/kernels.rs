@@ -3,7 +3,16 @@
 fn main() {
     let run = || -> infogan::Result<()> {
         let gpu = infogan::Gpu::new(&infogan::GpuOptions::default())?;
-        let (cases, timestamps) = infogan::bench::bench_kernels(&gpu, 5, &[64, 128], &infogan::model::networks::InfoGan::new(&gpu, &infogan::model::config::TrainConfig::paper(64, 0))?.arena_sizes())?;
+        let (cases, timestamps) = infogan::bench::bench_kernels(
+            &gpu,
+            5,
+            &[64, 128],
+            &infogan::model::networks::InfoGan::new(
+                &gpu,
+                &infogan::model::config::TrainConfig::paper(64, 0),
+            )?
+            .arena_sizes(),
+        )?;
         infogan::bench::print_kernels_report(&gpu, &cases, timestamps, false);
         Ok(())
     };

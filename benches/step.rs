@@ -3,7 +3,17 @@
 fn main() {
     let run = || -> infogan::Result<()> {
         let gpu = infogan::Gpu::new(&infogan::GpuOptions::default())?;
-        let results = [64, 128].iter().map(|&b| infogan::train::step_bench::bench_step(&gpu, "mnist", 5, b)).collect::<infogan::Result<Vec<_>>>()?;
+        let results = [64, 128]
+            .iter()
+            .map(|&b| {
+                infogan::train::step_bench::bench_step(
+                    &gpu,
+                    infogan::model::presets::Model::Mnist,
+                    5,
+                    b,
+                )
+            })
+            .collect::<infogan::Result<Vec<_>>>()?;
         infogan::train::step_bench::print_step_report(&gpu, &results, false, false);
         Ok(())
     };

@@ -7,7 +7,11 @@ fn main() {
         for defines in list {
             let t = std::time::Instant::now();
             match gpu.prepare(kernel, &defines) {
-                Ok(()) => println!("{:60} {:8.1} ms", kernel.label(&defines), t.elapsed().as_secs_f64() * 1e3),
+                Ok(()) => println!(
+                    "{:60} {:8.1} ms",
+                    kernel.label(&defines),
+                    t.elapsed().as_secs_f64() * 1e3
+                ),
                 // The subgroup kernels need a feature some adapters lack.
                 Err(e) => println!("{:60} not compiled: {e}", kernel.label(&defines)),
             }

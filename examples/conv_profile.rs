@@ -18,7 +18,13 @@ fn main() -> infogan::Result<()> {
                     totals.entry(k.kernel.to_string()).or_default().push(k.ms);
                 }
             }
-            let parts: Vec<String> = totals.into_iter().map(|(k, mut t)| { t.sort_by(f64::total_cmp); format!("{k} {:.1}", t[t.len() / 2]) }).collect();
+            let parts: Vec<String> = totals
+                .into_iter()
+                .map(|(k, mut t)| {
+                    t.sort_by(f64::total_cmp);
+                    format!("{k} {:.1}", t[t.len() / 2])
+                })
+                .collect();
             println!("{} {pass}: {}", spec.0, parts.join(", "));
         }
     }

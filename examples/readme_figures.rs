@@ -20,7 +20,7 @@ fn main() {
 }
 
 fn run_charts(run: &Path, out: &Path, prefix: &str) -> Result<(), String> {
-    for (stem, _, svg) in infogan::train::report::charts(run) {
+    for (stem, _, svg) in infogan::train::report_charts::charts(run) {
         write(&out.join(format!("{prefix}-{stem}.svg")), &svg)?;
     }
     Ok(())
@@ -31,19 +31,29 @@ fn accuracy_chart(out: &Path, runs: &[String]) -> Result<(), String> {
     let mut lines = Vec::new();
     for run in runs {
         let path = Path::new(run).join("eval.jsonl");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut series = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", path.display()))?;
-            if let (Some(step), Some(accuracy)) = (value["step"].as_f64(), value["eval"]["accuracy_hungarian"].as_f64()) {
+            let value: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| format!("{}: {e}", path.display()))?;
+            if let (Some(step), Some(accuracy)) =
+                (value["step"].as_f64(), value["eval"]["accuracy_hungarian"].as_f64())
+            {
                 series.push((step, accuracy));
             }
         }
-        let name = Path::new(run).file_name().map_or(run.clone(), |n| n.to_string_lossy().into_owned());
+        let name =
+            Path::new(run).file_name().map_or(run.clone(), |n| n.to_string_lossy().into_owned());
         lines.push((name, series));
     }
-    let lines: Vec<(&str, Vec<(f64, f64)>)> = lines.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
-    let svg = infogan::io::chart::line_chart("held-out accuracy (one-to-one)", &lines, Some(("paper: 0.95", 0.95)));
+    let lines: Vec<(&str, Vec<(f64, f64)>)> =
+        lines.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
+    let svg = infogan::io::chart::line_chart(
+        "held-out accuracy (one-to-one)",
+        &lines,
+        Some(("paper: 0.95", 0.95)),
+    );
     write(out, &svg)
 }
 

@@ -6,8 +6,8 @@ use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::ops::{adam, elementwise};
 use crate::gpu::Tensor;
+use crate::ops::{adam, elementwise};
 
 /// Slots start on 64-float (256-byte) boundaries: WebGPU's storage-offset alignment.
 const SLOT_ALIGN: usize = 64;
@@ -18,9 +18,14 @@ pub enum Init {
     Constant(f32),
     /// N(mean, std^2), as the official InfoGAN code initialises weights (0, 0.02) and
     /// batch-norm scales (1, 0.02).
-    Normal { mean: f32, std: f32 },
+    Normal {
+        mean: f32,
+        std: f32,
+    },
     /// U(-bound, bound).
-    Uniform { bound: f32 },
+    Uniform {
+        bound: f32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -125,9 +130,18 @@ impl Arena {
         Self::from_values(gpu, name, layout, &values)
     }
 
-    pub fn from_values(gpu: &Gpu, name: &str, layout: ArenaLayout, values: &[f32]) -> Result<Arena> {
+    pub fn from_values(
+        gpu: &Gpu,
+        name: &str,
+        layout: ArenaLayout,
+        values: &[f32],
+    ) -> Result<Arena> {
         if values.len() != layout.len() {
-            return Err(Error::new(format!("arena {name}: {} values for a layout of {}", values.len(), layout.len())));
+            return Err(Error::new(format!(
+                "arena {name}: {} values for a layout of {}",
+                values.len(),
+                layout.len()
+            )));
         }
         let n = layout.len().max(1);
         let arena = Arena {
@@ -172,7 +186,9 @@ impl Arena {
     /// One Adam step over every parameter of the arena: a single dispatch.
     pub fn adam_step(&mut self, gpu: &Gpu, config: adam::AdamConfig) -> Result<()> {
         self.step += 1;
-        adam::step(gpu, config, self.step, &self.values, &self.grads, &self.m, &self.v)
+        let buffers =
+            adam::AdamBuffers { params: &self.values, grads: &self.grads, m: &self.m, v: &self.v };
+        adam::step(gpu, config, self.step, buffers)
     }
 }
 

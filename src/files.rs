@@ -10,7 +10,10 @@ use crate::error::{Error, Result};
 /// one, never a torn one: a temporary file in the same folder, fsync, rename, fsync of the folder.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| Error::new(format!("{}: not a file path", path.display())))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::new(format!("{}: not a file path", path.display())))?;
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let fail = |e: std::io::Error| Error::new(format!("cannot write {}: {e}", path.display()));
     let result = (|| {
@@ -28,7 +31,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     result.map_err(fail)
 }
-
 
 /// Appends one line to `path`, creating it if needed.
 pub fn append_line(path: &Path, line: &str) -> Result<()> {

@@ -4,8 +4,8 @@
 pub mod arena;
 pub mod bench;
 pub mod data;
-pub mod eval;
 pub mod error;
+pub mod eval;
 pub mod files;
 pub mod gpu;
 pub mod io;
@@ -17,6 +17,6 @@ pub mod tape;
 pub mod train;
 
 pub use error::{Error, Result};
+pub use gpu::Tensor;
 pub use gpu::{Gpu, GpuOptions, Variant};
 pub use tape::{Tape, Var};
-pub use gpu::Tensor;

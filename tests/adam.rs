@@ -17,7 +17,13 @@ fn adam_matches_reference_over_several_steps() {
             let (mut m64, mut v64) = (vec![0.0; n], vec![0.0; n]);
             for t in 1..=5u64 {
                 let (g, g64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
-                adam::step(&gpu, config, t, &p, &g, &m, &v).unwrap();
+                adam::step(
+                    &gpu,
+                    config,
+                    t,
+                    adam::AdamBuffers { params: &p, grads: &g, m: &m, v: &v },
+                )
+                .unwrap();
                 let (b1, b2) = (f64::from(config.beta1), f64::from(config.beta2));
                 for i in 0..n {
                     m64[i] = b1 * m64[i] + (1.0 - b1) * g64[i];

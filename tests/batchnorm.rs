@@ -11,7 +11,16 @@ use infogan::Tape;
 // Scalar, Channel4 (H*W % 4 == 0), Features4 ((N, C) with C % 4 == 0) and Straddle4 (H*W >= 4
 // off a multiple of 4, N*C*H*W % 4 == 0: a vec4 spans two channels) per-element paths.
 const SHAPES: &[&[usize]] = &[
-    &[3, 5], &[17, 1], &[2, 3, 5, 7], &[1, 3, 4, 5], &[4, 2, 1, 3], &[3, 8], &[5, 12], &[2, 3, 2, 6], &[4, 3, 7, 7], &[2, 5, 3, 6],
+    &[3, 5],
+    &[17, 1],
+    &[2, 3, 5, 7],
+    &[1, 3, 4, 5],
+    &[4, 2, 1, 3],
+    &[3, 8],
+    &[5, 12],
+    &[2, 3, 2, 6],
+    &[4, 3, 7, 7],
+    &[2, 5, 3, 6],
 ];
 
 /// 65,536 values per channel, as the shapes generator's last batch norm at batch 64: the
@@ -42,16 +51,28 @@ fn input_gradient_overwrites_or_accumulates() {
             let (dy, _) = upload(&gpu, shape, &uniform(&mut r, len, -1.0, 1.0));
             let old = uniform(&mut r, len, -1.0, 1.0);
             for config in [BnConfig::train(1e-3, 0.1), BnConfig::eval(1e-3)] {
-                let (_, stats) = batchnorm::forward(&gpu, &x, &gamma, &beta, &running, config).unwrap();
+                let (_, stats) =
+                    batchnorm::forward(&gpu, &x, &gamma, &beta, &running, config).unwrap();
                 let (dg, db) = (gpu.empty(&[c]), gpu.empty(&[c]));
                 let (fresh, old64) = upload(&gpu, shape, &old);
-                batchnorm::backward(&gpu, &x, &gamma, &stats, &dy, config, Some((&fresh, 0.0)), (&dg, &db, 0.0)).unwrap();
+                let saved = batchnorm::BnSaved { x: &x, gamma: &gamma, stats: &stats };
+                batchnorm::backward(&gpu, saved, &dy, config, Some((&fresh, 0.0)), (&dg, &db, 0.0))
+                    .unwrap();
                 let (added, _) = upload(&gpu, shape, &old);
-                batchnorm::backward(&gpu, &x, &gamma, &stats, &dy, config, Some((&added, 0.5)), (&dg, &db, 0.0)).unwrap();
+                batchnorm::backward(&gpu, saved, &dy, config, Some((&added, 0.5)), (&dg, &db, 0.0))
+                    .unwrap();
                 let (fresh, added) = (download(&gpu, &fresh), download(&gpu, &added));
-                assert!(fresh.iter().zip(&old64).any(|(f, o)| (f - o).abs() > 1e-3), "{shape:?}: dx was not written");
+                assert!(
+                    fresh.iter().zip(&old64).any(|(f, o)| (f - o).abs() > 1e-3),
+                    "{shape:?}: dx was not written"
+                );
                 let want: Vec<f64> = fresh.iter().zip(&old64).map(|(f, o)| f + 0.5 * o).collect();
-                assert_close(&format!("batchnorm dx += {shape:?} train={}", config.train), &added, &want, 1e-5);
+                assert_close(
+                    &format!("batchnorm dx += {shape:?} train={}", config.train),
+                    &added,
+                    &want,
+                    1e-5,
+                );
             }
         }
     }
@@ -62,21 +83,33 @@ fn dims(shape: &[usize]) -> (usize, usize, usize) {
 }
 
 /// Returns (y, batch mean, biased var) with batch statistics, or with the given statistics.
-fn bn_ref(shape: &[usize], x: &[f64], g: &[f64], b: &[f64], eps: f64, fixed: Option<(&[f64], &[f64])>) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+fn bn_ref(
+    shape: &[usize],
+    x: &[f64],
+    g: &[f64],
+    b: &[f64],
+    eps: f64,
+    fixed: Option<(&[f64], &[f64])>,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let (n, c, s) = dims(shape);
     let count = (n * s) as f64;
     let mut mean = vec![0.0; c];
     let mut var = vec![0.0; c];
     for ch in 0..c {
-        let vals: Vec<f64> = (0..n).flat_map(|i| (0..s).map(move |j| (i, j))).map(|(i, j)| x[(i * c + ch) * s + j]).collect();
+        let vals: Vec<f64> = (0..n)
+            .flat_map(|i| (0..s).map(move |j| (i, j)))
+            .map(|(i, j)| x[(i * c + ch) * s + j])
+            .collect();
         mean[ch] = vals.iter().sum::<f64>() / count;
         var[ch] = vals.iter().map(|v| (v - mean[ch]).powi(2)).sum::<f64>() / count;
     }
     let (m, v) = fixed.unwrap_or((&mean, &var));
-    let y = (0..x.len()).map(|e| {
-        let ch = (e / s) % c;
-        g[ch] * (x[e] - m[ch]) / (v[ch] + eps).sqrt() + b[ch]
-    }).collect();
+    let y = (0..x.len())
+        .map(|e| {
+            let ch = (e / s) % c;
+            g[ch] * (x[e] - m[ch]) / (v[ch] + eps).sqrt() + b[ch]
+        })
+        .collect();
     (y, mean, var)
 }
 
@@ -98,23 +131,48 @@ fn forward_and_running_statistics_match_reference() {
             run_var.copy_from_slice(&init64[c..]);
             for _ in 0..2 {
                 let (x, x64) = upload(&gpu, shape, &uniform(&mut r, len, -3.0, 5.0));
-                let (y, _) = batchnorm::forward(&gpu, &x, &gamma, &beta, &running, BnConfig::train(eps as f32, momentum as f32)).unwrap();
+                let (y, _) = batchnorm::forward(
+                    &gpu,
+                    &x,
+                    &gamma,
+                    &beta,
+                    &running,
+                    BnConfig::train(eps as f32, momentum as f32),
+                )
+                .unwrap();
                 let (want, mean, var) = bn_ref(shape, &x64, &g64, &b64, eps, None);
-                assert_close(&format!("batchnorm train {shape:?}"), &download(&gpu, &y), &want, 1e-5);
+                assert_close(
+                    &format!("batchnorm train {shape:?}"),
+                    &download(&gpu, &y),
+                    &want,
+                    1e-5,
+                );
                 let count = (n * s) as f64;
                 for ch in 0..c {
                     run_mean[ch] = (1.0 - momentum) * run_mean[ch] + momentum * mean[ch];
-                    run_var[ch] = (1.0 - momentum) * run_var[ch] + momentum * var[ch] * count / (count - 1.0);
+                    run_var[ch] =
+                        (1.0 - momentum) * run_var[ch] + momentum * var[ch] * count / (count - 1.0);
                 }
             }
             let want_running: Vec<f64> = run_mean.iter().chain(&run_var).copied().collect();
-            assert_close(&format!("batchnorm running stats {shape:?}"), &download(&gpu, &running), &want_running, 1e-5);
+            assert_close(
+                &format!("batchnorm running stats {shape:?}"),
+                &download(&gpu, &running),
+                &want_running,
+                1e-5,
+            );
             let (x, x64) = upload(&gpu, shape, &uniform(&mut r, len, -3.0, 5.0));
             let running_before = download(&gpu, &running);
-            let (y, _) = batchnorm::forward(&gpu, &x, &gamma, &beta, &running, BnConfig::eval(eps as f32)).unwrap();
+            let (y, _) =
+                batchnorm::forward(&gpu, &x, &gamma, &beta, &running, BnConfig::eval(eps as f32))
+                    .unwrap();
             let (want, _, _) = bn_ref(shape, &x64, &g64, &b64, eps, Some((&run_mean, &run_var)));
             assert_close(&format!("batchnorm eval {shape:?}"), &download(&gpu, &y), &want, 1e-5);
-            assert_eq!(download(&gpu, &running), running_before, "eval mode leaves the running statistics alone");
+            assert_eq!(
+                download(&gpu, &running),
+                running_before,
+                "eval mode leaves the running statistics alone"
+            );
         }
     }
 }
@@ -132,11 +190,19 @@ fn gradients_match_finite_differences_in_both_modes() {
                 let (gamma, g64) = upload(&gpu, &[c], &uniform(&mut r, c, 0.5, 1.5));
                 let (beta, b64) = upload(&gpu, &[c], &uniform(&mut r, c, -0.5, 0.5));
                 let (m, m64) = upload(&gpu, shape, &uniform(&mut r, len, -1.0, 1.0));
-                let stats_init: Vec<f64> = uniform(&mut r, c, -0.3, 0.3).into_iter().chain(uniform(&mut r, c, 0.5, 2.0)).collect();
+                let stats_init: Vec<f64> = uniform(&mut r, c, -0.3, 0.3)
+                    .into_iter()
+                    .chain(uniform(&mut r, c, 0.5, 2.0))
+                    .collect();
                 let (running, run64) = upload(&gpu, &[2 * c], &stats_init);
-                let config = if train { BnConfig::train(eps as f32, 0.1) } else { BnConfig::eval(eps as f32) };
+                let config = if train {
+                    BnConfig::train(eps as f32, 0.1)
+                } else {
+                    BnConfig::eval(eps as f32)
+                };
                 let mut tape = Tape::new(&gpu);
-                let (vx, vg, vb) = (tape.input(x, true), tape.input(gamma, true), tape.input(beta, true));
+                let (vx, vg, vb) =
+                    (tape.input(x, true), tape.input(gamma, true), tape.input(beta, true));
                 let y = tape.batch_norm(&vx, &vg, &vb, &running, config).unwrap();
                 let vm = tape.constant(m);
                 let weighted = tape.mul(&y, &vm).unwrap();
@@ -145,12 +211,32 @@ fn gradients_match_finite_differences_in_both_modes() {
                 let fixed = (!train).then(|| (run64[..c].to_vec(), run64[c..].to_vec()));
                 let f = |x: &[f64], g: &[f64], b: &[f64]| {
                     let fx = fixed.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice()));
-                    bn_ref(shape, x, g, b, eps, fx).0.iter().zip(&m64).map(|(y, m)| y * m).sum::<f64>()
+                    bn_ref(shape, x, g, b, eps, fx)
+                        .0
+                        .iter()
+                        .zip(&m64)
+                        .map(|(y, m)| y * m)
+                        .sum::<f64>()
                 };
                 let what = format!("{shape:?} train={train}");
-                assert_close(&format!("batchnorm dx {what}"), &download(&gpu, &tape.grad(&vx).unwrap()), &finite_diff(&|v| f(v, &g64, &b64), &x64, 1e-5), 1e-4);
-                assert_close(&format!("batchnorm dgamma {what}"), &download(&gpu, &tape.grad(&vg).unwrap()), &finite_diff(&|v| f(&x64, v, &b64), &g64, 1e-5), 1e-4);
-                assert_close(&format!("batchnorm dbeta {what}"), &download(&gpu, &tape.grad(&vb).unwrap()), &finite_diff(&|v| f(&x64, &g64, v), &b64, 1e-5), 1e-4);
+                assert_close(
+                    &format!("batchnorm dx {what}"),
+                    &download(&gpu, &tape.grad(&vx).unwrap()),
+                    &finite_diff(&|v| f(v, &g64, &b64), &x64, 1e-5),
+                    1e-4,
+                );
+                assert_close(
+                    &format!("batchnorm dgamma {what}"),
+                    &download(&gpu, &tape.grad(&vg).unwrap()),
+                    &finite_diff(&|v| f(&x64, v, &b64), &g64, 1e-5),
+                    1e-4,
+                );
+                assert_close(
+                    &format!("batchnorm dbeta {what}"),
+                    &download(&gpu, &tape.grad(&vb).unwrap()),
+                    &finite_diff(&|v| f(&x64, &g64, v), &b64, 1e-5),
+                    1e-4,
+                );
             }
         }
     }
@@ -162,7 +248,8 @@ fn training_mode_needs_more_than_one_value_per_channel() {
         let x = gpu.upload(&[1, 3], &[1.0, 2.0, 3.0]).unwrap();
         let g = gpu.upload(&[3], &[1.0; 3]).unwrap();
         let running = gpu.upload(&[6], &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
-        let err = batchnorm::forward(&gpu, &x, &g, &g, &running, BnConfig::train(1e-5, 0.1)).unwrap_err();
+        let err =
+            batchnorm::forward(&gpu, &x, &g, &g, &running, BnConfig::train(1e-5, 0.1)).unwrap_err();
         assert!(err.message().contains("more than one value per channel"), "{err}");
     }
 }

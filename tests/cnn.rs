@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use infogan::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear, Window};
 use infogan::arena::{Arena, ArenaLayout};
+use infogan::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear, Window};
 use infogan::ops::adam::AdamConfig;
 use infogan::ops::elementwise::Activation;
 use infogan::Tape;
@@ -26,7 +26,10 @@ fn official_initialisation_has_the_right_statistics() {
         let (m, s) = stats(fc.weight);
         assert!(m.abs() < 1e-3 && (s - 0.02).abs() < 1e-3, "weights N(0, 0.02): mean {m}, std {s}");
         let (m, s) = stats(bn.gamma);
-        assert!((m - 1.0).abs() < 2e-3 && (s - 0.02).abs() < 2e-3, "gamma N(1, 0.02): mean {m}, std {s}");
+        assert!(
+            (m - 1.0).abs() < 2e-3 && (s - 0.02).abs() < 2e-3,
+            "gamma N(1, 0.02): mean {m}, std {s}"
+        );
         assert_eq!(stats(fc.bias.unwrap()), (0.0, 0.0));
         assert_eq!(stats(bn.beta), (0.0, 0.0));
         assert_eq!(download(&gpu, &bn.running)[..2], [0.0, 0.0]);
@@ -38,13 +41,35 @@ fn official_initialisation_has_the_right_statistics() {
 fn layers_reject_mismatched_inputs() {
     for gpu in backends() {
         let mut layout = ArenaLayout::default();
-        let conv = Conv2d::new(&mut layout, "c", 3, 4, Window { kernel: 3, stride: 1, padding: 1, padding_end: 1 }, true);
-        let convt = ConvTranspose2d::new(&mut layout, "t", 4, 1, Window { kernel: 4, stride: 2, padding: 1, padding_end: 1 }, true);
+        let conv = Conv2d::new(
+            &mut layout,
+            "c",
+            3,
+            4,
+            Window { kernel: 3, stride: 1, padding: 1, padding_end: 1 },
+            true,
+        );
+        let convt = ConvTranspose2d::new(
+            &mut layout,
+            "t",
+            4,
+            1,
+            Window { kernel: 4, stride: 2, padding: 1, padding_end: 1 },
+            true,
+        );
         let arena = Arena::new(&gpu, "net", layout, 1).unwrap();
         let mut tape = Tape::new(&gpu);
         let x = tape.constant(gpu.empty(&[2, 2, 5, 5]));
-        assert!(conv.forward(&mut tape, &arena, &x).unwrap_err().message().contains("expected (N, 3, H, W)"));
-        assert!(convt.forward(&mut tape, &arena, &x).unwrap_err().message().contains("expected (N, 4, H, W)"));
+        assert!(conv
+            .forward(&mut tape, &arena, &x)
+            .unwrap_err()
+            .message()
+            .contains("expected (N, 3, H, W)"));
+        assert!(convt
+            .forward(&mut tape, &arena, &x)
+            .unwrap_err()
+            .message()
+            .contains("expected (N, 4, H, W)"));
         // The paper's up-convolution doubles the map: 7x7 -> 14x14.
         let x = tape.constant(gpu.upload(&[1, 4, 7, 7], &vec![0.1; 196]).unwrap());
         assert_eq!(convt.forward(&mut tape, &arena, &x).unwrap().shape(), [1, 1, 14, 14]);
@@ -82,7 +107,14 @@ fn small_cnn_learns_through_the_tape() {
         let (x, _) = upload(&gpu, &[n, 1, 8, 8], &images);
         let (labels, _) = upload(&gpu, &[n], &labels);
         let mut layout = ArenaLayout::default();
-        let conv = Conv2d::new(&mut layout, "conv", 1, 6, Window { kernel: 4, stride: 2, padding: 1, padding_end: 1 }, true);
+        let conv = Conv2d::new(
+            &mut layout,
+            "conv",
+            1,
+            6,
+            Window { kernel: 4, stride: 2, padding: 1, padding_end: 1 },
+            true,
+        );
         let bn = BatchNorm::new(&gpu, &mut layout, "bn", 6).unwrap();
         let fc = Linear::new(&mut layout, "fc", 6 * 4 * 4, 3, true);
         let mut arena = Arena::new(&gpu, "cnn", layout, 3).unwrap();

@@ -7,12 +7,21 @@
 mod common;
 use common::*;
 use infogan::ops::conv::{self, ConvGeom};
-use infogan::ops::layout;
+use infogan::ops::layout::{self, Window2d};
 use infogan::ops::reduce::Axes;
 use infogan::Tape;
 
-fn geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize)) -> ConvGeom {
-    ConvGeom::new(n, c_in, h, w, c_out, k, s, p)
+fn geom(
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    k: (usize, usize),
+    s: (usize, usize),
+    p: (usize, usize),
+) -> ConvGeom {
+    ConvGeom::new([n, c_in, h, w], c_out, Window2d::symmetric(k, s, p))
 }
 
 fn geometries() -> Vec<ConvGeom> {
@@ -54,8 +63,10 @@ fn conv_ref(g: &ConvGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
                             for j in 0..kw {
                                 let iy = (y * g.stride.0 + i) as isize - g.padding.0 as isize;
                                 let ix = (xx * g.stride.1 + j) as isize - g.padding.1 as isize;
-                                if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
-                                    s += x[((n * g.c_in + c) * g.h + iy as usize) * g.w + ix as usize]
+                                if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w
+                                {
+                                    s += x[((n * g.c_in + c) * g.h + iy as usize) * g.w
+                                        + ix as usize]
                                         * w[((o * g.c_in + c) * kh + i) * kw + j];
                                 }
                             }
@@ -71,7 +82,19 @@ fn conv_ref(g: &ConvGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
 
 /// Direct transposed convolution of x [n, ci, h, w] with w [ci, co, kh, kw] (scatter form): the
 /// full output with `p` rows and columns cut at the start and `pe` at the end.
-fn conv_t_ref(n: usize, ci: usize, h: usize, wd: usize, co: usize, k: (usize, usize), s: (usize, usize), (p, pe): ((usize, usize), (usize, usize)), x: &[f64], w: &[f64], b: &[f64]) -> (Vec<f64>, usize, usize) {
+fn conv_t_ref(
+    n: usize,
+    ci: usize,
+    h: usize,
+    wd: usize,
+    co: usize,
+    k: (usize, usize),
+    s: (usize, usize),
+    (p, pe): ((usize, usize), (usize, usize)),
+    x: &[f64],
+    w: &[f64],
+    b: &[f64],
+) -> (Vec<f64>, usize, usize) {
     let oh = (h - 1) * s.0 + k.0 - p.0 - pe.0;
     let ow = (wd - 1) * s.1 + k.1 - p.1 - pe.1;
     let mut out = vec![0.0; n * co * oh * ow];
@@ -91,7 +114,8 @@ fn conv_t_ref(n: usize, ci: usize, h: usize, wd: usize, co: usize, k: (usize, us
                                 let oy = (y * s.0 + i) as isize - p.0 as isize;
                                 let ox = (xx * s.1 + j) as isize - p.1 as isize;
                                 if oy >= 0 && ox >= 0 && (oy as usize) < oh && (ox as usize) < ow {
-                                    out[((b_ * co + o) * oh + oy as usize) * ow + ox as usize] += xv * w[((c * co + o) * k.0 + i) * k.1 + j];
+                                    out[((b_ * co + o) * oh + oy as usize) * ow + ox as usize] +=
+                                        xv * w[((c * co + o) * k.0 + i) * k.1 + j];
                                 }
                             }
                         }
@@ -108,13 +132,23 @@ fn conv2d_forward_matches_reference() {
     for gpu in gpus() {
         let mut r = rng(30);
         for g in geometries() {
-            let (x, x64) = upload(&gpu, &g.input_shape(), &uniform(&mut r, g.input_shape().iter().product(), -1.0, 1.0));
+            let (x, x64) = upload(
+                &gpu,
+                &g.input_shape(),
+                &uniform(&mut r, g.input_shape().iter().product(), -1.0, 1.0),
+            );
             let wshape = [g.c_out, g.c_in, g.kernel.0, g.kernel.1];
-            let (w, w64) = upload(&gpu, &wshape, &uniform(&mut r, wshape.iter().product(), -1.0, 1.0));
+            let (w, w64) =
+                upload(&gpu, &wshape, &uniform(&mut r, wshape.iter().product(), -1.0, 1.0));
             let (b, b64) = upload(&gpu, &[g.c_out], &uniform(&mut r, g.c_out, -1.0, 1.0));
             let (out, _) = conv::conv2d(&gpu, &g, &x, &w, Some(&b)).unwrap();
             assert_eq!(out.shape(), g.output_shape());
-            assert_close(&format!("conv2d {:?} {g:?}", gpu.variant), &download(&gpu, &out), &conv_ref(&g, &x64, &w64, &b64), 1e-5);
+            assert_close(
+                &format!("conv2d {:?} {g:?}", gpu.variant),
+                &download(&gpu, &out),
+                &conv_ref(&g, &x64, &w64, &b64),
+                1e-5,
+            );
         }
     }
 }
@@ -123,7 +157,9 @@ fn conv2d_forward_matches_reference() {
 fn conv2d_backward_matches_finite_differences() {
     for gpu in gpus() {
         let mut r = rng(31);
-        for g in geometries().into_iter().filter(|g| g.input_shape().iter().product::<usize>() <= 400) {
+        for g in
+            geometries().into_iter().filter(|g| g.input_shape().iter().product::<usize>() <= 400)
+        {
             let xlen: usize = g.input_shape().iter().product();
             let wshape = [g.c_out, g.c_in, g.kernel.0, g.kernel.1];
             let wlen: usize = wshape.iter().product();
@@ -139,17 +175,44 @@ fn conv2d_backward_matches_finite_differences() {
             let weighted = tape.mul(&out, &vm).unwrap();
             let loss = tape.sum(&weighted, Axes::all(olen), 1.0).unwrap();
             tape.backward(&loss).unwrap();
-            let f = |x: &[f64], w: &[f64], b: &[f64]| conv_ref(&g, x, w, b).iter().zip(&m64).map(|(o, m)| o * m).sum::<f64>();
+            let f = |x: &[f64], w: &[f64], b: &[f64]| {
+                conv_ref(&g, x, w, b).iter().zip(&m64).map(|(o, m)| o * m).sum::<f64>()
+            };
             let what = format!("{:?} {g:?}", gpu.variant);
-            assert_close(&format!("conv2d dx {what}"), &download(&gpu, &tape.grad(&vx).unwrap()), &finite_diff(&|v| f(v, &w64, &b64), &x64, 1e-5), 1e-5);
-            assert_close(&format!("conv2d dw {what}"), &download(&gpu, &tape.grad(&vw).unwrap()), &finite_diff(&|v| f(&x64, v, &b64), &w64, 1e-5), 1e-5);
-            assert_close(&format!("conv2d db {what}"), &download(&gpu, &tape.grad(&vb).unwrap()), &finite_diff(&|v| f(&x64, &w64, v), &b64, 1e-5), 1e-5);
+            assert_close(
+                &format!("conv2d dx {what}"),
+                &download(&gpu, &tape.grad(&vx).unwrap()),
+                &finite_diff(&|v| f(v, &w64, &b64), &x64, 1e-5),
+                1e-5,
+            );
+            assert_close(
+                &format!("conv2d dw {what}"),
+                &download(&gpu, &tape.grad(&vw).unwrap()),
+                &finite_diff(&|v| f(&x64, v, &b64), &w64, 1e-5),
+                1e-5,
+            );
+            assert_close(
+                &format!("conv2d db {what}"),
+                &download(&gpu, &tape.grad(&vb).unwrap()),
+                &finite_diff(&|v| f(&x64, &w64, v), &b64, 1e-5),
+                1e-5,
+            );
         }
     }
 }
 
 /// (n, c_in, h, w, c_out, kernel, stride, padding, padding after) of transposed convolutions.
-type TCase = (usize, usize, usize, usize, usize, (usize, usize), (usize, usize), (usize, usize), (usize, usize));
+type TCase = (
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    (usize, usize),
+    (usize, usize),
+    (usize, usize),
+    (usize, usize),
+);
 
 const TRANSPOSED: &[TCase] = &[
     (1, 1, 3, 3, 1, (3, 3), (1, 1), (0, 0), (0, 0)),
@@ -171,7 +234,12 @@ fn conv_transpose2d_forward_and_backward_match_reference() {
     for gpu in gpus() {
         let mut r = rng(32);
         for &(n, ci, h, wd, co, k, s, p, pe) in TRANSPOSED {
-            let g = conv::transposed_geom(n, ci, h, wd, co, k, s, p, pe).unwrap();
+            let g = conv::transposed_geom(
+                [n, ci, h, wd],
+                co,
+                Window2d { kernel: k, stride: s, padding: p, padding_end: pe },
+            )
+            .unwrap();
             let xlen = n * ci * h * wd;
             let wshape = [ci, co, k.0, k.1];
             let wlen: usize = wshape.iter().product();
@@ -185,18 +253,46 @@ fn conv_transpose2d_forward_and_backward_match_reference() {
             let (vx, vw, vb) = (tape.input(x, true), tape.input(w, true), tape.input(b, true));
             let out = tape.conv_transpose2d(&vx, &vw, Some(&vb), g).unwrap();
             assert_eq!(out.shape(), [n, co, oh, ow]);
-            let what = format!("{:?} n{n} ci{ci} {h}x{wd} co{co} k{k:?} s{s:?} p{p:?}/{pe:?}", gpu.variant);
-            assert_close(&format!("conv_transpose2d {what}"), &download(&gpu, &out.value), &want, 1e-5);
+            let what = format!(
+                "{:?} n{n} ci{ci} {h}x{wd} co{co} k{k:?} s{s:?} p{p:?}/{pe:?}",
+                gpu.variant
+            );
+            assert_close(
+                &format!("conv_transpose2d {what}"),
+                &download(&gpu, &out.value),
+                &want,
+                1e-5,
+            );
             let vm = tape.constant(m);
             let weighted = tape.mul(&out, &vm).unwrap();
             let loss = tape.sum(&weighted, Axes::all(olen), 1.0).unwrap();
             tape.backward(&loss).unwrap();
             let f = |x: &[f64], w: &[f64], b: &[f64]| {
-                conv_t_ref(n, ci, h, wd, co, k, s, (p, pe), x, w, b).0.iter().zip(&m64).map(|(o, m)| o * m).sum::<f64>()
+                conv_t_ref(n, ci, h, wd, co, k, s, (p, pe), x, w, b)
+                    .0
+                    .iter()
+                    .zip(&m64)
+                    .map(|(o, m)| o * m)
+                    .sum::<f64>()
             };
-            assert_close(&format!("conv_transpose2d dx {what}"), &download(&gpu, &tape.grad(&vx).unwrap()), &finite_diff(&|v| f(v, &w64, &b64), &x64, 1e-5), 1e-5);
-            assert_close(&format!("conv_transpose2d dw {what}"), &download(&gpu, &tape.grad(&vw).unwrap()), &finite_diff(&|v| f(&x64, v, &b64), &w64, 1e-5), 1e-5);
-            assert_close(&format!("conv_transpose2d db {what}"), &download(&gpu, &tape.grad(&vb).unwrap()), &finite_diff(&|v| f(&x64, &w64, v), &b64, 1e-5), 1e-5);
+            assert_close(
+                &format!("conv_transpose2d dx {what}"),
+                &download(&gpu, &tape.grad(&vx).unwrap()),
+                &finite_diff(&|v| f(v, &w64, &b64), &x64, 1e-5),
+                1e-5,
+            );
+            assert_close(
+                &format!("conv_transpose2d dw {what}"),
+                &download(&gpu, &tape.grad(&vw).unwrap()),
+                &finite_diff(&|v| f(&x64, v, &b64), &w64, 1e-5),
+                1e-5,
+            );
+            assert_close(
+                &format!("conv_transpose2d db {what}"),
+                &download(&gpu, &tape.grad(&vb).unwrap()),
+                &finite_diff(&|v| f(&x64, &w64, v), &b64, 1e-5),
+                1e-5,
+            );
         }
     }
 }
@@ -222,9 +318,22 @@ fn swap_last_matches_a_transpose_with_and_without_vec4_blocks() {
     for gpu in backends() {
         // (b, rows, cols): odd sizes take the scalar kernel, multiples of 4 on one side or both the
         // vec4 ones.
-        for (b, rows, cols) in [(1, 1, 1), (2, 3, 5), (3, 7, 4), (2, 8, 5), (1, 4, 4), (2, 8, 12), (3, 20, 16), (2, 196, 64), (2, 49, 12), (2, 12, 49)] {
-            let (src, src64) = upload(&gpu, &[b, rows, cols], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
-            let (old, old64) = upload(&gpu, &[b, cols, rows], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
+        for (b, rows, cols) in [
+            (1, 1, 1),
+            (2, 3, 5),
+            (3, 7, 4),
+            (2, 8, 5),
+            (1, 4, 4),
+            (2, 8, 12),
+            (3, 20, 16),
+            (2, 196, 64),
+            (2, 49, 12),
+            (2, 12, 49),
+        ] {
+            let (src, src64) =
+                upload(&gpu, &[b, rows, cols], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
+            let (old, old64) =
+                upload(&gpu, &[b, cols, rows], &uniform(&mut r, b * rows * cols, -1.0, 1.0));
             for acc in [0.0f32, 0.5] {
                 let dst = gpu.empty(&[b, cols, rows]);
                 gpu.copy(&old, &dst).unwrap();
@@ -234,11 +343,17 @@ fn swap_last_matches_a_transpose_with_and_without_vec4_blocks() {
                     for i in 0..rows {
                         for j in 0..cols {
                             let at = (n * cols + j) * rows + i;
-                            want[at] = f64::from(acc) * old64[at] + src64[(n * rows + i) * cols + j];
+                            want[at] =
+                                f64::from(acc) * old64[at] + src64[(n * rows + i) * cols + j];
                         }
                     }
                 }
-                assert_close(&format!("swap {b}x{rows}x{cols} acc {acc}"), &download(&gpu, &dst), &want, 1e-6);
+                assert_close(
+                    &format!("swap {b}x{rows}x{cols} acc {acc}"),
+                    &download(&gpu, &dst),
+                    &want,
+                    1e-6,
+                );
             }
         }
     }
@@ -259,8 +374,11 @@ fn input_gradient_ref(g: &ConvGeom, dy: &[f64], w: &[f64]) -> Vec<f64> {
                             for j in 0..kw {
                                 let iy = (y * g.stride.0 + i) as isize - g.padding.0 as isize;
                                 let ix = (xx * g.stride.1 + j) as isize - g.padding.1 as isize;
-                                if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
-                                    dx[((n * g.c_in + c) * g.h + iy as usize) * g.w + ix as usize] += d * w[((o * g.c_in + c) * kh + i) * kw + j];
+                                if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w
+                                {
+                                    dx[((n * g.c_in + c) * g.h + iy as usize) * g.w
+                                        + ix as usize] +=
+                                        d * w[((o * g.c_in + c) * kh + i) * kw + j];
                                 }
                             }
                         }
@@ -285,15 +403,20 @@ fn input_gradient_writes_and_accumulates_on_both_paths() {
         geom(1, 2, 7, 10, 3, (4, 4), (2, 2), (2, 0)),
         geom(2, 3, 7, 5, 5, (3, 2), (2, 1), (1, 0)),
     ];
-    assert!(cases.iter().any(|g| !layout::phased(g)) && cases.iter().filter(|g| layout::phased(g)).count() >= 3);
+    assert!(
+        cases.iter().any(|g| !layout::phased(g))
+            && cases.iter().filter(|g| layout::phased(g)).count() >= 3
+    );
     let mut read_in_place = 0;
     for gpu in gpus() {
         for g in cases {
             let (oh, ow) = (g.out_h(), g.out_w());
             let rows_len = g.n * oh * ow * g.c_out;
-            let (rows, rows64) = upload(&gpu, &[g.n * oh * ow, g.c_out], &uniform(&mut r, rows_len, -1.0, 1.0));
+            let (rows, rows64) =
+                upload(&gpu, &[g.n * oh * ow, g.c_out], &uniform(&mut r, rows_len, -1.0, 1.0));
             let wshape = [g.c_out, g.c_in, g.kernel.0, g.kernel.1];
-            let (w, w64) = upload(&gpu, &wshape, &uniform(&mut r, wshape.iter().product(), -1.0, 1.0));
+            let (w, w64) =
+                upload(&gpu, &wshape, &uniform(&mut r, wshape.iter().product(), -1.0, 1.0));
             let xlen: usize = g.input_shape().iter().product();
             let (old, old64) = upload(&gpu, &g.input_shape(), &uniform(&mut r, xlen, -1.0, 1.0));
             // rows [n*oh*ow, c_out] as dy [n, c_out, oh, ow].
@@ -301,7 +424,8 @@ fn input_gradient_writes_and_accumulates_on_both_paths() {
             for n in 0..g.n {
                 for o in 0..g.c_out {
                     for px in 0..oh * ow {
-                        dy[(n * g.c_out + o) * oh * ow + px] = rows64[(n * oh * ow + px) * g.c_out + o];
+                        dy[(n * g.c_out + o) * oh * ow + px] =
+                            rows64[(n * oh * ow + px) * g.c_out + o];
                     }
                 }
             }
@@ -309,16 +433,23 @@ fn input_gradient_writes_and_accumulates_on_both_paths() {
             for acc in [0.0f32, 1.0] {
                 let x = gpu.empty(&g.input_shape());
                 gpu.copy(&old, &x).unwrap();
-                let want: Vec<f64> = grad.iter().zip(&old64).map(|(d, o)| d + f64::from(acc) * o).collect();
-                conv::input_gradient_into(&gpu, &g, conv::Rows::Stored(&rows), &w, &x, acc).unwrap();
-                let what = format!("input gradient {:?} {g:?} acc {acc} phased {}", gpu.variant, layout::phased(&g));
+                let want: Vec<f64> =
+                    grad.iter().zip(&old64).map(|(d, o)| d + f64::from(acc) * o).collect();
+                conv::input_gradient_into(&gpu, &g, conv::Rows::Stored(&rows), &w, &x, acc)
+                    .unwrap();
+                let what = format!(
+                    "input gradient {:?} {g:?} acc {acc} phased {}",
+                    gpu.variant,
+                    layout::phased(&g)
+                );
                 assert_close(&what, &download(&gpu, &x), &want, 1e-5);
                 // The same rows as the NCHW map dy, read in place where the product can.
                 if conv::reads_map_in_place(&gpu, &g) {
                     read_in_place += 1;
                     let (map, _) = upload(&gpu, &g.output_shape(), &dy);
                     gpu.copy(&old, &x).unwrap();
-                    conv::input_gradient_into(&gpu, &g, conv::Rows::Map(&map), &w, &x, acc).unwrap();
+                    conv::input_gradient_into(&gpu, &g, conv::Rows::Map(&map), &w, &x, acc)
+                        .unwrap();
                     assert_close(&format!("{what} from the map"), &download(&gpu, &x), &want, 1e-5);
                 }
             }

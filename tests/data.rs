@@ -61,7 +61,8 @@ fn embedded_subset_matches_its_provenance() {
 #[test]
 fn a_folder_of_idx_files_loads_gz_or_raw() {
     let dir = temp_dir("folder");
-    std::fs::write(dir.join("train-images-idx3-ubyte.gz"), gzip(&idx_images(3, 28, 28, 7))).unwrap();
+    std::fs::write(dir.join("train-images-idx3-ubyte.gz"), gzip(&idx_images(3, 28, 28, 7)))
+        .unwrap();
     std::fs::write(dir.join("train-labels-idx1-ubyte"), idx_labels(&[1, 2, 3])).unwrap();
     std::fs::write(dir.join("t10k-images-idx3-ubyte"), idx_images(2, 28, 28, 9)).unwrap();
     std::fs::write(dir.join("t10k-labels-idx1-ubyte.gz"), gzip(&idx_labels(&[4, 5]))).unwrap();
@@ -89,7 +90,9 @@ fn bad_files_are_one_clear_error_each() {
     assert!(error_of(wrong_magic, good_labels.clone()).contains("wrong IDX magic"));
     let truncated = good_images[..good_images.len() - 10].to_vec();
     assert!(error_of(truncated, good_labels.clone()).contains("truncated"));
-    assert!(error_of(good_images[..9].to_vec(), good_labels.clone()).contains("truncated IDX header"));
+    assert!(
+        error_of(good_images[..9].to_vec(), good_labels.clone()).contains("truncated IDX header")
+    );
     let mut corrupt = gzip(&good_images);
     let mid = corrupt.len() / 2;
     corrupt.truncate(mid);
@@ -131,13 +134,25 @@ fn image_folders_are_cropped_resized_and_labelled_by_subfolder() {
     let dir = temp_dir("folder-images");
     // A 60x40 picture: left half black, right half white, a 20-pixel red stripe in the middle.
     // The centre 40x40 crop at 8x8 is 2 black, 4 red, 2 white columns (bilinear edges aside).
-    let picture = image::RgbImage::from_fn(60, 40, |x, _| if x < 20 { image::Rgb([0, 0, 0]) } else if x < 40 { image::Rgb([255, 0, 0]) } else { image::Rgb([255, 255, 255]) });
+    let picture = image::RgbImage::from_fn(60, 40, |x, _| {
+        if x < 20 {
+            image::Rgb([0, 0, 0])
+        } else if x < 40 {
+            image::Rgb([255, 0, 0])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
     std::fs::create_dir_all(dir.join("a")).unwrap();
     picture.save(dir.join("a").join("stripe.png")).unwrap();
     let colour = data::folder::decode(&dir.join("a").join("stripe.png"), [3, 8, 8], None).unwrap();
     let (red, green) = (&colour[..64], &colour[64..128]);
     assert_eq!((red[8 * 3 + 3], green[8 * 3 + 3]), (255, 0), "the middle of the crop is red");
-    assert!(red[0] < 40 && red[7] > 215 && green[7] > 215, "black on the left, white on the right: {:?}", &red[..8]);
+    assert!(
+        red[0] < 40 && red[7] > 215 && green[7] > 215,
+        "black on the left, white on the right: {:?}",
+        &red[..8]
+    );
     let grey = data::folder::decode(&dir.join("a").join("stripe.png"), [1, 8, 8], None).unwrap();
     assert!((grey[3] as i32 - 54).abs() <= 2, "red's luma is about 54, got {}", grey[3]);
     // Nested sub-folders, PNG and JPEG: one label per top-level folder.
@@ -147,7 +162,10 @@ fn image_folders_are_cropped_resized_and_labelled_by_subfolder() {
     assert_eq!(split.train.len() + split.eval.len(), 20);
     assert!(split.eval.len() >= 2);
     let column = &split.train.labels[0];
-    assert_eq!((column.name.as_str(), column.class_names.clone()), ("folder", vec!["a".to_string(), "b".to_string()]));
+    assert_eq!(
+        (column.name.as_str(), column.class_names.clone()),
+        ("folder", vec!["a".to_string(), "b".to_string()])
+    );
     assert_eq!(split.train.images.shape(), [3, 32, 32]);
     // Images straight in the root: no labels.
     let flat = temp_dir("folder-flat");
@@ -166,7 +184,10 @@ fn svhn_mat_files_load_compressed_or_not_with_zero_as_ten() {
         let path = dir.join(format!("train_32x32-{compressed}.mat"));
         std::fs::write(&path, svhn_mat(&planar, &digits, compressed)).unwrap();
         let set = data::svhn::read(&path).expect("reads");
-        assert_eq!(set.images.pixels, planar, "compressed {compressed}: column-major X back to planar images");
+        assert_eq!(
+            set.images.pixels, planar,
+            "compressed {compressed}: column-major X back to planar images"
+        );
         assert_eq!(set.labels[0].values, vec![0, 5, 9]);
     }
     // Without test_32x32.mat beside it, every tenth image is held out.
@@ -191,25 +212,32 @@ fn bad_images_and_mat_files_are_one_clear_error_naming_the_file() {
     let pictures = write_pictures(&dir.join("truncated"), 12, 32, 32, false, 4);
     let bytes = std::fs::read(&pictures[4]).unwrap();
     std::fs::write(&pictures[4], &bytes[..bytes.len() / 2]).unwrap();
-    let err = data::load(dir.join("truncated").to_str().unwrap(), [3, 32, 32]).unwrap_err().to_string();
+    let err =
+        data::load(dir.join("truncated").to_str().unwrap(), [3, 32, 32]).unwrap_err().to_string();
     assert!(err.contains("img004.png") && err.contains("truncated"), "{err}");
     // Not an image at all, named like one.
     write_pictures(&dir.join("garbage"), 4, 32, 32, true, 5);
     std::fs::write(dir.join("garbage").join("photo.jpg"), b"this is text").unwrap();
-    let err = data::load(dir.join("garbage").to_str().unwrap(), [1, 32, 32]).unwrap_err().to_string();
+    let err =
+        data::load(dir.join("garbage").to_str().unwrap(), [1, 32, 32]).unwrap_err().to_string();
     assert!(err.contains("photo.jpg") && err.contains("unreadable"), "{err}");
     // An image smaller than the network's input.
     write_pictures(&dir.join("small"), 4, 64, 64, true, 6);
     write_pictures(&dir.join("small").join("thumbs"), 1, 40, 60, true, 7);
     let err = data::load(dir.join("small").to_str().unwrap(), [1, 64, 64]).unwrap_err().to_string();
-    assert!(err.contains("img000.png") && err.contains("40x60 is smaller than the network's 64x64"), "{err}");
+    assert!(
+        err.contains("img000.png") && err.contains("40x60 is smaller than the network's 64x64"),
+        "{err}"
+    );
     // A corrupt .mat: the header survives, the compressed body is cut.
     let mat = svhn_mat(&vec![9; 2 * 3072], &[1, 2], true);
     std::fs::write(dir.join("corrupt.mat"), &mat[..mat.len() - 40]).unwrap();
-    let err = data::load(dir.join("corrupt.mat").to_str().unwrap(), [3, 32, 32]).unwrap_err().to_string();
+    let err =
+        data::load(dir.join("corrupt.mat").to_str().unwrap(), [3, 32, 32]).unwrap_err().to_string();
     assert!(err.contains("corrupt.mat") && err.contains("truncated"), "{err}");
     std::fs::write(dir.join("text.mat"), b"not a mat file").unwrap();
-    let err = data::load(dir.join("text.mat").to_str().unwrap(), [3, 32, 32]).unwrap_err().to_string();
+    let err =
+        data::load(dir.join("text.mat").to_str().unwrap(), [3, 32, 32]).unwrap_err().to_string();
     assert!(err.contains("text.mat"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -221,12 +249,23 @@ fn bad_data_on_the_command_line_writes_nothing() {
     std::fs::write(&pictures[2], b"broken").unwrap();
     let out = dir.join("run");
     let result = std::process::Command::new(env!("CARGO_BIN_EXE_infogan"))
-        .args(["train", "--data", dir.join("images").to_str().unwrap(), "--steps", "1", "--out", out.to_str().unwrap()])
+        .args([
+            "train",
+            "--data",
+            dir.join("images").to_str().unwrap(),
+            "--steps",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!result.status.success());
     let message = String::from_utf8_lossy(&result.stderr);
-    assert!(message.lines().count() == 1 && message.contains("img002.png"), "one line naming the file: {message}");
+    assert!(
+        message.lines().count() == 1 && message.contains("img002.png"),
+        "one line naming the file: {message}"
+    );
     assert!(!out.exists(), "no run folder");
     std::fs::remove_dir_all(&dir).ok();
 }

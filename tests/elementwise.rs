@@ -9,10 +9,16 @@ const SIZES: &[usize] = &[1, 3, 17, 129, 1000, 70_001];
 
 fn reference(f: Activation, x: f64) -> (f64, f64) {
     match f {
-        Activation::Scale { alpha, beta } => (f64::from(alpha) * x + f64::from(beta), f64::from(alpha)),
+        Activation::Scale { alpha, beta } => {
+            (f64::from(alpha) * x + f64::from(beta), f64::from(alpha))
+        }
         Activation::Relu => (x.max(0.0), if x > 0.0 { 1.0 } else { 0.0 }),
         Activation::LeakyRelu { slope } => {
-            if x >= 0.0 { (x, 1.0) } else { (f64::from(slope) * x, f64::from(slope)) }
+            if x >= 0.0 {
+                (x, 1.0)
+            } else {
+                (f64::from(slope) * x, f64::from(slope))
+            }
         }
         Activation::Sigmoid => {
             let s = sigmoid(x);
@@ -54,12 +60,23 @@ fn activations_and_derivatives_match_reference() {
                     let derivative = |i: usize| match f {
                         Activation::Sigmoid | Activation::Tanh => {
                             let y = f64::from(reference(f, x64[i]).0 as f32);
-                            if f == Activation::Sigmoid { y * (1.0 - y) } else { 1.0 - y * y }
+                            if f == Activation::Sigmoid {
+                                y * (1.0 - y)
+                            } else {
+                                1.0 - y * y
+                            }
                         }
                         _ => reference(f, x64[i]).1,
                     };
-                    let want: Vec<f64> = (0..n).map(|i| f64::from(acc) * old64[i] + dy64[i] * derivative(i)).collect();
-                    assert_close(&format!("{f:?} backward n={n} acc={acc}"), &download(&gpu, &dx), &want, 1e-5);
+                    let want: Vec<f64> = (0..n)
+                        .map(|i| f64::from(acc) * old64[i] + dy64[i] * derivative(i))
+                        .collect();
+                    assert_close(
+                        &format!("{f:?} backward n={n} acc={acc}"),
+                        &download(&gpu, &dx),
+                        &want,
+                        1e-5,
+                    );
                 }
             }
         }

@@ -72,7 +72,11 @@ fn hungarian_finds_the_brute_force_optimum() {
             seen.sort();
             assert_eq!(seen, (0..n).collect::<Vec<_>>(), "a permutation");
             let got: i64 = assignment.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum();
-            let best = permutations(n).iter().map(|p| p.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum::<i64>()).min().unwrap();
+            let best = permutations(n)
+                .iter()
+                .map(|p| p.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum::<i64>())
+                .min()
+                .unwrap();
             assert_eq!(got, best, "n {n} cost {cost:?}");
         }
     }

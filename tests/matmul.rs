@@ -31,15 +31,35 @@ const SHAPES: &[(usize, usize, usize)] = &[
 #[test]
 fn long_thin_products_split_k() {
     for variant in [infogan::Variant::RegisterTile, infogan::Variant::SubgroupTile] {
-        let splits = |m, n, k, bias| infogan::ops::matmul::k_splits_of(variant, m, n, k, true, false, bias);
+        let splits = |m, n, k, bias| {
+            infogan::ops::matmul_tiles::k_splits_of(variant, m, n, k, true, false, bias)
+        };
         assert_eq!((splits(5, 7, 1037, false), splits(64, 16, 2052, false)), (2, 4), "{variant:?}");
         assert_eq!(splits(64, 16, 2052, true), 1, "{variant:?}: a bias is added once, so no split");
-        assert_eq!(splits(64, 16, 12544, false), 16, "{variant:?}: D's first conv weight gradient at batch 64");
+        assert_eq!(
+            splits(64, 16, 12544, false),
+            16,
+            "{variant:?}: D's first conv weight gradient at batch 64"
+        );
     }
     // The workgroup tile aims at 512 workgroups in ranges of at least 64.
-    let splits = |m, n, k, bias| infogan::ops::matmul::k_splits_of(infogan::Variant::WorkgroupTile, m, n, k, false, true, bias);
+    let splits = |m, n, k, bias| {
+        infogan::ops::matmul_tiles::k_splits_of(
+            infogan::Variant::WorkgroupTile,
+            m,
+            n,
+            k,
+            false,
+            true,
+            bias,
+        )
+    };
     assert_eq!((splits(5, 7, 1037, false), splits(64, 16, 2052, false)), (16, 32));
-    assert_eq!(splits(64, 1024, 6272, false), 32, "D's FC forward at batch 64: 16 tiles of C, 32 ranges of K");
+    assert_eq!(
+        splits(64, 1024, 6272, false),
+        32,
+        "D's FC forward at batch 64: 16 tiles of C, 32 ranges of K"
+    );
     assert_eq!(splits(64, 1024, 6272, true), 1, "a bias is added once");
     assert_eq!(splits(1024, 6272, 64, false), 1, "the FC weight gradient has workgroups enough");
 }
@@ -47,11 +67,25 @@ fn long_thin_products_split_k() {
 #[test]
 fn narrow_products_walk_rows_along_lanes() {
     for variant in [infogan::Variant::RegisterTile, infogan::Variant::SubgroupTile] {
-        let along = |m, n, k| infogan::ops::matmul::rows_along_x_of(variant, m, n, k, false, false);
-        assert!(along(203, 13, 36) && along(97, 5, 19) && along(64, 16, 2052), "{variant:?}: narrow test shapes");
+        let along =
+            |m, n, k| infogan::ops::matmul_tiles::rows_along_x_of(variant, m, n, k, false, false);
+        assert!(
+            along(203, 13, 36) && along(97, 5, 19) && along(64, 16, 2052),
+            "{variant:?}: narrow test shapes"
+        );
         assert!(along(12544, 16, 64), "{variant:?}: G's last transposed conv at batch 64");
-        assert!(!along(65, 66, 67) && !along(5, 7, 1037), "{variant:?}: wide enough, or as few row blocks as column blocks");
-        assert!(!infogan::ops::matmul::rows_along_x_of(infogan::Variant::WorkgroupTile, 203, 13, 36, false, false));
+        assert!(
+            !along(65, 66, 67) && !along(5, 7, 1037),
+            "{variant:?}: wide enough, or as few row blocks as column blocks"
+        );
+        assert!(!infogan::ops::matmul_tiles::rows_along_x_of(
+            infogan::Variant::WorkgroupTile,
+            203,
+            13,
+            36,
+            false,
+            false
+        ));
     }
 }
 
@@ -63,11 +97,12 @@ fn test_shapes_reach_every_entry_point() {
         for &(m, n, k) in SHAPES {
             for ta in [false, true] {
                 for tb in [false, true] {
-                    let choice = infogan::ops::matmul::select(variant, m, n, k, ta, tb);
+                    let choice = infogan::ops::matmul_tiles::select(variant, m, n, k, ta, tb);
                     seen.insert(choice.kernel.label(choice.defines()));
                     // The launcher transposes A^T [k, m] first for entry points without A^T,
                     // by 4x4 blocks (conv's swap) where both sides allow it.
-                    if choice.transpose_a_first && infogan::ops::layout::transposes_in_blocks(k, m) {
+                    if choice.transpose_a_first && infogan::ops::layout::transposes_in_blocks(k, m)
+                    {
                         transposed_in_blocks = true;
                     } else if choice.transpose_a_first {
                         transposed_per_element = true;
@@ -76,7 +111,7 @@ fn test_shapes_reach_every_entry_point() {
             }
         }
     }
-    let all: usize = infogan::ops::matmul::kernels().iter().map(|(_, d)| d.len()).sum();
+    let all: usize = infogan::ops::matmul_tiles::kernels().iter().map(|(_, d)| d.len()).sum();
     assert_eq!(seen.len(), all, "instantiations reached: {seen:?}");
     assert!(transposed_in_blocks, "no test shape transposes A^T by 4x4 blocks");
     assert!(transposed_per_element, "no test shape transposes A^T one element at a time");
@@ -90,11 +125,13 @@ fn matmul_matches_reference_for_every_form_and_variant() {
         for &(m, n, k) in SHAPES {
             for ta in [false, true] {
                 for tb in [false, true] {
-                    let (sa, sb) = (if ta { [k, m] } else { [m, k] }, if tb { [n, k] } else { [k, n] });
+                    let (sa, sb) =
+                        (if ta { [k, m] } else { [m, k] }, if tb { [n, k] } else { [k, n] });
                     let (a, a64) = upload(&gpu, &sa, &uniform(&mut r, m * k, -1.0, 1.0));
                     let (b, b64) = upload(&gpu, &sb, &uniform(&mut r, k * n, -1.0, 1.0));
                     let (bias, bias64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
-                    let (c_old, c_old64) = upload(&gpu, &[m, n], &uniform(&mut r, m * n, -1.0, 1.0));
+                    let (c_old, c_old64) =
+                        upload(&gpu, &[m, n], &uniform(&mut r, m * n, -1.0, 1.0));
                     for with_bias in [false, true] {
                         for acc in [0.0f32, 1.0, 0.5] {
                             let c = gpu.empty(&[m, n]);
@@ -102,13 +139,21 @@ fn matmul_matches_reference_for_every_form_and_variant() {
                             let g = Gemm { trans_a: ta, trans_b: tb, alpha: 0.75, acc };
                             gemm_into(&gpu, &a, &b, with_bias.then_some(&bias), &c, g).unwrap();
                             let (want, _, _) = matmul_ref(
-                                &a64, (sa[0], sa[1]), ta, &b64, (sb[0], sb[1]), tb, None,
+                                &a64,
+                                (sa[0], sa[1]),
+                                ta,
+                                &b64,
+                                (sb[0], sb[1]),
+                                tb,
+                                None,
                             );
                             let want: Vec<f64> = want
                                 .iter()
                                 .enumerate()
                                 .map(|(i, v)| {
-                                    0.75 * v + if with_bias { bias64[i % n] } else { 0.0 } + f64::from(acc) * c_old64[i]
+                                    0.75 * v
+                                        + if with_bias { bias64[i % n] } else { 0.0 }
+                                        + f64::from(acc) * c_old64[i]
                                 })
                                 .collect();
                             let got = download(&gpu, &c);
@@ -176,10 +221,19 @@ fn blocked_a_transpose_reads_nchw_maps_as_rows() {
                     gpu.copy(&c_old, &c).unwrap();
                     let g = Gemm { trans_a: false, trans_b: tb, alpha: 0.75, acc };
                     gemm_blocked_at_into(&gpu, &a, rows, &b, &c, g).unwrap();
-                    let (want, _, _) = matmul_ref(&unpacked, (m, k), false, &b64, (sb[0], sb[1]), tb, None);
-                    let want: Vec<f64> = want.iter().zip(&c_old64).map(|(v, o)| 0.75 * v + f64::from(acc) * o).collect();
+                    let (want, _, _) =
+                        matmul_ref(&unpacked, (m, k), false, &b64, (sb[0], sb[1]), tb, None);
+                    let want: Vec<f64> = want
+                        .iter()
+                        .zip(&c_old64)
+                        .map(|(v, o)| 0.75 * v + f64::from(acc) * o)
+                        .collect();
                     let err = rel_error(&download(&gpu, &c), &want);
-                    assert!(err < 1e-5 * (k as f64).sqrt(), "{:?} rows{rows} blocks{blocks} k{k} n{n} tb{tb} acc{acc}: error {err:.2e}", gpu.variant);
+                    assert!(
+                        err < 1e-5 * (k as f64).sqrt(),
+                        "{:?} rows{rows} blocks{blocks} k{k} n{n} tb{tb} acc{acc}: error {err:.2e}",
+                        gpu.variant
+                    );
                 }
             }
         }
@@ -188,7 +242,9 @@ fn blocked_a_transpose_reads_nchw_maps_as_rows() {
     for gpu in backends() {
         let (a, _) = upload(&gpu, &[2, 4, 6], &uniform(&mut r, 48, -1.0, 1.0));
         let (b, _) = upload(&gpu, &[4, 3], &uniform(&mut r, 12, -1.0, 1.0));
-        let err = gemm_blocked_at_into(&gpu, &a, 5, &b, &gpu.empty(&[12, 3]), Gemm::new(false, false)).unwrap_err();
+        let err =
+            gemm_blocked_at_into(&gpu, &a, 5, &b, &gpu.empty(&[12, 3]), Gemm::new(false, false))
+                .unwrap_err();
         assert!(err.message().contains("blocks of 5 rows"), "{err}");
     }
 }

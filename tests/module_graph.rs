@@ -1,13 +1,17 @@
 //! The crate's modules depend on each other without a cycle, at the top level (`gpu`, `ops`,
-//! `tape`, `nn`, `infogan`, ...) and among the files of each folder, read from the `crate::`
-//! paths in the source. A cycle makes a layer impossible to read or test on its own.
+//! `tape`, `nn`, `model`, `train`, `eval`, ...) and among the files of each folder, read from the
+//! `crate::` paths in the source. A cycle makes a layer impossible to read or test on its own.
+//! The lower floors never reach up: the encoders (`io`) and the kernel benchmarks (`bench`) know
+//! nothing of the model, training or evaluation. And no source file outgrows one screenful of
+//! purpose (450 lines).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Module path of a source file relative to src/: `infogan/train.rs` -> ["infogan", "train"].
 fn module_of(relative: &Path) -> Vec<String> {
-    let mut parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string()).collect();
+    let mut parts: Vec<String> =
+        relative.iter().map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string()).collect();
     if parts.last().is_some_and(|p| p == "mod") {
         parts.pop();
     }
@@ -33,16 +37,26 @@ fn graph(depth: usize, parent: &[String]) -> BTreeMap<String, BTreeSet<String>> 
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in files {
         let module = module_of(file.strip_prefix(&src).unwrap());
-        if module.len() < depth || module[..depth - 1] != *parent || module == ["main"] || module == ["lib"] {
+        if module.len() < depth
+            || module[..depth - 1] != *parent
+            || module == ["main"]
+            || module == ["lib"]
+        {
             continue;
         }
         let from = module[depth - 1].clone();
         let text = std::fs::read_to_string(&file).unwrap();
         for (i, _) in text.match_indices("crate::") {
-            let path: Vec<&str> = text[i + 7..].split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).next().unwrap_or("").split("::").collect();
+            let path: Vec<&str> = text[i + 7..]
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .next()
+                .unwrap_or("")
+                .split("::")
+                .collect();
             if path.len() >= depth && path[..depth - 1].iter().zip(parent).all(|(a, b)| *a == b) {
                 let to = path[depth - 1].to_string();
-                if to != from && !to.is_empty() && to.chars().all(|c| c.is_lowercase() || c == '_') {
+                if to != from && !to.is_empty() && to.chars().all(|c| c.is_lowercase() || c == '_')
+                {
                     edges.entry(from.clone()).or_default().insert(to);
                 }
             }
@@ -53,7 +67,12 @@ fn graph(depth: usize, parent: &[String]) -> BTreeMap<String, BTreeSet<String>> 
 
 /// A cycle in the graph, if any, as the path that closes it.
 fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(node: &str, edges: &BTreeMap<String, BTreeSet<String>>, stack: &mut Vec<String>, done: &mut BTreeSet<String>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
         if let Some(at) = stack.iter().position(|n| n == node) {
             let mut cycle = stack[at..].to_vec();
             cycle.push(node.to_string());
@@ -79,15 +98,45 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 #[test]
 fn top_level_modules_form_no_cycle() {
     let edges = graph(1, &[]);
-    assert!(edges.contains_key("tape") && edges["nn"].contains("tape"), "the graph was read: {edges:?}");
+    assert!(
+        edges.contains_key("tape") && edges["nn"].contains("tape"),
+        "the graph was read: {edges:?}"
+    );
     assert_eq!(find_cycle(&edges), None, "{edges:?}");
 }
 
 #[test]
 fn the_files_of_each_folder_form_no_cycle() {
-    for folder in ["gpu", "ops", "tape", "nn", "infogan", "data", "io", "bench"] {
+    for folder in
+        ["gpu", "ops", "tape", "nn", "model", "train", "eval", "data", "io", "bench", "cli"]
+    {
         let edges = graph(2, &[folder.to_string()]);
         assert_eq!(find_cycle(&edges), None, "{folder}: {edges:?}");
+    }
+}
+
+#[test]
+fn encoders_and_kernel_benchmarks_do_not_reach_up() {
+    let edges = graph(1, &[]);
+    assert!(edges.contains_key("train"), "the graph was read: {edges:?}");
+    for lower in ["io", "bench", "gpu", "ops", "tape", "nn", "data"] {
+        for upper in ["model", "train", "eval"] {
+            assert!(
+                !edges.get(lower).is_some_and(|to| to.contains(upper)),
+                "{lower} depends on {upper}: {edges:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_source_file_is_over_450_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    for file in files {
+        let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+        assert!(lines <= 450, "{} has {lines} lines; split it by job", file.display());
     }
 }
 

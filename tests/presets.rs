@@ -21,7 +21,12 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -38,30 +43,68 @@ fn narrow(model: &str) -> String {
 /// Trains `model` on `data` for 3 steps at batch 4, then samples and evaluates its checkpoint.
 fn train_briefly(model: &str, data: &str, out: &Path) -> String {
     let widths = narrow(model);
-    let args = ["train", "--model", model, "--data", data, "--widths", &widths, "--batch", "4", "--steps", "3", "--log-every", "1", "--sample-every", "3", "--out", out.to_str().unwrap()];
+    let args = [
+        "train",
+        "--model",
+        model,
+        "--data",
+        data,
+        "--widths",
+        &widths,
+        "--batch",
+        "4",
+        "--steps",
+        "3",
+        "--log-every",
+        "1",
+        "--sample-every",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     let stdout = ok(&run(&args));
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(metrics.lines().count(), 3, "{model}: three logged steps");
     for line in metrics.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(v["B_GAN"].as_f64().unwrap().is_finite() && v["loss_D"].as_f64().unwrap().is_finite(), "{model}: {line}");
+        assert!(
+            v["B_GAN"].as_f64().unwrap().is_finite() && v["loss_D"].as_f64().unwrap().is_finite(),
+            "{model}: {line}"
+        );
     }
     let preset = presets::preset(Model::parse(model).unwrap(), None).unwrap();
     let samples = out.join("samples");
     for code in 0..preset.latent.categorical.len() {
-        assert!(samples.join(format!("step-3-cat{code}.png")).is_file(), "{model}: grid of categorical code {code}");
+        assert!(
+            samples.join(format!("step-3-cat{code}.png")).is_file(),
+            "{model}: grid of categorical code {code}"
+        );
     }
     for code in 0..preset.latent.continuous {
-        assert!(samples.join(format!("step-3-cont{code}.png")).is_file(), "{model}: grid of continuous code {code}");
+        assert!(
+            samples.join(format!("step-3-cont{code}.png")).is_file(),
+            "{model}: grid of continuous code {code}"
+        );
     }
     let [c, h, _] = preset.network.image;
-    let grid = image::open(samples.join(if preset.latent.categorical.is_empty() { "step-3-cont0.png" } else { "step-3-cat0.png" })).unwrap();
+    let grid = image::open(samples.join(if preset.latent.categorical.is_empty() {
+        "step-3-cont0.png"
+    } else {
+        "step-3-cat0.png"
+    }))
+    .unwrap();
     assert_eq!(grid.color().has_color(), c == 3, "{model}: grid in colour iff the images are");
     assert!(grid.width() as usize > 10 * h, "{model}: ten columns of {h}-pixel images");
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("data:image/png;base64,"), "{model}: report shows the grids");
     let sample_png = out.join("sample.png");
-    ok(&run(&["sample", "--checkpoint", out.to_str().unwrap(), "--out", sample_png.to_str().unwrap()]));
+    ok(&run(&[
+        "sample",
+        "--checkpoint",
+        out.to_str().unwrap(),
+        "--out",
+        sample_png.to_str().unwrap(),
+    ]));
     assert!(sample_png.is_file());
     ok(&run(&["eval", "--checkpoint", out.to_str().unwrap(), "--batch", "8"])) + &stdout
 }
@@ -70,7 +113,10 @@ fn train_briefly(model: &str, data: &str, out: &Path) -> String {
 fn mnist_trains_on_the_embedded_digits() {
     let out = temp_dir("preset-mnist");
     let text = train_briefly("mnist", "mnist", &out.join("run"));
-    assert!(text.contains("vs label: accuracy"), "eval scores the code against the digits:\n{text}");
+    assert!(
+        text.contains("vs label: accuracy"),
+        "eval scores the code against the digits:\n{text}"
+    );
     std::fs::remove_dir_all(&out).ok();
 }
 
@@ -80,13 +126,27 @@ fn svhn_trains_on_a_mat_file_and_scores_all_four_codes() {
     // 24 coloured pictures as SVHN's X, digits as y; a compressed training file and an
     // uncompressed test file, the two forms MATLAB writes.
     let pictures = write_pictures(&dir.join("pictures"), 32, 32, 32, false, 1);
-    let planar: Vec<u8> = pictures.iter().flat_map(|p| infogan::data::folder::decode(p, [3, 32, 32], None).unwrap()).collect();
+    let planar: Vec<u8> = pictures
+        .iter()
+        .flat_map(|p| infogan::data::folder::decode(p, [3, 32, 32], None).unwrap())
+        .collect();
     let digits: Vec<u32> = (0..32).map(|i| i % 10).collect();
-    std::fs::write(dir.join("train_32x32.mat"), svhn_mat(&planar[..24 * 3072], &digits[..24], true)).unwrap();
-    std::fs::write(dir.join("test_32x32.mat"), svhn_mat(&planar[24 * 3072..], &digits[24..], false)).unwrap();
+    std::fs::write(
+        dir.join("train_32x32.mat"),
+        svhn_mat(&planar[..24 * 3072], &digits[..24], true),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("test_32x32.mat"),
+        svhn_mat(&planar[24 * 3072..], &digits[24..], false),
+    )
+    .unwrap();
     let text = train_briefly("svhn", dir.to_str().unwrap(), &dir.join("run"));
     for code in 0..4 {
-        assert!(text.contains(&format!("code {code} (10 categories)")), "code {code} evaluated:\n{text}");
+        assert!(
+            text.contains(&format!("code {code} (10 categories)")),
+            "code {code} evaluated:\n{text}"
+        );
     }
     assert!(text.contains("vs digit: accuracy"), "{text}");
     // The data picks its preset: without --model, an SVHN folder trains the svhn networks.
@@ -130,20 +190,69 @@ fn chairs_trains_at_64x64_with_same_padded_convolutions() {
 #[test]
 fn a_model_that_contradicts_the_data_is_refused_before_anything_is_written() {
     let out = temp_dir("preset-contradiction").join("run");
-    let refused = run(&["train", "--data", "mnist", "--model", "svhn", "--steps", "1", "--out", out.to_str().unwrap()]);
+    let refused = run(&[
+        "train",
+        "--data",
+        "mnist",
+        "--model",
+        "svhn",
+        "--steps",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!refused.status.success());
     let message = stderr(&refused);
-    assert!(message.contains("--model svhn takes 3x32x32") && message.contains("1x28x28") && message.contains("mnist"), "{message}");
+    assert!(
+        message.contains("--model svhn takes 3x32x32")
+            && message.contains("1x28x28")
+            && message.contains("mnist"),
+        "{message}"
+    );
     assert!(!out.exists(), "nothing written");
-    let unknown = run(&["train", "--model", "cifar", "--steps", "1", "--out", out.to_str().unwrap()]);
-    assert!(stderr(&unknown).contains("unknown model `cifar`") && stderr(&unknown).contains("chairs"), "{}", stderr(&unknown));
-    let widths = run(&["train", "--model", "mnist", "--widths", "1,2,3", "--steps", "1", "--out", out.to_str().unwrap()]);
-    assert!(stderr(&widths).contains("mnist preset takes 4 counts") && stderr(&widths).contains("fc,wide,narrow,q_fc"), "{}", stderr(&widths));
+    let unknown =
+        run(&["train", "--model", "cifar", "--steps", "1", "--out", out.to_str().unwrap()]);
+    assert!(
+        stderr(&unknown).contains("unknown model `cifar`") && stderr(&unknown).contains("chairs"),
+        "{}",
+        stderr(&unknown)
+    );
+    let widths = run(&[
+        "train",
+        "--model",
+        "mnist",
+        "--widths",
+        "1,2,3",
+        "--steps",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&widths).contains("mnist preset takes 4 counts")
+            && stderr(&widths).contains("fc,wide,narrow,q_fc"),
+        "{}",
+        stderr(&widths)
+    );
     // A batch whose widest buffer exceeds the adapter's storage binding (512 KiB an image here;
     // 128 MiB on lavapipe, at most 4 GiB anywhere).
-    let huge = run(&["train", "--data", "shapes", "--batch", "9000", "--steps", "1", "--out", out.to_str().unwrap()]);
+    let huge = run(&[
+        "train",
+        "--data",
+        "shapes",
+        "--batch",
+        "9000",
+        "--steps",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let message = stderr(&huge);
-    assert!(message.contains("a training batch of 9000 images needs a 4500 MiB buffer") && message.contains("use a batch of"), "{message}");
+    assert!(
+        message.contains("a training batch of 9000 images needs a 4500 MiB buffer")
+            && message.contains("use a batch of"),
+        "{message}"
+    );
     assert!(!out.exists(), "nothing written");
 }
 
@@ -151,7 +260,8 @@ fn a_model_that_contradicts_the_data_is_refused_before_anything_is_written() {
 fn a_checkpoint_from_before_network_descriptions_still_loads() {
     // Written by the MNIST-only code (its config has widths {fc, conv_wide, conv_narrow, q_fc}
     // and no network), 2 steps at widths 8,4,4,4 on the embedded digits.
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mnist_checkpoint_v1.safetensors");
+    let fixture =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mnist_checkpoint_v1.safetensors");
     let dir = temp_dir("old-checkpoint");
     // That code's `sample --seed 3` grid: its pixel values summed (302 x 302 grey).
     let png = dir.join("sample.png");
@@ -159,16 +269,33 @@ fn a_checkpoint_from_before_network_descriptions_still_loads() {
     let grid = image::open(&png).unwrap().to_luma8();
     let sum: u64 = grid.as_raw().iter().map(|&p| u64::from(p)).sum();
     assert_eq!(grid.dimensions(), (302, 302));
-    assert!((sum as f64 - 10_776_256.0).abs() < 1e-4 * 10_776_256.0, "pixel sum {sum}, the old code's 10776256");
+    assert!(
+        (sum as f64 - 10_776_256.0).abs() < 1e-4 * 10_776_256.0,
+        "pixel sum {sum}, the old code's 10776256"
+    );
     // Its held-out accuracies (running statistics / batch statistics, batch 500).
-    let json: serde_json::Value = serde_json::from_str(&ok(&run(&["eval", "--checkpoint", fixture, "--json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["eval", "--checkpoint", fixture, "--json"]))).unwrap();
     let accuracy = |mode: &str| json[mode]["accuracy_hungarian"].as_f64().unwrap();
-    assert!((accuracy("eval") - 0.1165).abs() < 2e-3 && (accuracy("batch_stats") - 0.2085).abs() < 2e-3, "{json}");
+    assert!(
+        (accuracy("eval") - 0.1165).abs() < 2e-3 && (accuracy("batch_stats") - 0.2085).abs() < 2e-3,
+        "{json}"
+    );
     // And it resumes.
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("checkpoints")).unwrap();
     std::fs::copy(fixture, run_dir.join("checkpoints").join("step-2.safetensors")).unwrap();
-    ok(&run(&["train", "--resume", run_dir.to_str().unwrap(), "--steps", "3", "--log-every", "1", "--sample-every", "100"]));
+    ok(&run(&[
+        "train",
+        "--resume",
+        run_dir.to_str().unwrap(),
+        "--steps",
+        "3",
+        "--log-every",
+        "1",
+        "--sample-every",
+        "100",
+    ]));
     assert_eq!(std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap().lines().count(), 1);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -177,9 +304,15 @@ fn a_checkpoint_from_before_network_descriptions_still_loads() {
 fn shapes_trains_and_evaluates_codes_against_known_factors() {
     let out = temp_dir("preset-shapes32").join("run");
     let text = train_briefly("shapes32", "shapes32", &out);
-    assert!(text.contains("information between each code and each factor") && text.contains("MIG"), "{text}");
+    assert!(
+        text.contains("information between each code and each factor") && text.contains("MIG"),
+        "{text}"
+    );
     for factor in ["shape", "scale", "orientation", "x", "y"] {
-        assert!(text.contains(&format!("vs {factor}: accuracy")), "code 0 scored against {factor}:\n{text}");
+        assert!(
+            text.contains(&format!("vs {factor}: accuracy")),
+            "code 0 scored against {factor}:\n{text}"
+        );
     }
     let eval = std::fs::read_to_string(out.join("eval.jsonl")).unwrap();
     let line: serde_json::Value = serde_json::from_str(eval.lines().last().unwrap()).unwrap();
@@ -192,12 +325,19 @@ fn shapes_trains_and_evaluates_codes_against_known_factors() {
     assert!(report.contains("information between codes and factors"), "report shows the heat map");
     // The shapes models train with InfoGAN-CR's optimiser settings, the paper's five with Adam
     // 2e-4 / 1e-3 and weights 1; a flag still overrides either.
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
-    let settings = |c: &serde_json::Value| ["lr_d", "lr_g", "lambda_cat", "lambda_cont"].map(|k| c[k].as_f64().unwrap() as f32);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    let settings = |c: &serde_json::Value| {
+        ["lr_d", "lr_g", "lambda_cat", "lambda_cont"].map(|k| c[k].as_f64().unwrap() as f32)
+    };
     assert_eq!(settings(&config), [2e-3, 1e-3, 0.05, 0.05], "{config}");
     let models: serde_json::Value = serde_json::from_str(&ok(&run(&["models", "--json"]))).unwrap();
     for row in models.as_array().unwrap() {
-        let want = if row["model"].as_str().unwrap().starts_with("shapes") { [2e-3, 1e-3, 0.05, 0.05] } else { [2e-4, 1e-3, 1.0, 1.0] };
+        let want = if row["model"].as_str().unwrap().starts_with("shapes") {
+            [2e-3, 1e-3, 0.05, 0.05]
+        } else {
+            [2e-4, 1e-3, 1.0, 1.0]
+        };
         assert_eq!(settings(row), want, "{row}");
     }
     std::fs::remove_dir_all(out.parent().unwrap()).ok();

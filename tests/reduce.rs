@@ -8,7 +8,8 @@ use infogan::ops::reduce::{self, Axes};
 fn sums_and_broadcasts_match_reference() {
     for gpu in backends() {
         let mut r = rng(5);
-        let shapes = [(1, 1, 1), (3, 17, 1), (1, 129, 3), (17, 3, 129), (128, 64, 49), (2, 1, 100_003)];
+        let shapes =
+            [(1, 1, 1), (3, 17, 1), (1, 129, 3), (17, 3, 129), (128, 64, 49), (2, 1, 100_003)];
         for (outer, mid, inner) in shapes {
             let axes = Axes { outer, mid, inner };
             let (x, x64) = upload(&gpu, &[axes.len()], &uniform(&mut r, axes.len(), -1.0, 1.0));

@@ -28,14 +28,32 @@ fn stderr(out: &Output) -> String {
 }
 
 fn train(out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--batch", "8", "--widths", NARROW, "--out", out.to_str().unwrap(), "--log-every", "1", "--sample-every", "2", "--checkpoint-every", "2"];
+    let mut args = vec![
+        "train",
+        "--batch",
+        "8",
+        "--widths",
+        NARROW,
+        "--out",
+        out.to_str().unwrap(),
+        "--log-every",
+        "1",
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        "2",
+    ];
     args.extend_from_slice(extra);
     run(&args)
 }
 
 /// metrics.jsonl without the wall-clock field.
 fn metrics(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap().lines().map(|l| l.split(",\"samples_per_s\"").next().unwrap().to_owned()).collect()
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(",\"samples_per_s\"").next().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -46,17 +64,38 @@ fn resuming_gives_the_uninterrupted_run() {
     let first = train(&b, &["--steps", "3"]);
     assert!(first.status.success(), "{}", stderr(&first));
     // The run folder keeps the config; --resume takes everything from the checkpoint (step 3).
-    let second = run(&["train", "--resume", b.to_str().unwrap(), "--steps", "6", "--log-every", "1", "--sample-every", "2", "--checkpoint-every", "2"]);
+    let second = run(&[
+        "train",
+        "--resume",
+        b.to_str().unwrap(),
+        "--steps",
+        "6",
+        "--log-every",
+        "1",
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        "2",
+    ]);
     assert!(second.status.success(), "{}", stderr(&second));
     assert_eq!(metrics(&a), metrics(&b), "same seed, same adapter: resumed == uninterrupted");
     assert_eq!(metrics(&a).len(), 6);
-    let steps: Vec<u64> = checkpoint::list(&a.join("checkpoints")).iter().map(|(s, _)| *s).collect();
+    let steps: Vec<u64> =
+        checkpoint::list(&a.join("checkpoints")).iter().map(|(s, _)| *s).collect();
     assert_eq!(steps, vec![4, 6], "--keep 2 keeps the newest two");
-    let (ca, cb) = (checkpoint::load(&a.join("checkpoints/step-6.safetensors")).unwrap(), checkpoint::load(&b.join("checkpoints/step-6.safetensors")).unwrap());
+    let (ca, cb) = (
+        checkpoint::load(&a.join("checkpoints/step-6.safetensors")).unwrap(),
+        checkpoint::load(&b.join("checkpoints/step-6.safetensors")).unwrap(),
+    );
     assert_eq!((ca.step, ca.config.clone()), (cb.step, cb.config.clone()));
     // Every output of a run is there.
     let report = std::fs::read_to_string(a.join("report.html")).unwrap();
-    assert!(report.contains("<svg") && report.contains("data:image/png;base64,") && report.contains("accuracy"), "report.html incomplete");
+    assert!(
+        report.contains("<svg")
+            && report.contains("data:image/png;base64,")
+            && report.contains("accuracy"),
+        "report.html incomplete"
+    );
     assert_eq!(std::fs::read_to_string(a.join("eval.jsonl")).unwrap().lines().count(), 3);
     for dir in [a, b] {
         std::fs::remove_dir_all(dir).ok();
@@ -68,15 +107,38 @@ fn resume_refuses_another_configuration_and_finished_runs() {
     let dir = scratch("mismatch");
     assert!(train(&dir, &["--steps", "2"]).status.success());
     let before = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
-    let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", "4", "--batch", "16", "--leak", "0.01"]);
+    let out = run(&[
+        "train",
+        "--resume",
+        dir.to_str().unwrap(),
+        "--steps",
+        "4",
+        "--batch",
+        "16",
+        "--leak",
+        "0.01",
+    ]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("another configuration") && err.contains("batch: 8 vs 16") && err.contains("leak"), "{err}");
+    assert!(
+        err.contains("another configuration")
+            && err.contains("batch: 8 vs 16")
+            && err.contains("leak"),
+        "{err}"
+    );
     let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", "2"]);
-    assert!(!out.status.success() && stderr(&out).contains("already at step 2"), "{}", stderr(&out));
+    assert!(
+        !out.status.success() && stderr(&out).contains("already at step 2"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(&["train", "--resume", "/no/such/run", "--steps", "2"]);
     assert!(!out.status.success() && stderr(&out).contains("no checkpoint at"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap(), before, "nothing overwritten");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap(),
+        before,
+        "nothing overwritten"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -86,8 +148,14 @@ fn nan_stops_training_and_keeps_the_last_good_checkpoint() {
     let out = train(&dir, &["--steps", "8", "--debug-nan-after", "3"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("diverged at step 4") && err.contains("step-2.safetensors") && err.contains("kept"), "{err}");
-    let kept: Vec<u64> = checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
+    assert!(
+        err.contains("diverged at step 4")
+            && err.contains("step-2.safetensors")
+            && err.contains("kept"),
+        "{err}"
+    );
+    let kept: Vec<u64> =
+        checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
     assert_eq!(kept, vec![2]);
     assert!(checkpoint::load(&dir.join("checkpoints/step-2.safetensors")).is_ok());
     std::fs::remove_dir_all(&dir).ok();
@@ -95,8 +163,14 @@ fn nan_stops_training_and_keeps_the_last_good_checkpoint() {
     let out = train(&dir, &["--steps", "8", "--debug-nan-after", "4"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("diverged at step 4") && err.contains("holds NaN or Inf") && err.contains("step-2.safetensors"), "{err}");
-    let kept: Vec<u64> = checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
+    assert!(
+        err.contains("diverged at step 4")
+            && err.contains("holds NaN or Inf")
+            && err.contains("step-2.safetensors"),
+        "{err}"
+    );
+    let kept: Vec<u64> =
+        checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
     assert_eq!(kept, vec![2]);
     std::fs::remove_dir_all(dir).ok();
 }
@@ -114,7 +188,21 @@ fn wait_for_lines(path: &Path, lines: usize, child: &mut std::process::Child) {
 fn ctrl_c_writes_a_checkpoint_and_resume_continues() {
     let dir = scratch("ctrlc");
     let mut child = infogan()
-        .args(["train", "--batch", "8", "--widths", NARROW, "--steps", "100000", "--log-every", "1", "--checkpoint-every", "100000", "--sample-every", "100000"])
+        .args([
+            "train",
+            "--batch",
+            "8",
+            "--widths",
+            NARROW,
+            "--steps",
+            "100000",
+            "--log-every",
+            "1",
+            "--checkpoint-every",
+            "100000",
+            "--sample-every",
+            "100000",
+        ])
         .args(["--out", dir.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -133,7 +221,11 @@ fn ctrl_c_writes_a_checkpoint_and_resume_continues() {
     let more = (step + 2).to_string();
     let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", &more]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(metrics(&dir).len() as u64, logged + 2, "the first and the last resumed steps are logged");
+    assert_eq!(
+        metrics(&dir).len() as u64,
+        logged + 2,
+        "the first and the last resumed steps are logged"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -143,12 +235,29 @@ fn a_kill_never_leaves_a_torn_checkpoint() {
     for (round, delay_ms) in [350u64, 900, 1500].into_iter().enumerate() {
         let mut cmd = infogan();
         if round == 0 {
-            cmd.args(["train", "--batch", "8", "--widths", "256,16,8,8", "--out", dir.to_str().unwrap()]);
+            cmd.args([
+                "train",
+                "--batch",
+                "8",
+                "--widths",
+                "256,16,8,8",
+                "--out",
+                dir.to_str().unwrap(),
+            ]);
         } else {
             cmd.args(["train", "--resume", dir.to_str().unwrap()]);
         }
         let mut child = cmd
-            .args(["--steps", "100000", "--checkpoint-every", "1", "--keep", "2", "--sample-every", "100000"])
+            .args([
+                "--steps",
+                "100000",
+                "--checkpoint-every",
+                "1",
+                "--keep",
+                "2",
+                "--sample-every",
+                "100000",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -169,9 +278,14 @@ fn a_kill_never_leaves_a_torn_checkpoint() {
         let steps: Vec<u64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap()
+            })
             .collect();
-        assert!(steps.windows(2).all(|w| w[0] < w[1]), "round {round}: steps logged out of order or twice: {steps:?}");
+        assert!(
+            steps.windows(2).all(|w| w[0] < w[1]),
+            "round {round}: steps logged out of order or twice: {steps:?}"
+        );
     }
     std::fs::remove_dir_all(dir).ok();
 }
@@ -179,11 +293,29 @@ fn a_kill_never_leaves_a_torn_checkpoint() {
 #[test]
 fn sample_and_eval_read_checkpoints() {
     let dir = scratch("sample");
-    let out = train(&dir, &["--steps", "2", "--cat", "10", "--cat", "3", "--noise", "20", "--cont", "1", "--learned-std", "--wiring", "q-with-g"]);
+    let out = train(
+        &dir,
+        &[
+            "--steps",
+            "2",
+            "--cat",
+            "10",
+            "--cat",
+            "3",
+            "--noise",
+            "20",
+            "--cont",
+            "1",
+            "--learned-std",
+            "--wiring",
+            "q-with-g",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let png = dir.join("grid.png");
     let sample = |extra: &[&str]| {
-        let mut args = vec!["sample", "--checkpoint", dir.to_str().unwrap(), "--out", png.to_str().unwrap()];
+        let mut args =
+            vec!["sample", "--checkpoint", dir.to_str().unwrap(), "--out", png.to_str().unwrap()];
         args.extend_from_slice(extra);
         run(&args)
     };
@@ -191,12 +323,25 @@ fn sample_and_eval_read_checkpoints() {
     assert!(out.status.success(), "{}", stderr(&out));
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
     let info = decoder.read_info().unwrap().info().clone();
-    assert_eq!((info.width, info.height), (7 * 30 + 2, 10 * 30 + 2), "10 rows (categories) x 7 columns");
+    assert_eq!(
+        (info.width, info.height),
+        (7 * 30 + 2, 10 * 30 + 2),
+        "10 rows (categories) x 7 columns"
+    );
     let out = sample(&["--cat", "4"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for (bad, needle) in [(&["--cat", "10"][..], "categories 0..9"), (&["--cat", "2=0"], "2 categorical codes"), (&["--cont", "3=1"], "continuous codes 0..0"), (&["--cont", "x"], "expected VALUE")] {
+    for (bad, needle) in [
+        (&["--cat", "10"][..], "categories 0..9"),
+        (&["--cat", "2=0"], "2 categorical codes"),
+        (&["--cont", "3=1"], "continuous codes 0..0"),
+        (&["--cont", "x"], "expected VALUE"),
+    ] {
         let out = sample(bad);
-        assert!(!out.status.success() && stderr(&out).contains(needle), "{bad:?}: {}", stderr(&out));
+        assert!(
+            !out.status.success() && stderr(&out).contains(needle),
+            "{bad:?}: {}",
+            stderr(&out)
+        );
     }
     let out = run(&["eval", "--checkpoint", dir.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -204,7 +349,13 @@ fn sample_and_eval_read_checkpoints() {
     for mode in ["eval", "batch_stats"] {
         let acc = json[mode]["accuracy_hungarian"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&acc));
-        let total: u64 = json[mode]["confusion"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).map(|v| v.as_u64().unwrap()).sum();
+        let total: u64 = json[mode]["confusion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap())
+            .map(|v| v.as_u64().unwrap())
+            .sum();
         assert_eq!(total, 2000, "every held-out image counted");
     }
     let out = run(&["eval", "--checkpoint", dir.to_str().unwrap()]);
@@ -213,8 +364,13 @@ fn sample_and_eval_read_checkpoints() {
     let junk = dir.join("junk.safetensors");
     std::fs::write(&junk, b"not a checkpoint at all").unwrap();
     let out = run(&["eval", "--checkpoint", junk.to_str().unwrap()]);
-    assert!(!out.status.success() && stderr(&out).contains("not a usable infogan checkpoint"), "{}", stderr(&out));
-    let out = run(&["sample", "--checkpoint", "/no/such.safetensors", "--out", png.to_str().unwrap()]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("not a usable infogan checkpoint"),
+        "{}",
+        stderr(&out)
+    );
+    let out =
+        run(&["sample", "--checkpoint", "/no/such.safetensors", "--out", png.to_str().unwrap()]);
     assert!(!out.status.success() && stderr(&out).contains("no checkpoint at"), "{}", stderr(&out));
     std::fs::remove_dir_all(dir).ok();
 }
@@ -227,22 +383,39 @@ fn probes_log_both_pairs_and_leave_training_untouched() {
     let out = train(&probed, &[&extra[..], &["--probe-every", "2", "--probe-steps", "3"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(metrics(&plain), metrics(&probed), "probes change nothing in training");
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(probed.join("probes.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(probed.join("probes.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.iter().map(|l| l["step"].as_u64().unwrap()).collect::<Vec<_>>(), vec![2, 4]);
     for line in &lines {
         assert_eq!(line["k"], 3);
         for pair in ["copy", "scratch"] {
             for which in ["best", "last"] {
-                assert!(line[pair][which]["B_GAN"].as_f64().unwrap().is_finite() && line[pair][which]["L_I_cat"].as_f64().unwrap().is_finite(), "{line}");
+                assert!(
+                    line[pair][which]["B_GAN"].as_f64().unwrap().is_finite()
+                        && line[pair][which]["L_I_cat"].as_f64().unwrap().is_finite(),
+                    "{line}"
+                );
             }
             // The best of three steps is at least their last-steps mean.
-            assert!(line[pair]["best"]["B_GAN"].as_f64().unwrap() >= line[pair]["last"]["B_GAN"].as_f64().unwrap() - 1e-12);
+            assert!(
+                line[pair]["best"]["B_GAN"].as_f64().unwrap()
+                    >= line[pair]["last"]["B_GAN"].as_f64().unwrap() - 1e-12
+            );
         }
         // The copy starts as the training networks: its best is at least their value.
-        assert!(line["copy"]["best"]["B_GAN"].as_f64().unwrap() >= line["train"]["B_GAN"].as_f64().unwrap() - 1e-12);
+        assert!(
+            line["copy"]["best"]["B_GAN"].as_f64().unwrap()
+                >= line["train"]["B_GAN"].as_f64().unwrap() - 1e-12
+        );
     }
     let report = std::fs::read_to_string(probed.join("report.html")).unwrap();
-    assert!(report.contains("B_GAN: training D vs probe discriminators"), "report plots the probes");
+    assert!(
+        report.contains("B_GAN: training D vs probe discriminators"),
+        "report plots the probes"
+    );
     std::fs::remove_dir_all(&plain).ok();
     std::fs::remove_dir_all(&probed).ok();
 }
@@ -250,7 +423,8 @@ fn probes_log_both_pairs_and_leave_training_untouched() {
 #[test]
 fn opengl_trains_samples_and_evaluates() {
     // Mesa's llvmpipe through OpenGL in CI; machines without an OpenGL adapter skip this.
-    let gl = |cmd: &mut Command| -> Output { cmd.env("WGPU_BACKEND", "gl").output().expect("runs") };
+    let gl =
+        |cmd: &mut Command| -> Output { cmd.env("WGPU_BACKEND", "gl").output().expect("runs") };
     let devices = gl(infogan().arg("devices"));
     if !devices.status.success() {
         eprintln!("note: no OpenGL adapter here; the OpenGL run is skipped");
@@ -258,12 +432,37 @@ fn opengl_trains_samples_and_evaluates() {
     }
     assert!(String::from_utf8_lossy(&devices.stdout).contains("backend Gl"));
     let out = scratch("opengl");
-    let trained = gl(infogan().args(["train", "--batch", "8", "--widths", NARROW, "--steps", "2", "--log-every", "1", "--sample-every", "2", "--out", out.to_str().unwrap()]));
+    let trained = gl(infogan().args([
+        "train",
+        "--batch",
+        "8",
+        "--widths",
+        NARROW,
+        "--steps",
+        "2",
+        "--log-every",
+        "1",
+        "--sample-every",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
     assert!(trained.status.success(), "{}", stderr(&trained));
-    assert!(String::from_utf8_lossy(&trained.stdout).contains("(Gl, Cpu"), "trained through OpenGL");
+    assert!(
+        String::from_utf8_lossy(&trained.stdout).contains("(Gl, Cpu"),
+        "trained through OpenGL"
+    );
     assert_eq!(metrics(&out).len(), 2);
     let png = out.join("sample.png");
-    assert!(gl(infogan().args(["sample", "--checkpoint", out.to_str().unwrap(), "--out", png.to_str().unwrap()])).status.success());
+    assert!(gl(infogan().args([
+        "sample",
+        "--checkpoint",
+        out.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap()
+    ]))
+    .status
+    .success());
     let eval = gl(infogan().args(["eval", "--checkpoint", out.to_str().unwrap(), "--json"]));
     assert!(eval.status.success(), "{}", stderr(&eval));
     let json: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();

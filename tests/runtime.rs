@@ -46,7 +46,8 @@ fn steady_state_creates_no_gpu_objects_and_submits_once_per_step() {
 fn a_host_write_never_overtakes_recorded_work() {
     let gpu = gpu();
     let x = gpu.upload(&[5], &[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
-    let doubled = elementwise::activate(&gpu, &x, Activation::Scale { alpha: 2.0, beta: 0.0 }).unwrap();
+    let doubled =
+        elementwise::activate(&gpu, &x, Activation::Scale { alpha: 2.0, beta: 0.0 }).unwrap();
     // The write lands after the recorded scale has read the old values.
     gpu.write(&x, &[-1.0; 5]).unwrap();
     assert_eq!(gpu.download(&doubled).unwrap(), vec![2.0, 4.0, 6.0, 8.0, 10.0]);

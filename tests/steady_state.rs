@@ -9,7 +9,11 @@ use infogan::train::trainer::Trainer;
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 #[test]
@@ -28,14 +32,21 @@ fn training_steps_create_nothing_and_submit_once() {
     gpu.wait().unwrap();
     let (before, rss_before) = (gpu.counters(), rss_kib());
     // INFOGAN_STEADY_STEPS=2000 for the long check (the default keeps the suite quick).
-    let steps: u64 = std::env::var("INFOGAN_STEADY_STEPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let steps: u64 =
+        std::env::var("INFOGAN_STEADY_STEPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     for step in 0..steps {
         trainer.step(step % 10 == 0).unwrap();
     }
     gpu.wait().unwrap();
     let (after, rss_after) = (gpu.counters(), rss_kib());
-    assert_eq!(after.pipelines_created, before.pipelines_created, "pipelines created in steady state");
-    assert_eq!(after.bind_groups_created, before.bind_groups_created, "bind groups created in steady state");
+    assert_eq!(
+        after.pipelines_created, before.pipelines_created,
+        "pipelines created in steady state"
+    );
+    assert_eq!(
+        after.bind_groups_created, before.bind_groups_created,
+        "bind groups created in steady state"
+    );
     assert_eq!(after.buffers_created, before.buffers_created, "buffers created in steady state");
     assert_eq!(after.buffer_bytes, before.buffer_bytes, "GPU buffer bytes grew");
     // One submit per step, logged steps included (their readback copies ride along).

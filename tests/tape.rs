@@ -9,6 +9,9 @@ use infogan::ops::elementwise::Activation;
 use infogan::ops::reduce::Axes;
 use infogan::{Tape, Tensor};
 
+/// A tensor on the GPU and its f64 values.
+type Uploaded = (Tensor, Vec<f64>);
+
 /// sum(w * (op(A).op(B) + bias)) for every transpose form, gradients of A, B and bias.
 #[test]
 fn matmul_backward_matches_finite_differences_for_every_form() {
@@ -24,7 +27,8 @@ fn matmul_backward_matches_finite_differences_for_every_form() {
                 let (bias, bias64) = upload(&gpu, &[n], &uniform(&mut r, n, -1.0, 1.0));
                 let (w, w64) = upload(&gpu, &[m, n], &uniform(&mut r, m * n, -1.0, 1.0));
                 let mut tape = Tape::new(&gpu);
-                let (va, vb, vbias) = (tape.input(a, true), tape.input(b, true), tape.input(bias, true));
+                let (va, vb, vbias) =
+                    (tape.input(a, true), tape.input(b, true), tape.input(bias, true));
                 let vw = tape.constant(w);
                 let c = tape.matmul(&va, &vb, ta, tb, Some(&vbias)).unwrap();
                 let weighted = tape.mul(&c, &vw).unwrap();
@@ -32,16 +36,32 @@ fn matmul_backward_matches_finite_differences_for_every_form() {
                 tape.backward(&loss).unwrap();
 
                 let f = |a: &[f64], b: &[f64], bias: &[f64]| {
-                    let (c, _, _) = matmul_ref(a, (sa[0], sa[1]), ta, b, (sb[0], sb[1]), tb, Some(bias));
+                    let (c, _, _) =
+                        matmul_ref(a, (sa[0], sa[1]), ta, b, (sb[0], sb[1]), tb, Some(bias));
                     c.iter().zip(&w64).map(|(c, w)| c * w).sum::<f64>()
                 };
                 let fd_a = finite_diff(&|x| f(x, &b64, &bias64), &a64, 1e-5);
                 let fd_b = finite_diff(&|x| f(&a64, x, &bias64), &b64, 1e-5);
                 let fd_bias = finite_diff(&|x| f(&a64, &b64, x), &bias64, 1e-5);
                 let what = format!("{:?} ta={ta} tb={tb}", gpu.variant);
-                assert_close(&format!("matmul dA {what}"), &download(&gpu, &tape.grad(&va).unwrap()), &fd_a, 1e-5);
-                assert_close(&format!("matmul dB {what}"), &download(&gpu, &tape.grad(&vb).unwrap()), &fd_b, 1e-5);
-                assert_close(&format!("matmul dbias {what}"), &download(&gpu, &tape.grad(&vbias).unwrap()), &fd_bias, 1e-5);
+                assert_close(
+                    &format!("matmul dA {what}"),
+                    &download(&gpu, &tape.grad(&va).unwrap()),
+                    &fd_a,
+                    1e-5,
+                );
+                assert_close(
+                    &format!("matmul dB {what}"),
+                    &download(&gpu, &tape.grad(&vb).unwrap()),
+                    &fd_b,
+                    1e-5,
+                );
+                assert_close(
+                    &format!("matmul dbias {what}"),
+                    &download(&gpu, &tape.grad(&vbias).unwrap()),
+                    &fd_bias,
+                    1e-5,
+                );
             }
         }
     }
@@ -200,7 +220,12 @@ fn small_mlp_learns_through_the_tape() {
             arena.zero_grads(&gpu).unwrap();
             let mut tape = Tape::new(&gpu);
             let vx = tape.constant(x.clone());
-            let (pw1, pb1, pw2, pb2) = (tape.param(arena, w1), tape.param(arena, b1), tape.param(arena, w2), tape.param(arena, b2));
+            let (pw1, pb1, pw2, pb2) = (
+                tape.param(arena, w1),
+                tape.param(arena, b1),
+                tape.param(arena, w2),
+                tape.param(arena, b2),
+            );
             let h = tape.linear(&vx, &pw1, Some(&pb1)).unwrap();
             let h = tape.activation(&h, Activation::Relu).unwrap();
             let logits = tape.linear(&h, &pw2, Some(&pb2)).unwrap();
@@ -237,15 +262,36 @@ fn shared_weight_gradients_sum_stacked_or_not() {
         let arena = Arena::new(&gpu, "shared", layout, 3).unwrap();
         arena.zero_grads(&gpu).unwrap();
         // Uses of W with 2, 3 and 4 rows (x_i . W^T, weighted by m_i), of V with 3 and 1 rows.
-        let w_uses: Vec<_> = [2, 3, 4].iter().map(|&rows| (upload(&gpu, &[rows, inp], &uniform(&mut r, rows * inp, -1.0, 1.0)), upload(&gpu, &[rows, out], &uniform(&mut r, rows * out, -1.0, 1.0)))).collect();
-        let v_uses: Vec<_> = [3, 1].iter().map(|&rows| (upload(&gpu, &[rows, k], &uniform(&mut r, rows * k, -1.0, 1.0)), upload(&gpu, &[rows, n], &uniform(&mut r, rows * n, -1.0, 1.0)))).collect();
+        let w_uses: Vec<_> = [2, 3, 4]
+            .iter()
+            .map(|&rows| {
+                (
+                    upload(&gpu, &[rows, inp], &uniform(&mut r, rows * inp, -1.0, 1.0)),
+                    upload(&gpu, &[rows, out], &uniform(&mut r, rows * out, -1.0, 1.0)),
+                )
+            })
+            .collect();
+        let v_uses: Vec<_> = [3, 1]
+            .iter()
+            .map(|&rows| {
+                (
+                    upload(&gpu, &[rows, k], &uniform(&mut r, rows * k, -1.0, 1.0)),
+                    upload(&gpu, &[rows, n], &uniform(&mut r, rows * n, -1.0, 1.0)),
+                )
+            })
+            .collect();
         // dW = sum over its uses of M^T X (weights on the left), dV = sum of U^T M (input on the left).
-        let sum_of = |uses: &[((Tensor, Vec<f64>), (Tensor, Vec<f64>))], (cols_a, cols_b): (usize, usize), input_on_left: bool| {
+        let sum_of = |uses: &[(Uploaded, Uploaded)],
+                      (cols_a, cols_b): (usize, usize),
+                      input_on_left: bool| {
             let mut total = vec![0.0; cols_a * cols_b];
             for ((x, x64), (_, m64)) in uses {
                 let rows = x.rows();
                 let (a, b) = if input_on_left { (x64, m64) } else { (m64, x64) };
-                for (t, v) in total.iter_mut().zip(matmul_ref(a, (rows, cols_a), true, b, (rows, cols_b), false, None).0) {
+                for (t, v) in total
+                    .iter_mut()
+                    .zip(matmul_ref(a, (rows, cols_a), true, b, (rows, cols_b), false, None).0)
+                {
                     *t += v;
                 }
             }
@@ -285,9 +331,23 @@ fn shared_weight_gradients_sum_stacked_or_not() {
             // third overwrites them.
             let times = if round == 3 { 1.0 } else { round as f64 };
             let scale = |v: &[f64]| v.iter().map(|x| x * times).collect::<Vec<_>>();
-            assert_close(&format!("stacked W gradient, round {round}"), &download(&gpu, &arena.grad(w_id)), &scale(&want_w), 1e-5);
-            assert_close(&format!("unstacked V gradient, round {round}"), &download(&gpu, &arena.grad(v_id)), &scale(&want_v), 1e-5);
+            assert_close(
+                &format!("stacked W gradient, round {round}"),
+                &download(&gpu, &arena.grad(w_id)),
+                &scale(&want_w),
+                1e-5,
+            );
+            assert_close(
+                &format!("unstacked V gradient, round {round}"),
+                &download(&gpu, &arena.grad(v_id)),
+                &scale(&want_v),
+                1e-5,
+            );
         }
-        assert_eq!(download(&gpu, &arena.grad(u_id)), vec![0.0; 21], "an unused parameter's gradient is zeroed");
+        assert_eq!(
+            download(&gpu, &arena.grad(u_id)),
+            vec![0.0; 21],
+            "an unused parameter's gradient is zeroed"
+        );
     }
 }

@@ -4,8 +4,8 @@
 mod common;
 use common::*;
 use infogan::data;
-use infogan::model::latent::{GridLayout, GridRequest, LatentSpec};
 use infogan::model::config::TrainConfig;
+use infogan::model::latent::{GridLayout, GridRequest, LatentSpec};
 use infogan::train::trainer::Trainer;
 
 fn metrics_of(gpu: &infogan::Gpu, data: &data::Dataset, seed: u64, steps: u64) -> Vec<String> {
@@ -37,7 +37,11 @@ fn training_steps_are_finite_and_deterministic() {
     assert_ne!(a[0], c[0], "another seed should differ");
     // Bounds are logged in nats and sit below their ceilings.
     for line in &a {
-        assert!(line.contains("\"B_GAN\"") && line.contains("\"L_I_cat\"") && line.contains("\"L_I_cont\""));
+        assert!(
+            line.contains("\"B_GAN\"")
+                && line.contains("\"L_I_cat\"")
+                && line.contains("\"L_I_cont\"")
+        );
     }
 }
 
@@ -54,11 +58,25 @@ fn generated_images_are_in_range_and_follow_the_latents() {
     assert!(images.iter().all(|&p| (0.0..=1.0).contains(&p)));
     assert_ne!(images[..784], images[784..1568], "different latents, different images");
     // Batch statistics: also in range, and generation never moves the running statistics.
-    let before: Vec<f32> = trainer.model.g.stack().batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
+    let before: Vec<f32> = trainer
+        .model
+        .g
+        .stack()
+        .batch_norms()
+        .iter()
+        .flat_map(|(_, bn)| gpu.download(&bn.running).unwrap())
+        .collect();
     let batch_stats = trainer.generate_with(&z, infogan::nn::layers::BnMode::BatchStats).unwrap();
     assert!(batch_stats.iter().all(|&p| (0.0..=1.0).contains(&p)));
     assert_ne!(batch_stats, images);
-    let after: Vec<f32> = trainer.model.g.stack().batch_norms().iter().flat_map(|(_, bn)| gpu.download(&bn.running).unwrap()).collect();
+    let after: Vec<f32> = trainer
+        .model
+        .g
+        .stack()
+        .batch_norms()
+        .iter()
+        .flat_map(|(_, bn)| gpu.download(&bn.running).unwrap())
+        .collect();
     assert_eq!(before, after);
 }
 
@@ -90,7 +108,8 @@ fn latent_layout_and_entropy() {
 #[test]
 fn grid_latents_vary_one_thing_at_a_time() {
     let spec = LatentSpec::mnist();
-    let request = |layout| GridRequest { layout, categories: vec![], continuous: vec![], seed: 2, cols: 10 };
+    let request =
+        |layout| GridRequest { layout, categories: vec![], continuous: vec![], seed: 2, cols: 10 };
     let (z, rows) = spec.grid(&request(GridLayout::Categories(0))).unwrap();
     assert_eq!((rows, z.len()), (10, 100 * 74));
     let row = |i: usize| &z[i * 74..(i + 1) * 74];
@@ -104,7 +123,11 @@ fn grid_latents_vary_one_thing_at_a_time() {
     assert_eq!((row(0)[73], row(9)[73], row(0)[72]), (-2.0, 2.0, 0.0));
     assert_eq!(row(0)[..62], row(55)[..62]);
     // Fixed codes hold in every cell; a fixed first code turns the rows into fresh noise.
-    let fixed = GridRequest { categories: vec![(0, 4)], continuous: vec![(0, 1.5)], ..request(GridLayout::Noise) };
+    let fixed = GridRequest {
+        categories: vec![(0, 4)],
+        continuous: vec![(0, 1.5)],
+        ..request(GridLayout::Noise)
+    };
     let (z, rows) = spec.grid(&fixed).unwrap();
     assert_eq!(rows, 10);
     for row in z.chunks(74) {
@@ -112,10 +135,22 @@ fn grid_latents_vary_one_thing_at_a_time() {
     }
     assert_ne!(z[..62], z[74..74 + 62], "each cell draws its own noise");
     for (bad, needle) in [
-        (GridRequest { categories: vec![(0, 10)], ..request(GridLayout::Noise) }, "categories 0..9"),
-        (GridRequest { categories: vec![(1, 0)], ..request(GridLayout::Noise) }, "1 categorical codes"),
-        (GridRequest { continuous: vec![(2, 0.0)], ..request(GridLayout::Noise) }, "continuous codes 0..1"),
-        (GridRequest { continuous: vec![(0, f32::NAN)], ..request(GridLayout::Noise) }, "between -10 and 10"),
+        (
+            GridRequest { categories: vec![(0, 10)], ..request(GridLayout::Noise) },
+            "categories 0..9",
+        ),
+        (
+            GridRequest { categories: vec![(1, 0)], ..request(GridLayout::Noise) },
+            "1 categorical codes",
+        ),
+        (
+            GridRequest { continuous: vec![(2, 0.0)], ..request(GridLayout::Noise) },
+            "continuous codes 0..1",
+        ),
+        (
+            GridRequest { continuous: vec![(0, f32::NAN)], ..request(GridLayout::Noise) },
+            "between -10 and 10",
+        ),
         (request(GridLayout::Sweep(2)), "continuous codes 0..1"),
         (request(GridLayout::Categories(1)), "1 categorical codes"),
         (GridRequest { cols: 0, ..request(GridLayout::Noise) }, "1 to 100"),
@@ -149,5 +184,8 @@ fn colour_grids_interleave_the_planes() {
     let (top, left) = (2, 2 + 2 + 2);
     assert_eq!((at(top + 1, left, 0), at(top + 1, left, 1), at(top + 1, left, 2)), (0, 255, 0));
     assert_eq!(at(top, left, 1), 0);
-    assert!(infogan::io::grid::compose(&images, 1, 2, [2, 2, 3]).is_err(), "two channels are neither grey nor colour");
+    assert!(
+        infogan::io::grid::compose(&images, 1, 2, [2, 2, 3]).is_err(),
+        "two channels are neither grey nor colour"
+    );
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::bench::{median, print_json, pseudo_random, round, time_alternating, Measurement};
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::ops::layout::Window2d;
 use crate::ops::matmul::{self, Gemm};
 
 /// The paper's four convolution layers (MNIST, 4x4 kernels, stride 2, padding 1):
@@ -39,15 +40,23 @@ enum SavedForWeights {
 }
 
 impl<'a> PaperConv<'a> {
-    pub fn new(gpu: &'a Gpu, (_, transposed, c_in, c_out, side): (&str, bool, usize, usize, usize), batch: usize) -> Result<Self> {
+    pub fn new(
+        gpu: &'a Gpu,
+        (_, transposed, c_in, c_out, side): (&str, bool, usize, usize, usize),
+        batch: usize,
+    ) -> Result<Self> {
         use crate::ops::conv;
         let (k, s, p) = ((4, 4), (2, 2), (1, 1));
         let geom = if transposed {
-            conv::transposed_geom(batch, c_in, side, side, c_out, k, s, p, p)?
+            conv::transposed_geom([batch, c_in, side, side], c_out, Window2d::symmetric(k, s, p))?
         } else {
-            conv::ConvGeom::new(batch, c_in, side, side, c_out, k, s, p)
+            conv::ConvGeom::new([batch, c_in, side, side], c_out, Window2d::symmetric(k, s, p))
         };
-        let (x_shape, y_shape) = if transposed { (geom.output_shape(), geom.input_shape()) } else { (geom.input_shape(), geom.output_shape()) };
+        let (x_shape, y_shape) = if transposed {
+            (geom.output_shape(), geom.input_shape())
+        } else {
+            (geom.input_shape(), geom.output_shape())
+        };
         let w_shape = [geom.c_out, geom.c_in, k.0, k.1];
         let x = gpu.upload(&x_shape, &pseudo_random(x_shape.iter().product(), 3))?;
         let weight = gpu.upload(&w_shape, &pseudo_random(w_shape.iter().product(), 4))?;
@@ -65,8 +74,12 @@ impl<'a> PaperConv<'a> {
         use crate::ops::conv;
         let (gpu, g) = (self.gpu, &self.geom);
         match self.saved {
-            SavedForWeights::Rows(_) => conv::conv_transpose2d(gpu, g, &self.x, &self.weight, None).map(|_| ()),
-            SavedForWeights::Col(_) => conv::conv2d(gpu, g, &self.x, &self.weight, None).map(|_| ()),
+            SavedForWeights::Rows(_) => {
+                conv::conv_transpose2d(gpu, g, &self.x, &self.weight, None).map(|_| ())
+            }
+            SavedForWeights::Col(_) => {
+                conv::conv2d(gpu, g, &self.x, &self.weight, None).map(|_| ())
+            }
         }
     }
 
@@ -78,12 +91,22 @@ impl<'a> PaperConv<'a> {
         self.backward(None, Some((&self.dweight, 0.0)))
     }
 
-    fn backward(&self, dx: crate::ops::conv::GradOut, dweight: crate::ops::conv::GradOut) -> Result<()> {
+    fn backward(
+        &self,
+        dx: crate::ops::conv::GradOut,
+        dweight: crate::ops::conv::GradOut,
+    ) -> Result<()> {
         use crate::ops::conv;
         let (gpu, g) = (self.gpu, &self.geom);
         match &self.saved {
-            SavedForWeights::Rows(rows) => conv::conv_transpose2d_backward(gpu, g, rows.view(), &self.weight, &self.dy, dx, dweight, None),
-            SavedForWeights::Col(col) => conv::conv2d_backward(gpu, g, col, &self.weight, &self.dy, dx, dweight, None),
+            SavedForWeights::Rows(rows) => {
+                let grads = conv::ConvGrads { dx, dweight, dbias: None };
+                conv::conv_transpose2d_backward(gpu, g, rows.view(), &self.weight, &self.dy, grads)
+            }
+            SavedForWeights::Col(col) => {
+                let grads = conv::ConvGrads { dx, dweight, dbias: None };
+                conv::conv2d_backward(gpu, g, col, &self.weight, &self.dy, grads)
+            }
         }
     }
 
@@ -127,7 +150,12 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBe
     let sa = gpu.upload(&[side, side], &pseudo_random(side * side, 1))?;
     let sb = gpu.upload(&[side, side], &pseudo_random(side * side, 2))?;
     let sc = gpu.empty(&[side, side]);
-    let mut square = Measurement { name: "matmul 1024^3 (reference)".into(), flops: matmul::flops(side, side, side), times_ms: Vec::new(), cpu_ms: None };
+    let mut square = Measurement {
+        name: "matmul 1024^3 (reference)".into(),
+        flops: matmul::flops(side, side, side),
+        times_ms: Vec::new(),
+        cpu_ms: None,
+    };
     let mut cases = Vec::new();
     for &batch in batches {
         for spec in PAPER_CONVS {
@@ -139,32 +167,89 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBe
             let rows_by_inner = gpu.upload(&[rows, inner], &pseudo_random(rows * inner, 6))?;
             let rows_by_cols = gpu.upload(&[rows, cols], &pseudo_random(rows * cols, 7))?;
             let cols_by_inner = gpu.upload(&[cols, inner], &pseudo_random(cols * inner, 8))?;
-            let (out_rc, out_ri, out_ci) = (gpu.empty(&[rows, cols]), gpu.empty(&[rows, inner]), gpu.empty(&[cols, inner]));
+            let (out_rc, out_ri, out_ci) =
+                (gpu.empty(&[rows, cols]), gpu.empty(&[rows, inner]), gpu.empty(&[cols, inner]));
             let forward_product = (rows, inner, cols, "forward");
             let data_product = (rows, cols, inner, "input grad");
             let weight_product = (cols, rows, inner, "weight grad");
             let mut conv_forward = || layer.forward();
             let mut conv_data = || layer.input_grad();
             let mut conv_weight = || layer.weight_grad();
-            let mut product_forward = || matmul::gemm_into(gpu, &rows_by_inner, &cols_by_inner, None, &out_rc, Gemm::new(false, true));
-            let mut product_data = || matmul::gemm_into(gpu, &rows_by_cols, &cols_by_inner, None, &out_ri, Gemm::new(false, false));
-            let mut product_weight = || matmul::gemm_into(gpu, &rows_by_cols, &rows_by_inner, None, &out_ci, Gemm::new(true, false));
-            let mut square_product = || matmul::gemm_into(gpu, &sa, &sb, None, &sc, Gemm::new(false, true));
+            let mut product_forward = || {
+                matmul::gemm_into(
+                    gpu,
+                    &rows_by_inner,
+                    &cols_by_inner,
+                    None,
+                    &out_rc,
+                    Gemm::new(false, true),
+                )
+            };
+            let mut product_data = || {
+                matmul::gemm_into(
+                    gpu,
+                    &rows_by_cols,
+                    &cols_by_inner,
+                    None,
+                    &out_ri,
+                    Gemm::new(false, false),
+                )
+            };
+            let mut product_weight = || {
+                matmul::gemm_into(
+                    gpu,
+                    &rows_by_cols,
+                    &rows_by_inner,
+                    None,
+                    &out_ci,
+                    Gemm::new(true, false),
+                )
+            };
+            let mut square_product =
+                || matmul::gemm_into(gpu, &sa, &sb, None, &sc, Gemm::new(false, true));
             let times = time_alternating(
                 gpu,
                 repeats,
                 timestamps,
-                &mut [&mut square_product, &mut conv_forward, &mut product_forward, &mut conv_data, &mut product_data, &mut conv_weight, &mut product_weight],
+                &mut [
+                    &mut square_product,
+                    &mut conv_forward,
+                    &mut product_forward,
+                    &mut conv_data,
+                    &mut product_data,
+                    &mut conv_weight,
+                    &mut product_weight,
+                ],
             )?;
             let square_times = times[0].clone();
             square.times_ms.extend_from_slice(&square_times);
-            let (forward_like, data_like) = if transposed { (data_product, forward_product) } else { (forward_product, data_product) };
-            for (pass, pass_index, (m, k, n, product_name)) in [("forward", 1, forward_like), ("input grad", 3, data_like), ("weight grad", 5, weight_product)] {
+            let (forward_like, data_like) = if transposed {
+                (data_product, forward_product)
+            } else {
+                (forward_product, data_product)
+            };
+            for (pass, pass_index, (m, k, n, product_name)) in [
+                ("forward", 1, forward_like),
+                ("input grad", 3, data_like),
+                ("weight grad", 5, weight_product),
+            ] {
                 let (pass_times, product_times) = (&times[pass_index], &times[pass_index + 1]);
-                let per_round = |other: &[f64], scale: f64| median(pass_times.iter().zip(other).map(|(t, o)| scale * o / t).collect());
+                let per_round = |other: &[f64], scale: f64| {
+                    median(pass_times.iter().zip(other).map(|(t, o)| scale * o / t).collect())
+                };
                 cases.push(ConvCase {
-                    pass: Measurement { name: format!("{name} b{batch} {pass}"), flops: g.flops(), times_ms: pass_times.clone(), cpu_ms: None },
-                    product: Measurement { name: format!("[{m} x {k}] . [{k} x {n}] ({product_name} product)"), flops: g.flops(), times_ms: product_times.clone(), cpu_ms: None },
+                    pass: Measurement {
+                        name: format!("{name} b{batch} {pass}"),
+                        flops: g.flops(),
+                        times_ms: pass_times.clone(),
+                        cpu_ms: None,
+                    },
+                    product: Measurement {
+                        name: format!("[{m} x {k}] . [{k} x {n}] ({product_name} product)"),
+                        flops: g.flops(),
+                        times_ms: product_times.clone(),
+                        cpu_ms: None,
+                    },
                     product_shape: (m, k, n),
                     vs_product: per_round(product_times, 1.0),
                     vs_square: per_round(&square_times, g.flops() / square.flops),
@@ -177,7 +262,11 @@ pub fn bench_conv(gpu: &Gpu, repeats: usize, batches: &[usize]) -> Result<ConvBe
 }
 
 pub fn print_conv_report(gpu: &Gpu, bench: &ConvBench, json: bool) {
-    let timing = if bench.timestamps { "GPU timestamp queries" } else { "wall clock around a synchronous submit" };
+    let timing = if bench.timestamps {
+        "GPU timestamp queries"
+    } else {
+        "wall clock around a synchronous submit"
+    };
     if json {
         let mut items = vec![bench.square.json()];
         items.extend(bench.cases.iter().map(|c| {
@@ -195,9 +284,24 @@ pub fn print_conv_report(gpu: &Gpu, bench: &ConvBench, json: bool) {
     }
     println!("conv on {}", gpu.adapter_name());
     println!("kernel variant: {}; timing: {timing}; each pass alternated with its same-shape product and 1024^3", gpu.variant.name());
-    println!("{} {:.3} ms median, {:.2} GFLOP/s", bench.square.name, bench.square.median_ms(), bench.square.gflops());
+    println!(
+        "{} {:.3} ms median, {:.2} GFLOP/s",
+        bench.square.name,
+        bench.square.median_ms(),
+        bench.square.gflops()
+    );
     println!("vs product: the same-shape product's time over the pass's (1 = the product's pace); vs 1024^3: GFLOP/s ratio");
-    println!("{:<40} {:>9} {:>9} {:>9} {:>26} {:>9} {:>8} {:>8}", "case", "median ms", "min ms", "GFLOP/s", "same-shape product", "GFLOP/s", "vs prod", "vs 1024");
+    println!(
+        "{:<40} {:>9} {:>9} {:>9} {:>26} {:>9} {:>8} {:>8}",
+        "case",
+        "median ms",
+        "min ms",
+        "GFLOP/s",
+        "same-shape product",
+        "GFLOP/s",
+        "vs prod",
+        "vs 1024"
+    );
     for c in &bench.cases {
         let (m, k, n) = c.product_shape;
         println!(

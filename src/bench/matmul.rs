@@ -29,12 +29,13 @@ pub fn bench_matmul(gpu: &Gpu, repeats: usize, quick: bool) -> Result<Vec<Measur
         let b_shape = if trans_b { [n, k] } else { [k, n] };
         let b = gpu.upload(&b_shape, &pseudo_random(k * n, 2))?;
         let c = gpu.empty(&[m, n]);
-        let runs = time_gpu(gpu, repeats, || matmul::gemm_into(gpu, &a, &b, None, &c, Gemm::new(false, trans_b)))?;
+        let runs = time_gpu(gpu, repeats, || {
+            matmul::gemm_into(gpu, &a, &b, None, &c, Gemm::new(false, trans_b))
+        })?;
         out.push(Measurement::new(name, matmul::flops(m, n, k), runs));
     }
     Ok(out)
 }
-
 
 pub fn print_report(gpu: &Gpu, title: &str, results: &[Measurement], json: bool) {
     if json {
@@ -42,9 +43,15 @@ pub fn print_report(gpu: &Gpu, title: &str, results: &[Measurement], json: bool)
         return;
     }
     println!("{title} on {}", gpu.adapter_name());
-    println!("kernel variant: {}; timing: wall clock around a synchronous submit", gpu.variant.name());
+    println!(
+        "kernel variant: {}; timing: wall clock around a synchronous submit",
+        gpu.variant.name()
+    );
     print_cpu_note(gpu);
-    println!("{:<42} {:>10} {:>10} {:>10} {:>9} {:>10}", "case", "median ms", "min ms", "max ms", "GFLOP/s", "CPU ms");
+    println!(
+        "{:<42} {:>10} {:>10} {:>10} {:>9} {:>10}",
+        "case", "median ms", "min ms", "max ms", "GFLOP/s", "CPU ms"
+    );
     for r in results {
         println!(
             "{:<42} {:>10.3} {:>10.3} {:>10.3} {:>9.2} {:>10}",

@@ -123,7 +123,11 @@ impl CpuClock {
     /// Kept only where the adapter runs on the CPU: on a real GPU a kernel's CPU time is the
     /// host's idle waiting, not the work.
     pub fn start_on_cpu_adapter(gpu: &Gpu) -> CpuClock {
-        if gpu.runs_on_cpu() { CpuClock::start() } else { CpuClock(None) }
+        if gpu.runs_on_cpu() {
+            CpuClock::start()
+        } else {
+            CpuClock(None)
+        }
     }
 
     pub fn per_run(&self, runs: usize) -> Option<f64> {
@@ -167,7 +171,12 @@ fn time_once(gpu: &Gpu, timestamps: bool, record: &mut dyn FnMut() -> Result<()>
 
 /// Runs each of `records` once per round (after one warm-up round) and returns their times,
 /// one list per record.
-fn time_alternating(gpu: &Gpu, repeats: usize, timestamps: bool, records: &mut [&mut dyn FnMut() -> Result<()>]) -> Result<Vec<Vec<f64>>> {
+fn time_alternating(
+    gpu: &Gpu,
+    repeats: usize,
+    timestamps: bool,
+    records: &mut [&mut dyn FnMut() -> Result<()>],
+) -> Result<Vec<Vec<f64>>> {
     for record in records.iter_mut() {
         time_once(gpu, timestamps, *record)?;
     }
@@ -201,4 +210,3 @@ pub fn process_cpu_ms() -> Option<f64> {
         None
     }
 }
-

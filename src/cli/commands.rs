@@ -3,15 +3,15 @@
 use std::path::Path;
 
 use infogan::data;
+use infogan::eval::evaluate as eval;
 use infogan::gpu::adapter;
 use infogan::model::config::TrainConfig;
 use infogan::model::latent::{GridLayout, GridRequest};
-use infogan::eval::evaluate as eval;
-use infogan::model::presets::{self, Model};
-use infogan::train::checkpoint;
-use infogan::nn::layers::BnMode;
-use infogan::train::run::Outcome;
 use infogan::model::networks::InfoGan;
+use infogan::model::presets::{self, Model};
+use infogan::nn::layers::BnMode;
+use infogan::train::checkpoint;
+use infogan::train::run::Outcome;
 use infogan::train::step_bench;
 use infogan::{bench, Gpu, GpuOptions};
 
@@ -46,18 +46,30 @@ pub fn download(dataset: &str, dir: &Path, mirror: Vec<String>) -> infogan::Resu
         manifest.mirrors = mirror;
     }
     infogan::data::download::download(&manifest, dir, &mut |line| println!("{line}"))?;
-    println!("MNIST is in {}; train on it with `infogan train --data {}`", dir.display(), dir.display());
+    println!(
+        "MNIST is in {}; train on it with `infogan train --data {}`",
+        dir.display(),
+        dir.display()
+    );
     Ok(Outcome::Finished)
 }
 
 /// `infogan eval`.
-pub fn eval(gpu_options: GpuOptions, checkpoint: &Path, data: Option<String>, batch: usize, json: bool) -> infogan::Result<Outcome> {
+pub fn eval(
+    gpu_options: GpuOptions,
+    checkpoint: &Path,
+    data: Option<String>,
+    batch: usize,
+    json: bool,
+) -> infogan::Result<Outcome> {
     let ckpt = checkpoint::load(&checkpoint::resolve(checkpoint)?)?;
     let gpu = Gpu::new(&gpu_options)?;
     let model = ckpt.model(&gpu)?;
     let spec = data.unwrap_or_else(|| ckpt.config.data.clone());
     if batch < 2 {
-        return Err(infogan::Error::new("--batch must be at least 2 (batch statistics need two images)"));
+        return Err(infogan::Error::new(
+            "--batch must be at least 2 (batch statistics need two images)",
+        ));
     }
     let held_out = data::load(&spec, ckpt.config.network.image)?.eval;
     let reports = eval::evaluate(&gpu, &model, &ckpt.config.latent, &held_out, batch)?;
@@ -71,7 +83,13 @@ pub fn eval(gpu_options: GpuOptions, checkpoint: &Path, data: Option<String>, ba
         });
         println!("{out}");
     } else {
-        println!("{} (step {}) on {} with {}", ckpt.path.display(), ckpt.step, held_out.name, gpu.adapter_name());
+        println!(
+            "{} (step {}) on {} with {}",
+            ckpt.path.display(),
+            ckpt.step,
+            held_out.name,
+            gpu.adapter_name()
+        );
         if held_out.labels.is_empty() {
             println!("(these images have no labels: each code's usage only)");
         }
@@ -86,7 +104,9 @@ pub fn eval(gpu_options: GpuOptions, checkpoint: &Path, data: Option<String>, ba
 fn code_value<T: std::str::FromStr>(text: &str, flag: &str) -> infogan::Result<(usize, T)> {
     let bad = || infogan::Error::new(format!("{flag} {text}: expected VALUE or INDEX=VALUE"));
     match text.split_once('=') {
-        Some((i, v)) => Ok((i.trim().parse().map_err(|_| bad())?, v.trim().parse().map_err(|_| bad())?)),
+        Some((i, v)) => {
+            Ok((i.trim().parse().map_err(|_| bad())?, v.trim().parse().map_err(|_| bad())?))
+        }
         None => Ok((0, text.trim().parse().map_err(|_| bad())?)),
     }
 }
@@ -95,15 +115,25 @@ pub fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outc
     let mode = match args.bn.as_str() {
         "eval" => BnMode::Eval,
         "batch-stats" => BnMode::BatchStats,
-        other => return Err(infogan::Error::new(format!("--bn {other}: use `eval` or `batch-stats`"))),
+        other => {
+            return Err(infogan::Error::new(format!("--bn {other}: use `eval` or `batch-stats`")))
+        }
     };
     if args.cols == 0 || args.cols > 100 {
         return Err(infogan::Error::new("--cols must be between 1 and 100"));
     }
     let ckpt = checkpoint::load(&checkpoint::resolve(&args.checkpoint)?)?;
     let spec = &ckpt.config.latent;
-    let categories = args.cat.iter().map(|t| code_value::<usize>(t, "--cat")).collect::<infogan::Result<Vec<_>>>()?;
-    let continuous = args.cont.iter().map(|t| code_value::<f32>(t, "--cont")).collect::<infogan::Result<Vec<_>>>()?;
+    let categories = args
+        .cat
+        .iter()
+        .map(|t| code_value::<usize>(t, "--cat"))
+        .collect::<infogan::Result<Vec<_>>>()?;
+    let continuous = args
+        .cont
+        .iter()
+        .map(|t| code_value::<f32>(t, "--cont"))
+        .collect::<infogan::Result<Vec<_>>>()?;
     let first_fixed = categories.iter().any(|&(code, _)| code == 0);
     let layout = match (args.rows, args.sweep) {
         (Some(code), _) => GridLayout::Categories(code),
@@ -111,18 +141,37 @@ pub fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outc
         (None, None) if !spec.categorical.is_empty() && !first_fixed => GridLayout::Categories(0),
         (None, None) => GridLayout::Noise,
     };
-    let request = GridRequest { layout, categories, continuous, seed: args.seed.unwrap_or(ckpt.config.seed), cols: args.cols };
-    let (_, rows) = spec.grid(&request).map_err(|e| infogan::Error::new(format!("{e} (see `infogan sample --help`)")))?;
+    let request = GridRequest {
+        layout,
+        categories,
+        continuous,
+        seed: args.seed.unwrap_or(ckpt.config.seed),
+        cols: args.cols,
+    };
+    let (_, rows) = spec
+        .grid(&request)
+        .map_err(|e| infogan::Error::new(format!("{e} (see `infogan sample --help`)")))?;
     let gpu = Gpu::new(&gpu_options)?;
     let model = ckpt.model(&gpu)?;
     let (images, _) = model.draw_grid(&gpu, spec, &request, mode)?;
     infogan::io::grid::write_png(&args.out, &images, rows, args.cols, ckpt.config.network.image)?;
-    println!("wrote {} ({rows}x{} samples from {}, step {})", args.out.display(), args.cols, ckpt.path.display(), ckpt.step);
+    println!(
+        "wrote {} ({rows}x{} samples from {}, step {})",
+        args.out.display(),
+        args.cols,
+        ckpt.path.display(),
+        ckpt.step
+    );
     Ok(Outcome::Finished)
 }
 
 /// `infogan models`.
-pub fn models(gpu_options: GpuOptions, model: Option<Model>, widths: Option<String>, json: bool) -> infogan::Result<Outcome> {
+pub fn models(
+    gpu_options: GpuOptions,
+    model: Option<Model>,
+    widths: Option<String>,
+    json: bool,
+) -> infogan::Result<Outcome> {
     let models: Vec<Model> = model.map_or_else(|| Model::ALL.to_vec(), |m| vec![m]);
     let mut configs = Vec::new();
     for &model in &models {
@@ -141,7 +190,8 @@ pub fn models(gpu_options: GpuOptions, model: Option<Model>, widths: Option<Stri
     for config in configs {
         let preset = presets::preset(config.model, Some(&config.widths))?;
         let model = infogan::model::networks::InfoGan::new(&gpu, &config)?;
-        let params: Vec<usize> = model.arenas().iter().map(|a| a.layout.slots.iter().map(|s| s.len()).sum()).collect();
+        let params: Vec<usize> =
+            model.arenas().iter().map(|a| a.layout.slots.iter().map(|s| s.len()).sum()).collect();
         let gflop = model.step_flops_per_image() * 1e-9;
         let latent = &config.latent;
         if json {
@@ -155,13 +205,25 @@ pub fn models(gpu_options: GpuOptions, model: Option<Model>, widths: Option<Stri
         }
         let slots: Vec<String> = preset.widths.iter().map(|(n, v)| format!("{n} {v}")).collect();
         println!("{} ({}; {})", config.model, data::describe(config.network.image), preset.source);
-        println!("  latent: {} noise, categorical {:?}, {} continuous", latent.noise, latent.categorical, latent.continuous);
+        println!(
+            "  latent: {} noise, categorical {:?}, {} continuous",
+            latent.noise, latent.categorical, latent.continuous
+        );
         println!("  widths: {}", slots.join(", "));
-        println!("  Adam lr D {} / G {}; information terms weighted {} (categorical), {} (continuous)", config.optimiser.lr_d, config.optimiser.lr_g, config.optimiser.lambda_cat, config.optimiser.lambda_cont);
+        println!(
+            "  Adam lr D {} / G {}; information terms weighted {} (categorical), {} (continuous)",
+            config.optimiser.lr_d,
+            config.optimiser.lr_g,
+            config.optimiser.lambda_cat,
+            config.optimiser.lambda_cont
+        );
         for line in config.network.summary() {
             println!("  {line}");
         }
-        println!("  parameters: G {}, D {}, Q {}; a D+G step: {gflop:.3} GFLOP per image (napkin count)", params[0], params[1], params[2]);
+        println!(
+            "  parameters: G {}, D {}, Q {}; a D+G step: {gflop:.3} GFLOP per image (napkin count)",
+            params[0], params[1], params[2]
+        );
         println!("  the paper: {}", preset.paper_result);
     }
     if json {
@@ -172,23 +234,38 @@ pub fn models(gpu_options: GpuOptions, model: Option<Model>, widths: Option<Stri
 
 pub fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcome> {
     match &what {
-        BenchWhat::Matmul { repeats: 0, .. } => return Err(infogan::Error::new("--repeats must be at least 1")),
+        BenchWhat::Matmul { repeats: 0, .. } => {
+            return Err(infogan::Error::new("--repeats must be at least 1"))
+        }
         BenchWhat::Matmul { .. } => {}
         BenchWhat::Step { common, .. } => common.check(2)?,
         BenchWhat::Kernels(args) | BenchWhat::Conv(args) => args.check(1)?,
     }
     let gpu = Gpu::new(&gpu_options)?;
     match what {
-        BenchWhat::Matmul { repeats, json, quick } => bench::print_report(&gpu, "matmul", &bench::bench_matmul(&gpu, repeats, quick)?, json),
+        BenchWhat::Matmul { repeats, json, quick } => {
+            bench::print_report(&gpu, "matmul", &bench::bench_matmul(&gpu, repeats, quick)?, json)
+        }
         BenchWhat::Kernels(a) => {
-            let (cases, timestamps) = bench::bench_kernels(&gpu, a.repeats, &a.batch, &InfoGan::new(&gpu, &TrainConfig::paper(64, 0))?.arena_sizes())?;
+            let (cases, timestamps) = bench::bench_kernels(
+                &gpu,
+                a.repeats,
+                &a.batch,
+                &InfoGan::new(&gpu, &TrainConfig::paper(64, 0))?.arena_sizes(),
+            )?;
             bench::print_kernels_report(&gpu, &cases, timestamps, a.json);
         }
         BenchWhat::Step { common: a, by_grid, model } => {
-            let results = a.batch.iter().map(|&b| step_bench::bench_step(&gpu, model, a.repeats, b)).collect::<infogan::Result<Vec<_>>>()?;
+            let results = a
+                .batch
+                .iter()
+                .map(|&b| step_bench::bench_step(&gpu, model, a.repeats, b))
+                .collect::<infogan::Result<Vec<_>>>()?;
             step_bench::print_step_report(&gpu, &results, a.json, by_grid);
         }
-        BenchWhat::Conv(a) => bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json),
+        BenchWhat::Conv(a) => {
+            bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json)
+        }
     }
     Ok(Outcome::Finished)
 }
@@ -196,16 +273,29 @@ pub fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcom
 /// `infogan rank RUN..`: the runs best first by the label-free score, the pick's grid, and
 /// where the data has labels, the pick against the most accurate run and each label-free
 /// score's rank correlation with accuracy.
-pub fn rank(dirs: &[std::path::PathBuf], grid: Option<&Path>, json: bool) -> infogan::Result<Outcome> {
+pub fn rank(
+    dirs: &[std::path::PathBuf],
+    grid: Option<&Path>,
+    json: bool,
+) -> infogan::Result<Outcome> {
     use infogan::eval::ranking::{self, RankedRun};
     let runs = ranking::rank(dirs)?;
     let pick = &runs[0];
     let labelled = runs.iter().all(|r| r.accuracy.is_some());
-    let best = labelled.then(|| runs.iter().max_by(|a, b| a.accuracy.unwrap_or(0.0).total_cmp(&b.accuracy.unwrap_or(0.0)))).flatten();
+    let best = labelled
+        .then(|| {
+            runs.iter()
+                .max_by(|a, b| a.accuracy.unwrap_or(0.0).total_cmp(&b.accuracy.unwrap_or(0.0)))
+        })
+        .flatten();
     let accuracy: Vec<f64> = runs.iter().map(|r| r.accuracy.unwrap_or(0.0)).collect();
     let correlation = |score: &dyn Fn(&RankedRun) -> Option<f64>| -> Option<f64> {
         let values: Option<Vec<f64>> = runs.iter().map(score).collect();
-        if labelled { ranking::spearman(&values?, &accuracy) } else { None }
+        if labelled {
+            ranking::spearman(&values?, &accuracy)
+        } else {
+            None
+        }
     };
     let correlations = [
         ("posterior_information", correlation(&|r| Some(r.posterior_information))),
@@ -214,9 +304,16 @@ pub fn rank(dirs: &[std::path::PathBuf], grid: Option<&Path>, json: bool) -> inf
         ("bound", correlation(&|r| r.bound)),
     ];
     if let (Some(grid), Some(source)) = (grid, &pick.grid) {
-        infogan::files::write_atomically(grid, &std::fs::read(source).map_err(|e| infogan::Error::new(format!("{}: {e}", source.display())))?)?;
+        infogan::files::write_atomically(
+            grid,
+            &std::fs::read(source)
+                .map_err(|e| infogan::Error::new(format!("{}: {e}", source.display())))?,
+        )?;
     } else if grid.is_some() {
-        return Err(infogan::Error::new(format!("{} has no categorical grid in samples/ to copy", pick.dir.display())));
+        return Err(infogan::Error::new(format!(
+            "{} has no categorical grid in samples/ to copy",
+            pick.dir.display()
+        )));
     }
     if json {
         let round = |v: f64| (v * 1e5).round() / 1e5;
@@ -233,7 +330,10 @@ pub fn rank(dirs: &[std::path::PathBuf], grid: Option<&Path>, json: bool) -> inf
                 })
             })
             .collect();
-        let spearman: serde_json::Map<String, serde_json::Value> = correlations.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v.map(round)))).collect();
+        let spearman: serde_json::Map<String, serde_json::Value> = correlations
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v.map(round))))
+            .collect();
         let out = serde_json::json!({
             "model": pick.model,
             "score": "posterior_information",
@@ -247,26 +347,45 @@ pub fn rank(dirs: &[std::path::PathBuf], grid: Option<&Path>, json: bool) -> inf
     }
     println!("{} runs of {}, best first by Q's information about real held-out images (label-free; nats, at most {:.3}):", runs.len(), pick.model, pick.ceiling);
     let width = runs.iter().map(|r| r.dir.display().to_string().len()).max().unwrap_or(3).max(3);
-    let mut header = format!("  rank  {:<width$}  {:>6}  {:>6}  {:>10}  {:>6}  {:>7}", "run", "step", "score", "confidence", "usage", "L_I_cat");
+    let mut header = format!(
+        "  rank  {:<width$}  {:>6}  {:>6}  {:>10}  {:>6}  {:>7}",
+        "run", "step", "score", "confidence", "usage", "L_I_cat"
+    );
     if labelled {
         header += &format!("  {:>8}  {:>5}", "accuracy", "NMI");
     }
     println!("{header}");
     for (i, r) in runs.iter().enumerate() {
         let bound = r.bound.map_or("-".into(), |b| format!("{b:.3}"));
-        let mut line = format!("  {:>4}  {:<width$}  {:>6}  {:>6.3}  {:>10.3}  {:>6.3}  {:>7}", i + 1, r.dir.display().to_string(), r.step, r.posterior_information, r.confidence, r.usage, bound);
+        let mut line = format!(
+            "  {:>4}  {:<width$}  {:>6}  {:>6.3}  {:>10.3}  {:>6.3}  {:>7}",
+            i + 1,
+            r.dir.display().to_string(),
+            r.step,
+            r.posterior_information,
+            r.confidence,
+            r.usage,
+            bound
+        );
         if let (Some(a), Some(n)) = (r.accuracy, r.nmi) {
             line += &format!("  {:>7.1}%  {:>5.3}", 100.0 * a, n);
         }
         println!("{line}");
     }
     match &pick.grid {
-        Some(g) => println!("pick: {} (its newest grid: {})", pick.dir.display(), grid.unwrap_or(g).display()),
+        Some(g) => println!(
+            "pick: {} (its newest grid: {})",
+            pick.dir.display(),
+            grid.unwrap_or(g).display()
+        ),
         None => println!("pick: {} (it wrote no grid)", pick.dir.display()),
     }
     if let Some(best) = best {
         if best.dir == pick.dir {
-            println!("with labels: the pick is also the most accurate run ({:.1}%)", 100.0 * best.accuracy.unwrap_or(0.0));
+            println!(
+                "with labels: the pick is also the most accurate run ({:.1}%)",
+                100.0 * best.accuracy.unwrap_or(0.0)
+            );
         } else {
             println!(
                 "with labels: the pick is not the most accurate run: {} is ({:.1}% against the pick's {:.1}%)",
@@ -275,8 +394,15 @@ pub fn rank(dirs: &[std::path::PathBuf], grid: Option<&Path>, json: bool) -> inf
                 100.0 * pick.accuracy.unwrap_or(0.0)
             );
         }
-        let shown: Vec<String> = correlations.iter().map(|(k, v)| format!("{k} {}", v.map_or("-".into(), |v| format!("{v:+.2}")))).collect();
-        println!("Spearman rank correlation with accuracy over {} runs: {}", runs.len(), shown.join(", "));
+        let shown: Vec<String> = correlations
+            .iter()
+            .map(|(k, v)| format!("{k} {}", v.map_or("-".into(), |v| format!("{v:+.2}"))))
+            .collect();
+        println!(
+            "Spearman rank correlation with accuracy over {} runs: {}",
+            runs.len(),
+            shown.join(", ")
+        );
     }
     Ok(Outcome::Finished)
 }

@@ -7,14 +7,18 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use infogan::train::run::Outcome;
 use infogan::model::presets::Model;
+use infogan::train::run::Outcome;
 use infogan::GpuOptions;
 
 pub use train::TrainArgs;
 
 #[derive(Parser)]
-#[command(name = "infogan", version, about = "InfoGAN on any GPU through hand-written WGSL kernels")]
+#[command(
+    name = "infogan",
+    version,
+    about = "InfoGAN on any GPU through hand-written WGSL kernels"
+)]
 pub struct Cli {
     /// Use the adapter whose name contains this text (case-insensitive); see `infogan devices`.
     #[arg(long, global = true)]
@@ -174,7 +178,9 @@ pub struct BatchedBench {
 impl BatchedBench {
     fn check(&self, min_batch: usize) -> infogan::Result<()> {
         if self.repeats == 0 || self.batch.iter().any(|&b| b < min_batch) {
-            return Err(infogan::Error::new(format!("--repeats must be at least 1 and every --batch at least {min_batch}")));
+            return Err(infogan::Error::new(format!(
+                "--repeats must be at least 1 and every --batch at least {min_batch}"
+            )));
         }
         Ok(())
     }
@@ -193,10 +199,14 @@ pub fn run(cli: Cli) -> infogan::Result<Outcome> {
     match cli.command {
         Command::Devices => commands::devices(cli.adapter.as_deref()),
         Command::Train(args) => train::train(gpu_options, args),
-        Command::Models { model, widths, json } => commands::models(gpu_options, model, widths, json),
+        Command::Models { model, widths, json } => {
+            commands::models(gpu_options, model, widths, json)
+        }
         Command::Sample(args) => commands::sample(gpu_options, args),
         Command::Download { dataset, dir, mirror } => commands::download(&dataset, &dir, mirror),
-        Command::Eval { checkpoint, data, batch, json } => commands::eval(gpu_options, &checkpoint, data, batch, json),
+        Command::Eval { checkpoint, data, batch, json } => {
+            commands::eval(gpu_options, &checkpoint, data, batch, json)
+        }
         Command::Rank { runs, grid, json } => commands::rank(&runs, grid.as_deref(), json),
         Command::Bench { what } => commands::bench(gpu_options, what),
     }

@@ -110,7 +110,8 @@ impl TrainArgs {
             // A path is stored absolute, so `--resume` works from any working directory.
             config.data = match data.as_str() {
                 "mnist" | "fashion" => data.clone(),
-                path => std::fs::canonicalize(path).map_or_else(|_| data.clone(), |p| p.display().to_string()),
+                path => std::fs::canonicalize(path)
+                    .map_or_else(|_| data.clone(), |p| p.display().to_string()),
             };
         }
         if let Some(model) = self.model {
@@ -150,7 +151,10 @@ impl TrainArgs {
         if let Some(wiring) = &self.wiring {
             config.wiring = Wiring::parse(wiring)?;
         }
-        for (value, slot, name) in [(self.lr_d, &mut config.optimiser.lr_d, "--lr-d"), (self.lr_g, &mut config.optimiser.lr_g, "--lr-g")] {
+        for (value, slot, name) in [
+            (self.lr_d, &mut config.optimiser.lr_d, "--lr-d"),
+            (self.lr_g, &mut config.optimiser.lr_g, "--lr-g"),
+        ] {
             if let Some(v) = value {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(infogan::Error::new(format!("{name} must be a positive number")));
@@ -158,7 +162,10 @@ impl TrainArgs {
                 *slot = v;
             }
         }
-        for (value, slot, name) in [(self.lambda_cat, &mut config.optimiser.lambda_cat, "--lambda-cat"), (self.lambda_cont, &mut config.optimiser.lambda_cont, "--lambda-cont")] {
+        for (value, slot, name) in [
+            (self.lambda_cat, &mut config.optimiser.lambda_cat, "--lambda-cat"),
+            (self.lambda_cont, &mut config.optimiser.lambda_cont, "--lambda-cont"),
+        ] {
             if let Some(v) = value {
                 if !(v.is_finite() && v >= 0.0) {
                     return Err(infogan::Error::new(format!("{name} must be a number >= 0")));
@@ -204,7 +211,8 @@ pub fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcom
                 }
             }
             args.apply(&mut config)?;
-            let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}", config.model)));
+            let out =
+                args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}", config.model)));
             (Start::Fresh(config), out)
         }
     };
@@ -217,7 +225,9 @@ pub fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcom
         if flag.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\ninterrupt: writing a checkpoint after this step (Ctrl-C again to quit at once)");
+        eprintln!(
+            "\ninterrupt: writing a checkpoint after this step (Ctrl-C again to quit at once)"
+        );
     });
     let options = RunOptions {
         out,

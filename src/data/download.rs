@@ -53,10 +53,16 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 }
 
 fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(300))).build().into();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(300))).build().into();
     let response = agent.get(url).call().map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
-    response.into_body().into_reader().take(MAX_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    response
+        .into_body()
+        .into_reader()
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
     if bytes.len() as u64 > MAX_BYTES {
         return Err(format!("larger than {} MB", MAX_BYTES >> 20));
     }
@@ -66,7 +72,8 @@ fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
 /// Fetches every file of `manifest` missing from `dir` (or whose bytes do not match), trying
 /// the mirrors in order; a file is written only once its MD5 matches. `say` reports progress.
 pub fn download(manifest: &Manifest, dir: &Path, say: &mut dyn FnMut(&str)) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
     for file in &manifest.files {
         let path = dir.join(&file.name);
         if std::fs::read(&path).is_ok_and(|bytes| md5_hex(&bytes) == file.md5) {
@@ -84,7 +91,9 @@ pub fn download(manifest: &Manifest, dir: &Path, say: &mut dyn FnMut(&str)) -> R
                     done = true;
                     break;
                 }
-                Ok(bytes) => failures.push(format!("{url}: MD5 {} instead of {}", md5_hex(&bytes), file.md5)),
+                Ok(bytes) => {
+                    failures.push(format!("{url}: MD5 {} instead of {}", md5_hex(&bytes), file.md5))
+                }
                 Err(e) => failures.push(format!("{url}: {e}")),
             }
         }

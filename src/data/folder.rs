@@ -20,7 +20,9 @@ pub fn is_celeba(dir: &Path) -> bool {
 }
 
 fn is_image(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| ["png", "jpg", "jpeg"].contains(&e.to_ascii_lowercase().as_str()))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["png", "jpg", "jpeg"].contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Every image file under `root`, sorted.
@@ -28,7 +30,8 @@ pub fn list_images(root: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| Error::new(format!("cannot read the folder {}: {e}", dir.display())))?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| Error::new(format!("cannot read the folder {}: {e}", dir.display())))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -39,7 +42,10 @@ pub fn list_images(root: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     if found.is_empty() {
-        return Err(Error::new(format!("{}: no PNG or JPEG images in this folder or below it", root.display())));
+        return Err(Error::new(format!(
+            "{}: no PNG or JPEG images in this folder or below it",
+            root.display()
+        )));
     }
     found.sort();
     Ok(found)
@@ -48,8 +54,12 @@ pub fn list_images(root: &Path) -> Result<Vec<PathBuf>> {
 /// Whether the first image (in sorted order) has colour channels.
 pub fn first_image_is_colour(root: &Path) -> Result<bool> {
     let first = list_images(root)?.remove(0);
-    let reader = image::ImageReader::open(&first).and_then(|r| r.with_guessed_format()).map_err(|e| Error::new(format!("{}: unreadable image ({e})", first.display())))?;
-    let decoder = reader.into_decoder().map_err(|e| Error::new(format!("{}: unreadable image ({e})", first.display())))?;
+    let reader = image::ImageReader::open(&first)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| Error::new(format!("{}: unreadable image ({e})", first.display())))?;
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| Error::new(format!("{}: unreadable image ({e})", first.display())))?;
     use image::ImageDecoder;
     Ok(decoder.color_type().has_color())
 }
@@ -66,14 +76,26 @@ fn held_out_by_hash(relative: &Path) -> bool {
 /// CelebA's partition (0 train, 1 validation, 2 test) of each file name, where the file exists
 /// in the folder or beside it.
 fn celeba_partition(dir: &Path) -> Result<Option<std::collections::HashMap<String, u8>>> {
-    let candidates = [dir.join("list_eval_partition.txt"), dir.parent().map(|p| p.join("list_eval_partition.txt")).unwrap_or_default()];
-    let Some(path) = candidates.iter().find(|p| p.is_file()) else { return Ok(None) };
-    let text = std::fs::read_to_string(path).map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+    let candidates = [
+        dir.join("list_eval_partition.txt"),
+        dir.parent().map(|p| p.join("list_eval_partition.txt")).unwrap_or_default(),
+    ];
+    let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
     let mut map = std::collections::HashMap::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let mut parts = line.split_whitespace();
-        let (Some(name), Some(part)) = (parts.next(), parts.next().and_then(|p| p.parse::<u8>().ok())) else {
-            return Err(Error::new(format!("{}: line {} is not `<file> <0|1|2>`", path.display(), i + 1)));
+        let (Some(name), Some(part)) =
+            (parts.next(), parts.next().and_then(|p| p.parse::<u8>().ok()))
+        else {
+            return Err(Error::new(format!(
+                "{}: line {} is not `<file> <0|1|2>`",
+                path.display(),
+                i + 1
+            )));
         };
         map.insert(name.to_owned(), part);
     }
@@ -83,14 +105,24 @@ fn celeba_partition(dir: &Path) -> Result<Option<std::collections::HashMap<Strin
 /// The folder's images as [C, H, W] = `input`, split into training and held-out images.
 pub fn load(root: &Path, input: [usize; 3]) -> Result<Split> {
     let paths = list_images(root)?;
-    let relative: Vec<PathBuf> = paths.iter().map(|p| p.strip_prefix(root).unwrap_or(p).to_owned()).collect();
+    let relative: Vec<PathBuf> =
+        paths.iter().map(|p| p.strip_prefix(root).unwrap_or(p).to_owned()).collect();
     let labels = folder_labels(&relative);
     let crop = is_celeba(root).then_some(CELEBA_CROP);
     let pixels = decode_all(&paths, input, crop)?;
-    let images = Images { count: paths.len(), channels: input[0], height: input[1], width: input[2], pixels };
+    let images = Images {
+        count: paths.len(),
+        channels: input[0],
+        height: input[1],
+        width: input[2],
+        pixels,
+    };
     let all = Dataset::new(&root.display().to_string(), images, labels.into_iter().collect())?;
     let held: Vec<bool> = match celeba_partition(root)? {
-        Some(parts) => relative.iter().map(|r| parts.get(&r.to_string_lossy().into_owned()).is_some_and(|&p| p == 2)).collect(),
+        Some(parts) => relative
+            .iter()
+            .map(|r| parts.get(&r.to_string_lossy().into_owned()).is_some_and(|&p| p == 2))
+            .collect(),
         None => relative.iter().map(|r| held_out_by_hash(r)).collect(),
     };
     let (mut eval, train): (Vec<usize>, Vec<usize>) = (0..paths.len()).partition(|&i| held[i]);
@@ -100,10 +132,17 @@ pub fn load(root: &Path, input: [usize; 3]) -> Result<Split> {
         eval.extend(train.pop());
     }
     if train.len() < 2 || eval.len() < 2 {
-        return Err(Error::new(format!("{}: {} images are too few to train on and hold out; add images", root.display(), paths.len())));
+        return Err(Error::new(format!(
+            "{}: {} images are too few to train on and hold out; add images",
+            root.display(),
+            paths.len()
+        )));
     }
     let name = root.display().to_string();
-    Ok(Split { train: all.pick(&train, &format!("{name} train")), eval: all.pick(&eval, &format!("{name} held out")) })
+    Ok(Split {
+        train: all.pick(&train, &format!("{name} train")),
+        eval: all.pick(&eval, &format!("{name} held out")),
+    })
 }
 
 /// One label column "folder" when every image sits in a sub-folder of the root.
@@ -123,14 +162,16 @@ fn folder_labels(relative: &[PathBuf]) -> Option<LabelColumn> {
     let mut names: Vec<String> = first.iter().flatten().cloned().collect();
     names.sort();
     names.dedup();
-    let values = first.iter().flatten().map(|n| names.binary_search(n).unwrap_or(0) as u32).collect();
+    let values =
+        first.iter().flatten().map(|n| names.binary_search(n).unwrap_or(0) as u32).collect();
     Some(LabelColumn { name: "folder".into(), class_names: names, values })
 }
 
 /// Decodes every image into planar bytes of `input`, on all cores.
 fn decode_all(paths: &[PathBuf], input: [usize; 3], crop: Option<u32>) -> Result<Vec<u8>> {
     let len = input.iter().product::<usize>();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
+    let threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
     let chunk = paths.len().div_ceil(threads);
     let parts: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = paths
@@ -145,7 +186,12 @@ fn decode_all(paths: &[PathBuf], input: [usize; 3], crop: Option<u32>) -> Result
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::new("an image decoder thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Err(Error::new("an image decoder thread panicked")))
+            })
+            .collect()
     });
     let mut pixels = Vec::with_capacity(paths.len() * len);
     for part in parts {
@@ -156,7 +202,11 @@ fn decode_all(paths: &[PathBuf], input: [usize; 3], crop: Option<u32>) -> Result
 
 /// One image: centre crop (to `crop` x `crop`, or the largest window of the input's aspect),
 /// resize to the input, convert to its channels, planar bytes.
-pub fn decode(path: &Path, [channels, height, width]: [usize; 3], crop: Option<u32>) -> Result<Vec<u8>> {
+pub fn decode(
+    path: &Path,
+    [channels, height, width]: [usize; 3],
+    crop: Option<u32>,
+) -> Result<Vec<u8>> {
     let bad = |what: String| Error::new(format!("{}: {what}", path.display()));
     let image = image::ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
@@ -172,7 +222,11 @@ pub fn decode(path: &Path, [channels, height, width]: [usize; 3], crop: Option<u
         _ => {
             // The largest centred window with the input's aspect.
             let (tw, th) = (width as u64, height as u64);
-            if u64::from(w) * th >= u64::from(h) * tw { ((u64::from(h) * tw / th) as u32, h) } else { (w, (u64::from(w) * th / tw) as u32) }
+            if u64::from(w) * th >= u64::from(h) * tw {
+                ((u64::from(h) * tw / th) as u32, h)
+            } else {
+                (w, (u64::from(w) * th / tw) as u32)
+            }
         }
     };
     let cropped = image.crop_imm((w - cw) / 2, (h - ch) / 2, cw, ch);
@@ -188,7 +242,11 @@ pub fn decode(path: &Path, [channels, height, width]: [usize; 3], crop: Option<u
                 }
             }
         }
-        other => return Err(bad(format!("the network takes {other} channels; images give 1 (grey) or 3 (colour)"))),
+        other => {
+            return Err(bad(format!(
+                "the network takes {other} channels; images give 1 (grey) or 3 (colour)"
+            )))
+        }
     }
     Ok(out)
 }

@@ -49,7 +49,10 @@ impl Images {
     /// The images whose indices are listed, in that order.
     pub fn pick(&self, indices: &[usize]) -> Images {
         let len = self.image_len();
-        let pixels = indices.iter().flat_map(|&i| self.pixels[i * len..(i + 1) * len].iter().copied()).collect();
+        let pixels = indices
+            .iter()
+            .flat_map(|&i| self.pixels[i * len..(i + 1) * len].iter().copied())
+            .collect();
         Images { count: indices.len(), pixels, ..*self }
     }
 }
@@ -74,7 +77,11 @@ impl LabelColumn {
 
     /// Classes 0..n named by their numbers.
     pub fn numbered(name: &str, classes: usize, values: Vec<u32>) -> LabelColumn {
-        LabelColumn { name: name.into(), class_names: (0..classes).map(|c| c.to_string()).collect(), values }
+        LabelColumn {
+            name: name.into(),
+            class_names: (0..classes).map(|c| c.to_string()).collect(),
+            values,
+        }
     }
 }
 
@@ -103,14 +110,27 @@ impl Dataset {
             return Err(Error::new(format!("{name}: no images")));
         }
         if images.pixels.len() != images.count * images.image_len() {
-            return Err(Error::new(format!("{name}: {} bytes for {} images of {:?}", images.pixels.len(), images.count, images.shape())));
+            return Err(Error::new(format!(
+                "{name}: {} bytes for {} images of {:?}",
+                images.pixels.len(),
+                images.count,
+                images.shape()
+            )));
         }
         for column in &labels {
             if column.values.len() != images.count {
-                return Err(Error::new(format!("{name}: {} images but {} labels", images.count, column.values.len())));
+                return Err(Error::new(format!(
+                    "{name}: {} images but {} labels",
+                    images.count,
+                    column.values.len()
+                )));
             }
             if let Some(bad) = column.values.iter().find(|&&v| v as usize >= column.classes()) {
-                return Err(Error::new(format!("{name}: label {bad} outside the {} classes of `{}`", column.classes(), column.name)));
+                return Err(Error::new(format!(
+                    "{name}: label {bad} outside the {} classes of `{}`",
+                    column.classes(),
+                    column.name
+                )));
             }
         }
         Ok(Dataset { name: name.to_owned(), images, labels, rendered: None })
@@ -118,8 +138,19 @@ impl Dataset {
 
     /// Images of `shapes` at `indices`, rendered when they are needed; labelled by their factors.
     pub fn rendered(name: &str, shapes: shapes::Shapes, indices: Vec<usize>) -> Dataset {
-        let images = Images { count: indices.len(), channels: 1, height: shapes.side, width: shapes.side, pixels: Vec::new() };
-        Dataset { name: name.to_owned(), images, labels: shapes::factor_columns(&indices), rendered: Some(Rendered { shapes, indices }) }
+        let images = Images {
+            count: indices.len(),
+            channels: 1,
+            height: shapes.side,
+            width: shapes.side,
+            pixels: Vec::new(),
+        };
+        Dataset {
+            name: name.to_owned(),
+            images,
+            labels: shapes::factor_columns(&indices),
+            rendered: Some(Rendered { shapes, indices }),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -141,11 +172,20 @@ impl Dataset {
         let labels = self.labels.iter().map(|c| c.pick(indices)).collect();
         match &self.rendered {
             Some(r) => {
-                let picked = Rendered { shapes: r.shapes, indices: indices.iter().map(|&i| r.indices[i]).collect() };
-                let images = Images { count: indices.len(), pixels: Vec::new(), ..self.images.clone() };
+                let picked = Rendered {
+                    shapes: r.shapes,
+                    indices: indices.iter().map(|&i| r.indices[i]).collect(),
+                };
+                let images =
+                    Images { count: indices.len(), pixels: Vec::new(), ..self.images.clone() };
                 Dataset { name: name.to_owned(), images, labels, rendered: Some(picked) }
             }
-            None => Dataset { name: name.to_owned(), images: self.images.pick(indices), labels, rendered: None },
+            None => Dataset {
+                name: name.to_owned(),
+                images: self.images.pick(indices),
+                labels,
+                rendered: None,
+            },
         }
     }
 
@@ -182,7 +222,10 @@ pub const DEBIAN_FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
 pub fn embedded_mnist() -> Result<Split> {
     let all = idx::dataset("mnist-10k", EMBEDDED_IMAGES, EMBEDDED_LABELS, "embedded MNIST")?;
     let cut = all.len() - EMBEDDED_EVAL;
-    Ok(Split { train: all.slice(0, cut, "mnist-10k train"), eval: all.slice(cut, all.len(), "mnist-10k eval") })
+    Ok(Split {
+        train: all.slice(0, cut, "mnist-10k train"),
+        eval: all.slice(cut, all.len(), "mnist-10k eval"),
+    })
 }
 
 /// Where `--data` points, recognised before anything is decoded.

@@ -13,7 +13,8 @@ use crate::data::{Dataset, Images, LabelColumn, Split};
 use crate::error::Result;
 
 /// The factors in their index order (the first varies slowest), with their value counts.
-pub const FACTORS: [(&str, usize); 5] = [("shape", 3), ("scale", 6), ("orientation", 40), ("x", 32), ("y", 32)];
+pub const FACTORS: [(&str, usize); 5] =
+    [("shape", 3), ("scale", 6), ("orientation", 40), ("x", 32), ("y", 32)];
 
 /// Every combination of the factors.
 pub const COUNT: usize = 3 * 6 * 40 * 32 * 32;
@@ -81,7 +82,13 @@ impl Shapes {
         for (i, &index) in indices.iter().enumerate() {
             self.render(index, &mut pixels[i * len..(i + 1) * len]);
         }
-        let images = Images { count: indices.len(), channels: 1, height: self.side, width: self.side, pixels };
+        let images = Images {
+            count: indices.len(),
+            channels: 1,
+            height: self.side,
+            width: self.side,
+            pixels,
+        };
         Dataset::new(name, images, factor_columns(indices))
     }
 
@@ -94,7 +101,10 @@ impl Shapes {
         }
         let train: Vec<usize> = (0..COUNT).filter(|&i| !is_held[i]).collect();
         let name = format!("shapes {0}x{0}", self.side);
-        Ok(Split { train: Dataset::rendered(&format!("{name} train"), *self, train), eval: self.render_set(&held, &format!("{name} held out"))? })
+        Ok(Split {
+            train: Dataset::rendered(&format!("{name} train"), *self, train),
+            eval: self.render_set(&held, &format!("{name} held out"))?,
+        })
     }
 }
 
@@ -111,6 +121,12 @@ pub fn factor_columns(indices: &[usize]) -> Vec<LabelColumn> {
     FACTORS
         .iter()
         .enumerate()
-        .map(|(f, (name, n))| LabelColumn::numbered(name, *n, indices.iter().map(|&i| Shapes::factors(i)[f] as u32).collect()))
+        .map(|(f, (name, n))| {
+            LabelColumn::numbered(
+                name,
+                *n,
+                indices.iter().map(|&i| Shapes::factors(i)[f] as u32).collect(),
+            )
+        })
         .collect()
 }

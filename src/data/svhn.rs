@@ -16,10 +16,17 @@ pub fn load(train: &Path, test: Option<&Path>) -> Result<Split> {
         None => {
             let (kept, held): (Vec<usize>, Vec<usize>) = (0..all.len()).partition(|i| i % 10 != 9);
             if held.is_empty() {
-                return Err(Error::new(format!("{}: {} images leave none to hold out; add test_32x32.mat beside it", train.display(), all.len())));
+                return Err(Error::new(format!(
+                    "{}: {} images leave none to hold out; add test_32x32.mat beside it",
+                    train.display(),
+                    all.len()
+                )));
             }
             let name = train.display().to_string();
-            Ok(Split { train: all.pick(&kept, &format!("{name} (9 in 10)")), eval: all.pick(&held, &format!("{name} (every tenth)")) })
+            Ok(Split {
+                train: all.pick(&kept, &format!("{name} (9 in 10)")),
+                eval: all.pick(&held, &format!("{name} (every tenth)")),
+            })
         }
     }
 }
@@ -30,7 +37,9 @@ pub fn read(path: &Path) -> Result<Dataset> {
     let bad = |what: String| Error::new(format!("{name}: {what}"));
     let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read ({e})")))?;
     let mat = matfile::MatFile::parse(std::io::BufReader::new(file)).map_err(|e| bad(format!("not a readable MATLAB v5 file ({e}); SVHN's files are train_32x32.mat and test_32x32.mat")))?;
-    let missing = |what: &str| bad(format!("no array {what}: not SVHN's cropped-digit format, or a truncated file"));
+    let missing = |what: &str| {
+        bad(format!("no array {what}: not SVHN's cropped-digit format, or a truncated file"))
+    };
     let x = mat.find_by_name("X").ok_or_else(|| missing("`X` (the images)"))?;
     let y = mat.find_by_name("y").ok_or_else(|| missing("`y` (the labels)"))?;
     let size = x.size();
@@ -60,7 +69,8 @@ pub fn read(path: &Path) -> Result<Dataset> {
         for c in 0..3 {
             for row in 0..32 {
                 for col in 0..32 {
-                    pixels[((n * 3 + c) * 32 + row) * 32 + col] = column_major[row + 32 * (col + 32 * (c + 3 * n))];
+                    pixels[((n * 3 + c) * 32 + row) * 32 + col] =
+                        column_major[row + 32 * (col + 32 * (c + 3 * n))];
                 }
             }
         }

@@ -13,14 +13,25 @@ pub struct Confusion {
 }
 
 impl Confusion {
-    pub fn new(predicted: &[usize], labels: &[usize], categories: usize, classes: usize) -> Result<Confusion> {
+    pub fn new(
+        predicted: &[usize],
+        labels: &[usize],
+        categories: usize,
+        classes: usize,
+    ) -> Result<Confusion> {
         if predicted.len() != labels.len() {
-            return Err(Error::new(format!("{} predictions for {} labels", predicted.len(), labels.len())));
+            return Err(Error::new(format!(
+                "{} predictions for {} labels",
+                predicted.len(),
+                labels.len()
+            )));
         }
         let mut counts = vec![0; categories * classes];
         for (&p, &l) in predicted.iter().zip(labels) {
             if p >= categories || l >= classes {
-                return Err(Error::new(format!("category {p} or label {l} outside {categories}x{classes}")));
+                return Err(Error::new(format!(
+                    "category {p} or label {l} outside {categories}x{classes}"
+                )));
             }
             counts[p * classes + l] += 1;
         }
@@ -82,9 +93,15 @@ impl Confusion {
         if total == 0.0 {
             return 0.0;
         }
-        let row: Vec<f64> = (0..self.categories).map(|c| (0..self.classes).map(|l| self.get(c, l) as f64).sum()).collect();
-        let col: Vec<f64> = (0..self.classes).map(|l| (0..self.categories).map(|c| self.get(c, l) as f64).sum()).collect();
-        let entropy = |v: &[f64]| -> f64 { v.iter().filter(|&&x| x > 0.0).map(|&x| -(x / total) * (x / total).ln()).sum() };
+        let row: Vec<f64> = (0..self.categories)
+            .map(|c| (0..self.classes).map(|l| self.get(c, l) as f64).sum())
+            .collect();
+        let col: Vec<f64> = (0..self.classes)
+            .map(|l| (0..self.categories).map(|c| self.get(c, l) as f64).sum())
+            .collect();
+        let entropy = |v: &[f64]| -> f64 {
+            v.iter().filter(|&&x| x > 0.0).map(|&x| -(x / total) * (x / total).ln()).sum()
+        };
         let mut mi = 0.0;
         for (c, row_c) in row.iter().enumerate() {
             for (l, col_l) in col.iter().enumerate() {

@@ -6,12 +6,12 @@
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
 use crate::eval::confusion::Confusion;
 use crate::eval::factors::{factor_report, FactorReport};
+use crate::gpu::Gpu;
+use crate::json::round;
 use crate::model::latent::LatentSpec;
 use crate::model::networks::InfoGan;
-use crate::json::round;
 use crate::nn::layers::BnMode;
 
 /// Scores of one batch-norm mode.
@@ -30,15 +30,35 @@ pub struct EvalReport {
 
 impl EvalReport {
     /// Scores predictions against labels 0..classes (10 when `classes` is None: digits).
-    pub fn from_predictions(mode: &'static str, predicted: &[usize], labels: &[usize], categories: usize) -> Result<EvalReport> {
+    pub fn from_predictions(
+        mode: &'static str,
+        predicted: &[usize],
+        labels: &[usize],
+        categories: usize,
+    ) -> Result<EvalReport> {
         Self::against(mode, predicted, labels, categories, 10)
     }
 
-    pub fn against(mode: &'static str, predicted: &[usize], labels: &[usize], categories: usize, classes: usize) -> Result<EvalReport> {
+    pub fn against(
+        mode: &'static str,
+        predicted: &[usize],
+        labels: &[usize],
+        categories: usize,
+        classes: usize,
+    ) -> Result<EvalReport> {
         let confusion = Confusion::new(predicted, labels, categories, classes)?;
         let (hungarian_mapping, hungarian) = confusion.hungarian();
         let (majority_mapping, majority) = confusion.majority();
-        Ok(EvalReport { mode, images: predicted.len(), hungarian, hungarian_mapping, majority, majority_mapping, nmi: confusion.nmi(), confusion })
+        Ok(EvalReport {
+            mode,
+            images: predicted.len(),
+            hungarian,
+            hungarian_mapping,
+            majority,
+            majority_mapping,
+            nmi: confusion.nmi(),
+            confusion,
+        })
     }
 
     /// The report as JSON (eval.jsonl, `eval --json`): scores to 5 decimals, the mappings and
@@ -166,8 +186,11 @@ impl Evaluation {
 
     /// Each code's usage and scores, then the headline confusion table.
     pub fn text(&self) -> String {
-        let mut out = format!("batch norm {} on {} images:
-", self.mode, self.images);
+        let mut out = format!(
+            "batch norm {} on {} images:
+",
+            self.mode, self.images
+        );
         for c in &self.codes {
             out += &format!(
                 "  code {} ({} categories): usage {:.3} of ln K = {:.3} nats, posterior information {:.3} nats, confidence {:.3}",
@@ -179,12 +202,20 @@ impl Evaluation {
                 c.posterior.confidence
             );
             for (labels, r) in &c.scores {
-                out += &format!("; vs {labels}: accuracy {:.1}% one-to-one, {:.1}% many-to-one, NMI {:.3}", 100.0 * r.hungarian, 100.0 * r.majority, r.nmi);
+                out += &format!(
+                    "; vs {labels}: accuracy {:.1}% one-to-one, {:.1}% many-to-one, NMI {:.3}",
+                    100.0 * r.hungarian,
+                    100.0 * r.majority,
+                    r.nmi
+                );
             }
             out += "\n";
         }
         if let Some(f) = &self.factors {
-            out += &format!("  information between each code and each factor (nats; MIG {:.3}):\n  {:>6}", f.mig, "");
+            out += &format!(
+                "  information between each code and each factor (nats; MIG {:.3}):\n  {:>6}",
+                f.mig, ""
+            );
             for (factor, h) in f.factors.iter().zip(&f.factor_entropy) {
                 out += &format!(" {:>12}", format!("{factor} ({h:.2})"));
             }
@@ -237,7 +268,13 @@ pub struct PosteriorAccumulator {
 
 impl PosteriorAccumulator {
     pub fn new(categories: usize) -> PosteriorAccumulator {
-        PosteriorAccumulator { categories, mean: vec![0.0; categories], entropy: 0.0, confidence: 0.0, images: 0 }
+        PosteriorAccumulator {
+            categories,
+            mean: vec![0.0; categories],
+            entropy: 0.0,
+            confidence: 0.0,
+            images: 0,
+        }
     }
 
     /// Adds the rows of `logits` ([n * categories]).
@@ -266,7 +303,8 @@ impl PosteriorAccumulator {
 
     pub fn finish(&self) -> PosteriorStats {
         let n = self.images.max(1) as f64;
-        let marginal: f64 = self.mean.iter().map(|&m| m / n).filter(|&m| m > 0.0).map(|m| -m * m.ln()).sum();
+        let marginal: f64 =
+            self.mean.iter().map(|&m| m / n).filter(|&m| m > 0.0).map(|m| -m * m.ln()).sum();
         PosteriorStats { information: marginal - self.entropy / n, confidence: self.confidence / n }
     }
 }
@@ -278,18 +316,26 @@ fn argmax_rows(logits: &[f32], k: usize) -> Vec<usize> {
 
 /// Q's codes on `data`, in chunks of `batch` (a remainder smaller than 2 joins the last chunk,
 /// since batch statistics need two images), in both batch-norm modes.
-pub fn evaluate(gpu: &Gpu, model: &InfoGan, latent: &LatentSpec, data: &Dataset, batch: usize) -> Result<[Evaluation; 2]> {
+pub fn evaluate(
+    gpu: &Gpu,
+    model: &InfoGan,
+    latent: &LatentSpec,
+    data: &Dataset,
+    batch: usize,
+) -> Result<[Evaluation; 2]> {
     let categorical = &latent.categorical;
     let n = data.len();
     if n < 2 {
         return Err(Error::new(format!("{}: evaluation needs at least 2 images", data.name)));
     }
     let (scale, shift) = model.spec.pixel_range().from_byte();
-    let pixels: Vec<f32> = data.images.pixels.iter().map(|&p| f32::from(p) / 255.0 * scale + shift).collect();
+    let pixels: Vec<f32> =
+        data.images.pixels.iter().map(|&p| f32::from(p) / 255.0 * scale + shift).collect();
     let len = data.images.image_len();
     // Wide 64x64 networks (shapes, chairs) fit fewer images than EVAL_BATCH in one binding.
     let batch = batch.min(model.max_batch(gpu.max_binding_bytes())).clamp(2, n);
-    let mut bounds: Vec<(usize, usize)> = (0..n).step_by(batch).map(|s| (s, (s + batch).min(n))).collect();
+    let mut bounds: Vec<(usize, usize)> =
+        (0..n).step_by(batch).map(|s| (s, (s + batch).min(n))).collect();
     if bounds.len() > 1 && bounds[bounds.len() - 1].1 - bounds[bounds.len() - 1].0 < 2 {
         let (_, end) = bounds.pop().unwrap_or_default();
         if let Some(last) = bounds.last_mut() {
@@ -299,11 +345,14 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, latent: &LatentSpec, data: &Dataset,
     let mut out = Vec::new();
     for (mode, name) in [(BnMode::Eval, "eval"), (BnMode::BatchStats, "batch-stats")] {
         let mut predicted = vec![Vec::with_capacity(n); categorical.len()];
-        let mut posteriors: Vec<PosteriorAccumulator> = categorical.iter().map(|&k| PosteriorAccumulator::new(k)).collect();
+        let mut posteriors: Vec<PosteriorAccumulator> =
+            categorical.iter().map(|&k| PosteriorAccumulator::new(k)).collect();
         let mut means = vec![Vec::with_capacity(n); latent.continuous];
         for &(start, end) in &bounds {
             let (logits, cont) = model.recognize(gpu, &pixels[start * len..end * len], mode)?;
-            for (((code, posterior), &k), logits) in predicted.iter_mut().zip(&mut posteriors).zip(categorical).zip(&logits) {
+            for (((code, posterior), &k), logits) in
+                predicted.iter_mut().zip(&mut posteriors).zip(categorical).zip(&logits)
+            {
                 code.extend(argmax_rows(logits, k));
                 posterior.add(logits);
             }
@@ -320,13 +369,24 @@ pub fn evaluate(gpu: &Gpu, model: &InfoGan, latent: &LatentSpec, data: &Dataset,
                 .iter()
                 .map(|column| {
                     let labels: Vec<usize> = column.values.iter().map(|&v| v as usize).collect();
-                    Ok((column.name.clone(), EvalReport::against(name, predicted, &labels, k, column.classes())?))
+                    Ok((
+                        column.name.clone(),
+                        EvalReport::against(name, predicted, &labels, k, column.classes())?,
+                    ))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            codes.push(CodeReport { code, categories: k, usage_nats: usage_entropy(predicted, k), posterior: posteriors[code].finish(), scores });
+            codes.push(CodeReport {
+                code,
+                categories: k,
+                usage_nats: usage_entropy(predicted, k),
+                posterior: posteriors[code].finish(),
+                scores,
+            });
         }
-        let with_codes: Vec<(Vec<usize>, usize)> = predicted.iter().cloned().zip(categorical.iter().copied()).collect();
-        let factors = (!data.labels.is_empty()).then(|| factor_report(&with_codes, &means, &data.labels));
+        let with_codes: Vec<(Vec<usize>, usize)> =
+            predicted.iter().cloned().zip(categorical.iter().copied()).collect();
+        let factors =
+            (!data.labels.is_empty()).then(|| factor_report(&with_codes, &means, &data.labels));
         out.push(Evaluation { mode: name, images: n, codes, factors });
     }
     let batch_stats = out.pop().ok_or_else(|| Error::new("no evaluation"))?;

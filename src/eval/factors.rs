@@ -33,11 +33,20 @@ pub struct FactorReport {
 
 /// Equal-width bins over [min, max] of `values`, as numpy's histogram edges: indices 0..bins.
 pub fn bin(values: &[f32], bins: usize) -> Vec<usize> {
-    let (lo, hi) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo, hi) =
+        values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let width = f64::from(hi - lo) / bins as f64;
     values
         .iter()
-        .map(|&v| if width > 0.0 { ((f64::from(v - lo) / width) as usize).min(bins - 1) } else { 0 })
+        .map(
+            |&v| {
+                if width > 0.0 {
+                    ((f64::from(v - lo) / width) as usize).min(bins - 1)
+                } else {
+                    0
+                }
+            },
+        )
         .collect()
 }
 
@@ -75,7 +84,11 @@ pub fn mutual_information(a: &[usize], na: usize, b: &[usize], nb: usize) -> f64
 
 /// The table for categorical codes (argmax per image, with their category counts), continuous
 /// codes (Q's mean per image) and the data's label columns.
-pub fn factor_report(categorical: &[(Vec<usize>, usize)], continuous: &[Vec<f32>], labels: &[LabelColumn]) -> FactorReport {
+pub fn factor_report(
+    categorical: &[(Vec<usize>, usize)],
+    continuous: &[Vec<f32>],
+    labels: &[LabelColumn],
+) -> FactorReport {
     let mut codes = Vec::new();
     let mut discrete: Vec<(Vec<usize>, usize)> = Vec::new();
     for (i, (argmax, k)) in categorical.iter().enumerate() {
@@ -87,18 +100,31 @@ pub fn factor_report(categorical: &[(Vec<usize>, usize)], continuous: &[Vec<f32>
         discrete.push((bin(means, BINS), BINS));
     }
     let factors: Vec<String> = labels.iter().map(|c| c.name.clone()).collect();
-    let values: Vec<Vec<usize>> = labels.iter().map(|c| c.values.iter().map(|&v| v as usize).collect()).collect();
-    let factor_entropy: Vec<f64> = labels.iter().zip(&values).map(|(c, v)| entropy(v, c.classes())).collect();
+    let values: Vec<Vec<usize>> =
+        labels.iter().map(|c| c.values.iter().map(|&v| v as usize).collect()).collect();
+    let factor_entropy: Vec<f64> =
+        labels.iter().zip(&values).map(|(c, v)| entropy(v, c.classes())).collect();
     let mi: Vec<Vec<f64>> = discrete
         .iter()
-        .map(|(code, k)| labels.iter().zip(&values).map(|(c, v)| mutual_information(code, *k, v, c.classes())).collect())
+        .map(|(code, k)| {
+            labels
+                .iter()
+                .zip(&values)
+                .map(|(c, v)| mutual_information(code, *k, v, c.classes()))
+                .collect()
+        })
         .collect();
     let gap: Vec<f64> = (0..labels.len())
         .map(|f| {
             let mut column: Vec<f64> = mi.iter().map(|row| row[f]).collect();
             column.sort_by(|a, b| b.total_cmp(a));
-            let (first, second) = (column.first().copied().unwrap_or(0.0), column.get(1).copied().unwrap_or(0.0));
-            if factor_entropy[f] > 0.0 { (first - second) / factor_entropy[f] } else { 0.0 }
+            let (first, second) =
+                (column.first().copied().unwrap_or(0.0), column.get(1).copied().unwrap_or(0.0));
+            if factor_entropy[f] > 0.0 {
+                (first - second) / factor_entropy[f]
+            } else {
+                0.0
+            }
         })
         .collect();
     let mig = if gap.is_empty() { 0.0 } else { gap.iter().sum::<f64>() / gap.len() as f64 };

@@ -47,10 +47,14 @@ pub fn read_run(dir: &Path) -> Result<RankedRun> {
     let shown = dir.display();
     let config_path = dir.join("config.json");
     if !config_path.is_file() {
-        return Err(Error::new(format!("{shown} is not a run folder (no config.json); give folders written by `infogan train`")));
+        return Err(Error::new(format!(
+            "{shown} is not a run folder (no config.json); give folders written by `infogan train`"
+        )));
     }
-    let text = std::fs::read_to_string(&config_path).map_err(|e| Error::new(format!("{}: {e}", config_path.display())))?;
-    let config = TrainConfig::from_json(&text).map_err(|e| Error::new(format!("{}: {e}", config_path.display())))?;
+    let text = std::fs::read_to_string(&config_path)
+        .map_err(|e| Error::new(format!("{}: {e}", config_path.display())))?;
+    let config = TrainConfig::from_json(&text)
+        .map_err(|e| Error::new(format!("{}: {e}", config_path.display())))?;
     if config.latent.categorical.is_empty() {
         return Err(Error::new(format!("{shown}: the {} model has no categorical code, and the ranking scores categorical codes", config.model)));
     }
@@ -59,13 +63,17 @@ pub fn read_run(dir: &Path) -> Result<RankedRun> {
         return Err(Error::new(format!("{shown} has no evaluations (eval.jsonl is missing or empty); training writes one every --sample-every steps")));
     };
     let step = last.get("step").and_then(|s| s.as_u64()).unwrap_or(0);
-    let eval = last.get("eval").ok_or_else(|| Error::new(format!("{shown}: eval.jsonl's last line has no `eval` scores")))?;
+    let eval = last.get("eval").ok_or_else(|| {
+        Error::new(format!("{shown}: eval.jsonl's last line has no `eval` scores"))
+    })?;
     let codes = eval.get("codes").and_then(|c| c.as_array()).cloned().unwrap_or_default();
     let field = |code: &serde_json::Value, name: &str| code.get(name).and_then(|v| v.as_f64());
     let mut posterior_information = 0.0;
     let (mut confidence, mut usage, mut ceiling) = (0.0, 0.0, 0.0);
     for code in &codes {
-        let (Some(information), Some(conf)) = (field(code, "posterior_mi_nats"), field(code, "confidence")) else {
+        let (Some(information), Some(conf)) =
+            (field(code, "posterior_mi_nats"), field(code, "confidence"))
+        else {
             return Err(Error::new(format!(
                 "{shown}: its evaluations were written by a build without the label-free scores; `infogan eval --checkpoint {shown}` prints them"
             )));
@@ -76,10 +84,17 @@ pub fn read_run(dir: &Path) -> Result<RankedRun> {
         ceiling += field(code, "ln_k").unwrap_or(0.0);
     }
     if codes.is_empty() {
-        return Err(Error::new(format!("{shown}: eval.jsonl's last evaluation scores no categorical code")));
+        return Err(Error::new(format!(
+            "{shown}: eval.jsonl's last evaluation scores no categorical code"
+        )));
     }
     let metrics = json_lines(&dir.join("metrics.jsonl"));
-    let recent: Vec<f64> = metrics.iter().rev().take(BOUND_WINDOW).filter_map(|m| m.get("L_I_cat").and_then(|v| v.as_f64())).collect();
+    let recent: Vec<f64> = metrics
+        .iter()
+        .rev()
+        .take(BOUND_WINDOW)
+        .filter_map(|m| m.get("L_I_cat").and_then(|v| v.as_f64()))
+        .collect();
     let bound = (!recent.is_empty()).then(|| recent.iter().sum::<f64>() / recent.len() as f64);
     let grid = newest_grid(&dir.join("samples"));
     Ok(RankedRun {
@@ -103,7 +118,9 @@ pub fn rank(dirs: &[PathBuf]) -> Result<Vec<RankedRun>> {
         return Err(Error::new("give at least one run folder"));
     }
     let mut runs = dirs.iter().map(|d| read_run(d)).collect::<Result<Vec<_>>>()?;
-    if let Some(other) = runs.iter().find(|r| r.model != runs[0].model || r.ceiling != runs[0].ceiling) {
+    if let Some(other) =
+        runs.iter().find(|r| r.model != runs[0].model || r.ceiling != runs[0].ceiling)
+    {
         return Err(Error::new(format!(
             "runs of different models cannot be ranked together: {} is {}, {} is {}",
             runs[0].dir.display(),
@@ -126,7 +143,8 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
     let n = a.len() as f64;
     let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
     let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let (va, vb): (f64, f64) = (ra.iter().map(|x| (x - ma).powi(2)).sum(), rb.iter().map(|y| (y - mb).powi(2)).sum());
+    let (va, vb): (f64, f64) =
+        (ra.iter().map(|x| (x - ma).powi(2)).sum(), rb.iter().map(|y| (y - mb).powi(2)).sum());
     (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
 }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::gpu::pool::{BufferKind, Pool};
 use crate::gpu::variant::Variant;
-use crate::gpu::{adapter, Counters, Gpu, State, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
 use crate::gpu::Tensor;
+use crate::gpu::{adapter, Counters, Gpu, State, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
 
 #[derive(Clone, Debug, Default)]
 pub struct GpuOptions {
@@ -40,7 +40,8 @@ impl Gpu {
             label: Some("infogan"),
             // Timestamps only serve `--profile` and subgroups the subgroup-tile products; asking for
             // them costs nothing where they exist.
-            required_features: adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP),
+            required_features: adapter.features()
+                & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP),
             required_limits: limits,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -56,7 +57,8 @@ impl Gpu {
             }
         }));
 
-        let params_stride = device.limits().min_uniform_buffer_offset_alignment.max(PARAMS_SLOT_MAX_BYTES);
+        let params_stride =
+            device.limits().min_uniform_buffer_offset_alignment.max(PARAMS_SLOT_MAX_BYTES);
         let params_buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("dispatch params"),
             size: u64::from(params_stride) * u64::from(PARAMS_SLOTS),
@@ -95,7 +97,10 @@ impl Gpu {
     }
 
     pub fn adapter_name(&self) -> String {
-        format!("{} ({:?}, {:?}, driver {})", self.info.name, self.info.backend, self.info.device_type, self.info.driver_info)
+        format!(
+            "{} ({:?}, {:?}, driver {})",
+            self.info.name, self.info.backend, self.info.device_type, self.info.driver_info
+        )
     }
 
     pub fn supports_timestamps(&self) -> bool {
@@ -127,11 +132,13 @@ impl Gpu {
         Tensor::from_buffer(buffer, 0, shape)
     }
 
-
     pub fn upload(&self, shape: &[usize], data: &[f32]) -> Result<Tensor> {
         let len: usize = shape.iter().product();
         if len != data.len() {
-            return Err(Error::new(format!("upload: shape {shape:?} holds {len} values, got {}", data.len())));
+            return Err(Error::new(format!(
+                "upload: shape {shape:?} holds {len} values, got {}",
+                data.len()
+            )));
         }
         let tensor = self.empty(shape);
         // No flush needed: a fresh pool buffer is referenced by no recorded-but-unsubmitted
@@ -139,7 +146,11 @@ impl Gpu {
         // it), and queue writes land before the next submit's commands. So uploads inside a
         // step keep the step to one submit.
         if !data.is_empty() {
-            self.queue.write_buffer(tensor.buffer(), tensor.offset_bytes(), bytemuck::cast_slice(data));
+            self.queue.write_buffer(
+                tensor.buffer(),
+                tensor.offset_bytes(),
+                bytemuck::cast_slice(data),
+            );
         }
         Ok(tensor)
     }
@@ -148,13 +159,21 @@ impl Gpu {
     /// already recorded against this tensor are submitted first.
     pub fn write(&self, tensor: &Tensor, data: &[f32]) -> Result<()> {
         if data.len() != tensor.len() {
-            return Err(Error::new(format!("write: tensor holds {} values, got {}", tensor.len(), data.len())));
+            return Err(Error::new(format!(
+                "write: tensor holds {} values, got {}",
+                tensor.len(),
+                data.len()
+            )));
         }
         if !self.state.borrow().commands.is_empty() {
             self.flush()?;
         }
         if !data.is_empty() {
-            self.queue.write_buffer(tensor.buffer(), tensor.offset_bytes(), bytemuck::cast_slice(data));
+            self.queue.write_buffer(
+                tensor.buffer(),
+                tensor.offset_bytes(),
+                bytemuck::cast_slice(data),
+            );
         }
         Ok(())
     }

@@ -35,7 +35,13 @@ pub type Defines<'a> = &'a [u32];
 
 impl Kernel {
     /// An entry point with no defines or constants; add them with struct update syntax.
-    pub const fn new(family: &'static str, source: &'static str, entry: &'static str, workgroup: [u32; 3], params: &'static [ParamField]) -> Kernel {
+    pub const fn new(
+        family: &'static str,
+        source: &'static str,
+        entry: &'static str,
+        workgroup: [u32; 3],
+        params: &'static [ParamField],
+    ) -> Kernel {
         Kernel { family, source, entry, workgroup, defines: &[], consts: &[], params, codes: &[] }
     }
 
@@ -45,7 +51,10 @@ impl Kernel {
 
     /// The value of one of `consts`; a kernel without it is a programming error caught by tests.
     pub fn constant(&self, name: &str) -> u32 {
-        self.consts.iter().find(|(n, _)| *n == name).map_or_else(|| panic!("kernel {} has no constant {name}", self.entry), |(_, v)| *v)
+        self.consts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| panic!("kernel {} has no constant {name}", self.entry), |(_, v)| *v)
     }
 
     /// The full WGSL text of one instantiation: generated prelude, then the file.
@@ -65,7 +74,13 @@ impl Kernel {
             x * y * z
         );
         let codes = self.codes.iter().flat_map(|c| c.iter()).map(|(n, v)| (n, v));
-        for (name, value) in self.defines.iter().zip(defines).chain(self.consts.iter().map(|(n, v)| (n, v))).chain(codes) {
+        for (name, value) in self
+            .defines
+            .iter()
+            .zip(defines)
+            .chain(self.consts.iter().map(|(n, v)| (n, v)))
+            .chain(codes)
+        {
             text.push_str(&format!("const {name}: u32 = {value}u;\n"));
         }
         if !self.params.is_empty() {
@@ -98,14 +113,17 @@ pub struct Reflection {
 pub fn reflect(kernel: &Kernel, defines: Defines) -> Result<Reflection> {
     let text = kernel.wgsl(defines)?;
     let label = kernel.label(defines);
-    let module = naga::front::wgsl::parse_str(&text)
-        .map_err(|e| Error::new(format!("{label}: WGSL parse error: {}", e.emit_to_string(&text))))?;
+    let module = naga::front::wgsl::parse_str(&text).map_err(|e| {
+        Error::new(format!("{label}: WGSL parse error: {}", e.emit_to_string(&text)))
+    })?;
     let info = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
         naga::valid::Capabilities::default() | naga::valid::Capabilities::SUBGROUP,
     )
     .validate(&module)
-    .map_err(|e| Error::new(format!("{label}: WGSL validation error: {}", e.emit_to_string(&text))))?;
+    .map_err(|e| {
+        Error::new(format!("{label}: WGSL validation error: {}", e.emit_to_string(&text)))
+    })?;
     let (index, entry) = module
         .entry_points
         .iter()
@@ -119,18 +137,23 @@ pub fn reflect(kernel: &Kernel, defines: Defines) -> Result<Reflection> {
         )));
     }
     let uses = info.get_entry_point(index);
-    let mut reflection = Reflection { uses_params: false, storage_bindings: Vec::new(), params_size: None };
+    let mut reflection =
+        Reflection { uses_params: false, storage_bindings: Vec::new(), params_size: None };
     for (handle, var) in module.global_variables.iter() {
         if uses[handle].is_empty() {
             continue;
         }
-        let Some(binding) = &var.binding else { continue };
+        let Some(binding) = &var.binding else {
+            continue;
+        };
         if binding.group != 0 {
             return Err(Error::new(format!("{label}: only bind group 0 is used by the runtime")));
         }
         match var.space {
             naga::AddressSpace::Uniform if binding.binding == 0 => {
-                check_struct(&module, var.ty, kernel.params).map_err(|e| Error::new(format!("{label}: params struct differs from its Rust mirror: {e}")))?;
+                check_struct(&module, var.ty, kernel.params).map_err(|e| {
+                    Error::new(format!("{label}: params struct differs from its Rust mirror: {e}"))
+                })?;
                 reflection.uses_params = true;
                 reflection.params_size = Some(module.types[var.ty].inner.size(module.to_ctx()));
             }

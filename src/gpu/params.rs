@@ -56,12 +56,12 @@ pub trait GpuParams: bytemuck::Pod {
 /// Declares a parameter struct (`#[repr(C)]`, `Pod`) and its field list for the reflection check.
 #[macro_export]
 macro_rules! gpu_params {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ident),* $(,)? }) => {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ident),* $(,)? }) => {
         $(#[$meta])*
         #[repr(C)]
         #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
         #[allow(dead_code)] // written on the host, read by the shader
-        $vis struct $name { $($(#[$fmeta])* $field: $ty),* }
+        $vis struct $name { $($(#[$fmeta])* $fvis $field: $ty),* }
 
         impl $crate::gpu::params::GpuParams for $name {
             const FIELDS: &'static [$crate::gpu::params::ParamField] = &[
@@ -106,29 +106,49 @@ macro_rules! gpu_codes {
 
 /// Compares a WGSL uniform struct (as naga parsed it) with the Rust field list; the error names
 /// the first field that differs.
-pub fn check_struct(module: &naga::Module, ty: naga::Handle<naga::Type>, fields: &[ParamField]) -> Result<(), String> {
+pub fn check_struct(
+    module: &naga::Module,
+    ty: naga::Handle<naga::Type>,
+    fields: &[ParamField],
+) -> Result<(), String> {
     let naga::TypeInner::Struct { members, .. } = &module.types[ty].inner else {
         return Err("binding 0 is not a struct".into());
     };
     for (i, field) in fields.iter().enumerate() {
         let Some(member) = members.get(i) else {
-            return Err(format!("the WGSL struct ends before field {i} `{}` of the Rust struct", field.name));
+            return Err(format!(
+                "the WGSL struct ends before field {i} `{}` of the Rust struct",
+                field.name
+            ));
         };
         let name = member.name.as_deref().unwrap_or("?");
         if name != field.name {
             return Err(format!("field {i} is `{name}` in WGSL but `{}` in Rust", field.name));
         }
         if member.offset != 4 * i as u32 {
-            return Err(format!("field `{name}` is at byte {} in WGSL but {} in Rust", member.offset, 4 * i));
+            return Err(format!(
+                "field `{name}` is at byte {} in WGSL but {} in Rust",
+                member.offset,
+                4 * i
+            ));
         }
         let kind = match module.types[member.ty].inner {
-            naga::TypeInner::Scalar(naga::Scalar { kind: naga::ScalarKind::Uint, width: 4 }) => Some(ScalarKind::U32),
-            naga::TypeInner::Scalar(naga::Scalar { kind: naga::ScalarKind::Sint, width: 4 }) => Some(ScalarKind::I32),
-            naga::TypeInner::Scalar(naga::Scalar { kind: naga::ScalarKind::Float, width: 4 }) => Some(ScalarKind::F32),
+            naga::TypeInner::Scalar(naga::Scalar { kind: naga::ScalarKind::Uint, width: 4 }) => {
+                Some(ScalarKind::U32)
+            }
+            naga::TypeInner::Scalar(naga::Scalar { kind: naga::ScalarKind::Sint, width: 4 }) => {
+                Some(ScalarKind::I32)
+            }
+            naga::TypeInner::Scalar(naga::Scalar { kind: naga::ScalarKind::Float, width: 4 }) => {
+                Some(ScalarKind::F32)
+            }
             _ => None,
         };
         if kind != Some(field.kind) {
-            return Err(format!("field `{name}` is not a {} in WGSL, as it is in Rust", field.kind.wgsl()));
+            return Err(format!(
+                "field `{name}` is not a {} in WGSL, as it is in Rust",
+                field.kind.wgsl()
+            ));
         }
     }
     if members.len() > fields.len() {

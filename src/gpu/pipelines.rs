@@ -8,8 +8,8 @@ use crate::gpu::kernel::{self, Defines, Kernel};
 use crate::gpu::params::GpuParams;
 use crate::gpu::profiler::PROFILED_DISPATCHES;
 use crate::gpu::record::Command;
-use crate::gpu::{Gpu, BIND_GROUP_CACHE_MAX, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
 use crate::gpu::Tensor;
+use crate::gpu::{Gpu, BIND_GROUP_CACHE_MAX, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
 
 pub(super) struct Pipeline {
     id: u64,
@@ -38,9 +38,15 @@ pub(super) struct BindKey {
 impl Gpu {
     fn pipeline(&self, kernel: &Kernel, defines: Defines) -> Result<Rc<Pipeline>> {
         if defines.len() > MAX_DEFINES {
-            return Err(Error::new(format!("{}: more than {MAX_DEFINES} defines", kernel.label(defines))));
+            return Err(Error::new(format!(
+                "{}: more than {MAX_DEFINES} defines",
+                kernel.label(defines)
+            )));
         }
-        let mut cache_key = PipelineKey { kernel: kernel as *const Kernel as usize, defines: [u32::MAX; MAX_DEFINES] };
+        let mut cache_key = PipelineKey {
+            kernel: kernel as *const Kernel as usize,
+            defines: [u32::MAX; MAX_DEFINES],
+        };
         cache_key.defines[..defines.len()].copy_from_slice(defines);
         if let Some(p) = self.state.borrow().pipelines.get(&cache_key) {
             return Ok(p.clone());
@@ -49,12 +55,17 @@ impl Gpu {
         let reflection = kernel::reflect(kernel, defines)?;
         if let Some(size) = reflection.params_size {
             if size > PARAMS_SLOT_MAX_BYTES {
-                return Err(Error::new(format!("{key}: params struct of {size} B exceeds the slot")));
+                return Err(Error::new(format!(
+                    "{key}: params struct of {size} B exceeds the slot"
+                )));
             }
         }
         let text = kernel.wgsl(defines)?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let descriptor = wgpu::ShaderModuleDescriptor { label: Some(&key), source: wgpu::ShaderSource::Wgsl(text.into()) };
+        let descriptor = wgpu::ShaderModuleDescriptor {
+            label: Some(&key),
+            source: wgpu::ShaderSource::Wgsl(text.into()),
+        };
         // The checked path (bounds checks kept): dropping them measured no faster on lavapipe.
         let module = self.device.create_shader_module(descriptor);
         let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -71,7 +82,12 @@ impl Gpu {
         let layout = pipeline.get_bind_group_layout(0);
         let mut state = self.state.borrow_mut();
         state.counters.pipelines_created += 1;
-        let compiled = Rc::new(Pipeline { id: state.counters.pipelines_created, pipeline, layout, reflection });
+        let compiled = Rc::new(Pipeline {
+            id: state.counters.pipelines_created,
+            pipeline,
+            layout,
+            reflection,
+        });
         state.pipelines.insert(cache_key, compiled.clone());
         Ok(compiled)
     }
@@ -92,7 +108,10 @@ impl Gpu {
         groups: [u32; 3],
     ) -> Result<()> {
         if P::FIELDS != kernel.params {
-            return Err(Error::new(format!("{}: launched with a params struct other than the kernel's", kernel.label(defines))));
+            return Err(Error::new(format!(
+                "{}: launched with a params struct other than the kernel's",
+                kernel.label(defines)
+            )));
         }
         let pipeline = self.pipeline(kernel, defines)?;
         let reflection = &pipeline.reflection;
@@ -118,9 +137,13 @@ impl Gpu {
         }
         let max_groups = self.device.limits().max_compute_workgroups_per_dimension;
         if groups.iter().any(|&g| g > max_groups) {
-            return Err(Error::new(format!("{}: dispatch {groups:?} exceeds {max_groups} workgroups per dimension", kernel.label(defines))));
+            return Err(Error::new(format!(
+                "{}: dispatch {groups:?} exceeds {max_groups} workgroups per dimension",
+                kernel.label(defines)
+            )));
         }
-        let limit = if self.state.borrow().profiler.is_some() { PROFILED_DISPATCHES } else { PARAMS_SLOTS };
+        let limit =
+            if self.state.borrow().profiler.is_some() { PROFILED_DISPATCHES } else { PARAMS_SLOTS };
         if self.state.borrow().params_slots_used == limit {
             self.flush()?;
         }
@@ -135,7 +158,10 @@ impl Gpu {
         let key = BindKey {
             pipeline: pipeline.id,
             params_slot: if reflection.uses_params { slot } else { u32::MAX },
-            tensors: tensors.iter().map(|t| (t.buffer_id(), t.offset_bytes(), t.binding_size())).collect(),
+            tensors: tensors
+                .iter()
+                .map(|t| (t.buffer_id(), t.offset_bytes(), t.binding_size()))
+                .collect(),
         };
         let bind_group = match state.bind_groups.get(&key) {
             Some(bg) => bg.clone(),
@@ -147,7 +173,9 @@ impl Gpu {
                         resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                             buffer: &self.params_buffer,
                             offset: start as u64,
-                            size: std::num::NonZeroU64::new(u64::from(reflection.params_size.unwrap_or(16))),
+                            size: std::num::NonZeroU64::new(u64::from(
+                                reflection.params_size.unwrap_or(16),
+                            )),
                         }),
                     });
                 }
@@ -175,8 +203,12 @@ impl Gpu {
             }
         };
         state.counters.dispatches += 1;
-        state.commands.push(Command::Dispatch { pipeline: pipeline.pipeline.clone(), bind_group, groups, label: kernel.entry });
+        state.commands.push(Command::Dispatch {
+            pipeline: pipeline.pipeline.clone(),
+            bind_group,
+            groups,
+            label: kernel.entry,
+        });
         Ok(())
     }
-
 }

@@ -51,10 +51,24 @@ pub(super) const PROFILED_DISPATCHES: u32 = 2048;
 
 impl Profiler {
     /// One pass around one dispatch, with timestamps at its start and end.
-    pub(super) fn encode(&mut self, encoder: &mut wgpu::CommandEncoder, pipeline: &wgpu::ComputePipeline, bind_group: &wgpu::BindGroup, groups: [u32; 3], label: &'static str) {
+    pub(super) fn encode(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        groups: [u32; 3],
+        label: &'static str,
+    ) {
         let index = self.timed.len() as u32 * 2;
-        let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: &self.queries, beginning_of_pass_write_index: Some(index), end_of_pass_write_index: Some(index + 1) };
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: Some(timestamp_writes) });
+        let timestamp_writes = wgpu::ComputePassTimestampWrites {
+            query_set: &self.queries,
+            beginning_of_pass_write_index: Some(index),
+            end_of_pass_write_index: Some(index + 1),
+        };
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: Some(timestamp_writes),
+        });
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, bind_group, &[]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
@@ -101,9 +115,23 @@ impl Gpu {
         }
         let bytes = u64::from(PROFILED_DISPATCHES) * 2 * 8;
         state.profiler = Some(Profiler {
-            queries: self.device.create_query_set(&wgpu::QuerySetDescriptor { label: Some("profile"), ty: wgpu::QueryType::Timestamp, count: PROFILED_DISPATCHES * 2 }),
-            resolve: self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("profile resolve"), size: bytes, usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false }),
-            readback: self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("profile readback"), size: bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false }),
+            queries: self.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("profile"),
+                ty: wgpu::QueryType::Timestamp,
+                count: PROFILED_DISPATCHES * 2,
+            }),
+            resolve: self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("profile resolve"),
+                size: bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            readback: self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("profile readback"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
             totals: HashMap::new(),
             timed: Vec::new(),
         });
@@ -115,16 +143,25 @@ impl Gpu {
     pub fn take_profile(&self) -> Result<Vec<KernelTime>> {
         self.flush()?;
         let mut state = self.state.borrow_mut();
-        let Some(p) = state.profiler.as_mut() else { return Ok(Vec::new()) };
-        let mut out: Vec<KernelTime> = p.totals.drain().map(|((kernel, grid), (dispatches, ms))| KernelTime { kernel, grid, dispatches, ms }).collect();
+        let Some(p) = state.profiler.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<KernelTime> = p
+            .totals
+            .drain()
+            .map(|((kernel, grid), (dispatches, ms))| KernelTime { kernel, grid, dispatches, ms })
+            .collect();
         out.sort_by(|a, b| b.ms.total_cmp(&a.ms));
         Ok(out)
     }
-
 }
 
 /// Waits for a submitted copy into `readback` and returns its first `count` u64 timestamps.
-fn read_timestamps(device: &wgpu::Device, readback: &wgpu::Buffer, count: usize) -> Result<Vec<u64>> {
+fn read_timestamps(
+    device: &wgpu::Device,
+    readback: &wgpu::Buffer,
+    count: usize,
+) -> Result<Vec<u64>> {
     let bytes = count as u64 * 8;
     let done = Arc::new(Mutex::new(None));
     let slot = done.clone();
@@ -133,13 +170,20 @@ fn read_timestamps(device: &wgpu::Device, readback: &wgpu::Buffer, count: usize)
             *s = Some(r.is_ok());
         }
     });
-    device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::new(format!("GPU wait failed: {e}")))?;
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| Error::new(format!("GPU wait failed: {e}")))?;
     if done.lock().ok().and_then(|s| *s) != Some(true) {
         return Err(Error::new("could not read the profiling timestamps"));
     }
     let ticks = {
-        let view = readback.slice(0..bytes).get_mapped_range().map_err(|e| Error::new(format!("could not read the profiling timestamps: {e}")))?;
-        view.chunks_exact(8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])).collect()
+        let view = readback
+            .slice(0..bytes)
+            .get_mapped_range()
+            .map_err(|e| Error::new(format!("could not read the profiling timestamps: {e}")))?;
+        view.chunks_exact(8)
+            .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .collect()
     };
     readback.unmap();
     Ok(ticks)

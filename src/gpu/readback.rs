@@ -15,7 +15,12 @@ impl Gpu {
         let bytes = tensor.len() as u64 * 4;
         let staging = self.pool.get(&self.device, BufferKind::Staging, bytes);
         self.copy_raw(tensor.buffer(), tensor.offset_bytes(), &staging.buffer, 0, bytes);
-        Readback { staging, len: tensor.len(), mapped: Arc::new(Mutex::new(None)), requested: false }
+        Readback {
+            staging,
+            len: tensor.len(),
+            mapped: Arc::new(Mutex::new(None)),
+            requested: false,
+        }
     }
 
     /// Copies a tensor to the host, waiting for all work recorded before it.

@@ -6,8 +6,19 @@ use crate::gpu::Gpu;
 use crate::gpu::Tensor;
 
 pub(super) enum Command {
-    Dispatch { pipeline: wgpu::ComputePipeline, bind_group: wgpu::BindGroup, groups: [u32; 3], label: &'static str },
-    Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, dst_offset: u64, size: u64 },
+    Dispatch {
+        pipeline: wgpu::ComputePipeline,
+        bind_group: wgpu::BindGroup,
+        groups: [u32; 3],
+        label: &'static str,
+    },
+    Copy {
+        src: wgpu::Buffer,
+        src_offset: u64,
+        dst: wgpu::Buffer,
+        dst_offset: u64,
+        size: u64,
+    },
 }
 
 impl Gpu {
@@ -16,24 +27,53 @@ impl Gpu {
         if src.len() != dst.len() {
             return Err(Error::new(format!("copy: {:?} into {:?}", src.shape(), dst.shape())));
         }
-        self.copy_raw(src.buffer(), src.offset_bytes(), dst.buffer(), dst.offset_bytes(), src.len() as u64 * 4);
+        self.copy_raw(
+            src.buffer(),
+            src.offset_bytes(),
+            dst.buffer(),
+            dst.offset_bytes(),
+            src.len() as u64 * 4,
+        );
         Ok(())
     }
 
     /// Records a copy of `src` into `dst` starting `offset` floats in (e.g. one block of rows).
     pub fn copy_at(&self, src: &Tensor, dst: &Tensor, offset: usize) -> Result<()> {
         if offset + src.len() > dst.len() {
-            return Err(Error::new(format!("copy: {:?} at {offset} overruns {:?}", src.shape(), dst.shape())));
+            return Err(Error::new(format!(
+                "copy: {:?} at {offset} overruns {:?}",
+                src.shape(),
+                dst.shape()
+            )));
         }
-        self.copy_raw(src.buffer(), src.offset_bytes(), dst.buffer(), dst.offset_bytes() + offset as u64 * 4, src.len() as u64 * 4);
+        self.copy_raw(
+            src.buffer(),
+            src.offset_bytes(),
+            dst.buffer(),
+            dst.offset_bytes() + offset as u64 * 4,
+            src.len() as u64 * 4,
+        );
         Ok(())
     }
 
-    pub(super) fn copy_raw(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
+    pub(super) fn copy_raw(
+        &self,
+        src: &wgpu::Buffer,
+        src_offset: u64,
+        dst: &wgpu::Buffer,
+        dst_offset: u64,
+        size: u64,
+    ) {
         if size == 0 {
             return;
         }
-        self.state.borrow_mut().commands.push(Command::Copy { src: src.clone(), src_offset, dst: dst.clone(), dst_offset, size });
+        self.state.borrow_mut().commands.push(Command::Copy {
+            src: src.clone(),
+            src_offset,
+            dst: dst.clone(),
+            dst_offset,
+            size,
+        });
     }
 
     /// Submits everything recorded so far as one command buffer. Returns the submission index.
@@ -52,7 +92,8 @@ impl Gpu {
             let state = self.state.borrow();
             self.queue.write_buffer(&self.params_buffer, 0, &state.params_bytes[..params_len]);
         }
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        let mut encoder =
+            self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         let mut state = self.state.borrow_mut();
         let mut i = 0;
         while i < commands.len() {
@@ -66,8 +107,13 @@ impl Gpu {
                     i += 1;
                 }
                 (Command::Dispatch { .. }, None) => {
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
-                    while let Some(Command::Dispatch { pipeline, bind_group, groups, .. }) = commands.get(i) {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: None,
+                        timestamp_writes: None,
+                    });
+                    while let Some(Command::Dispatch { pipeline, bind_group, groups, .. }) =
+                        commands.get(i)
+                    {
                         pass.set_pipeline(pipeline);
                         pass.set_bind_group(0, bind_group, &[]);
                         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);

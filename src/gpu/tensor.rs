@@ -13,7 +13,11 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    pub(crate) fn from_buffer(buffer: Rc<PooledBuffer>, offset_bytes: u64, shape: &[usize]) -> Self {
+    pub(crate) fn from_buffer(
+        buffer: Rc<PooledBuffer>,
+        offset_bytes: u64,
+        shape: &[usize],
+    ) -> Self {
         debug_assert_eq!(offset_bytes % 256, 0);
         let tensor = Tensor { buffer, offset_bytes, shape: shape.to_vec() };
         debug_assert!(tensor.offset_bytes + tensor.binding_size() <= tensor.buffer.size);
@@ -44,8 +48,17 @@ impl Tensor {
 
     /// The same data under another shape with the same element count.
     pub fn reshape(&self, shape: &[usize]) -> Tensor {
-        assert_eq!(shape.iter().product::<usize>(), self.len(), "reshape {:?} -> {shape:?}", self.shape);
-        Tensor { buffer: self.buffer.clone(), offset_bytes: self.offset_bytes, shape: shape.to_vec() }
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            self.len(),
+            "reshape {:?} -> {shape:?}",
+            self.shape
+        );
+        Tensor {
+            buffer: self.buffer.clone(),
+            offset_bytes: self.offset_bytes,
+            shape: shape.to_vec(),
+        }
     }
 
     /// A view of `shape` starting `offset` floats in; the offset must keep 256-byte alignment.
@@ -76,7 +89,9 @@ impl Tensor {
 
     /// Whether both are the same range of the same buffer.
     pub(crate) fn same_view(&self, other: &Tensor) -> bool {
-        self.same_buffer(other) && self.offset_bytes == other.offset_bytes && self.len() == other.len()
+        self.same_buffer(other)
+            && self.offset_bytes == other.offset_bytes
+            && self.len() == other.len()
     }
 
     pub(crate) fn same_buffer(&self, other: &Tensor) -> bool {

@@ -18,12 +18,15 @@ pub enum Variant {
 pub const SUBGROUP_TILE_WIDTH: u32 = 8;
 
 impl Variant {
-    pub const ALL: [Variant; 3] = [Variant::RegisterTile, Variant::SubgroupTile, Variant::WorkgroupTile];
+    pub const ALL: [Variant; 3] =
+        [Variant::RegisterTile, Variant::SubgroupTile, Variant::WorkgroupTile];
 
     /// The variant to run on an adapter unless one is forced.
     pub fn for_adapter(adapter: &wgpu::Adapter) -> Variant {
         match adapter.get_info().device_type {
-            wgpu::DeviceType::Cpu if Variant::SubgroupTile.runs_on(adapter) => Variant::SubgroupTile,
+            wgpu::DeviceType::Cpu if Variant::SubgroupTile.runs_on(adapter) => {
+                Variant::SubgroupTile
+            }
             wgpu::DeviceType::Cpu => Variant::RegisterTile,
             _ if Variant::WorkgroupTile.runs_on(adapter) => Variant::WorkgroupTile,
             _ => Variant::RegisterTile,

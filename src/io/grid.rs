@@ -11,10 +11,18 @@ const GUTTER: u8 = 64;
 
 /// Lays out `images` ([rows * cols, C*H*W] in [0, 1], row-major tiles, channel-planar) as one
 /// picture: grey for C = 1, RGB for C = 3. Returns (interleaved bytes, width, height).
-pub fn compose(images: &[f32], rows: usize, cols: usize, [channels, side_h, side_w]: [usize; 3]) -> Result<(Vec<u8>, usize, usize)> {
+pub fn compose(
+    images: &[f32],
+    rows: usize,
+    cols: usize,
+    [channels, side_h, side_w]: [usize; 3],
+) -> Result<(Vec<u8>, usize, usize)> {
     let len = channels * side_h * side_w;
     if images.len() != rows * cols * len || !(channels == 1 || channels == 3) {
-        return Err(Error::new(format!("grid: {} values for {rows}x{cols} images of {channels}x{side_h}x{side_w}", images.len())));
+        return Err(Error::new(format!(
+            "grid: {} values for {rows}x{cols} images of {channels}x{side_h}x{side_w}",
+            images.len()
+        )));
     }
     let width = cols * side_w + (cols + 1) * GAP;
     let height = rows * side_h + (rows + 1) * GAP;
@@ -27,7 +35,8 @@ pub fn compose(images: &[f32], rows: usize, cols: usize, [channels, side_h, side
             for x in 0..side_w {
                 for ch in 0..channels {
                     let v = image[ch * plane + y * side_w + x].clamp(0.0, 1.0);
-                    pixels[((top + y) * width + left + x) * channels + ch] = (v * 255.0).round() as u8;
+                    pixels[((top + y) * width + left + x) * channels + ch] =
+                        (v * 255.0).round() as u8;
                 }
             }
         }
@@ -36,7 +45,13 @@ pub fn compose(images: &[f32], rows: usize, cols: usize, [channels, side_h, side
 }
 
 /// Writes the grid to `path` atomically.
-pub fn write_png(path: &Path, images: &[f32], rows: usize, cols: usize, shape: [usize; 3]) -> Result<()> {
+pub fn write_png(
+    path: &Path,
+    images: &[f32],
+    rows: usize,
+    cols: usize,
+    shape: [usize; 3],
+) -> Result<()> {
     crate::files::write_atomically(path, &png_bytes(images, rows, cols, shape)?)
 }
 
@@ -46,10 +61,17 @@ pub fn png_bytes(images: &[f32], rows: usize, cols: usize, shape: [usize; 3]) ->
     let mut bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut bytes, width as u32, height as u32);
-        encoder.set_color(if shape[0] == 3 { png::ColorType::Rgb } else { png::ColorType::Grayscale });
+        encoder.set_color(if shape[0] == 3 {
+            png::ColorType::Rgb
+        } else {
+            png::ColorType::Grayscale
+        });
         encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
-        writer.write_image_data(&pixels).map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
+        let mut writer =
+            encoder.write_header().map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|e| Error::new(format!("PNG encoding failed: {e}")))?;
     }
     Ok(bytes)
 }

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::architectures::NetworkSpec;
 use crate::model::latent::LatentSpec;
-use crate::model::presets::{self, Model, NetworkSpec, Optimiser};
+use crate::model::presets::{self, Model, Optimiser};
 
 /// Which optimiser trains Q's head, and which losses carry the mutual-information term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +24,9 @@ impl Wiring {
         match text {
             "official" => Ok(Wiring::Official),
             "q-with-g" => Ok(Wiring::QWithG),
-            other => Err(Error::new(format!("unknown wiring `{other}`; use `official` or `q-with-g`"))),
+            other => {
+                Err(Error::new(format!("unknown wiring `{other}`; use `official` or `q-with-g`")))
+            }
         }
     }
 
@@ -72,7 +75,8 @@ impl TrainConfig {
 
     /// A preset's experiment with its latent, widths and optimiser settings; data `mnist` until set.
     pub fn for_preset(model: Model, batch: usize, seed: u64) -> TrainConfig {
-        let preset = presets::preset(model, None).unwrap_or_else(|_| unreachable!("every preset builds at the paper's widths"));
+        let preset = presets::preset(model, None)
+            .unwrap_or_else(|_| unreachable!("every preset builds at the paper's widths"));
         TrainConfig {
             data: "mnist".into(),
             max_images: None,
@@ -104,7 +108,8 @@ impl TrainConfig {
     /// only, widths as `{fc, conv_wide, conv_narrow, q_fc}`, no `model` or `network`).
     pub fn from_json(text: &str) -> Result<TrainConfig> {
         let unreadable = |e: String| Error::new(format!("unreadable run configuration ({e})"));
-        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| unreadable(e.to_string()))?;
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| unreadable(e.to_string()))?;
         if let Some(object) = value.as_object_mut() {
             if let Some(old) = object.get("widths").and_then(|w| w.as_object()) {
                 let slot = |k: &str| old.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
@@ -115,10 +120,16 @@ impl TrainConfig {
                 object.insert("model".into(), "mnist".into());
             }
             if !object.contains_key("network") {
-                let model = Model::parse(object.get("model").and_then(|m| m.as_str()).unwrap_or("mnist"))?;
-                let widths: Vec<usize> = serde_json::from_value(object.get("widths").cloned().unwrap_or_default()).map_err(|e| unreadable(e.to_string()))?;
+                let model =
+                    Model::parse(object.get("model").and_then(|m| m.as_str()).unwrap_or("mnist"))?;
+                let widths: Vec<usize> =
+                    serde_json::from_value(object.get("widths").cloned().unwrap_or_default())
+                        .map_err(|e| unreadable(e.to_string()))?;
                 let network = presets::preset(model, Some(&widths))?.network;
-                object.insert("network".into(), serde_json::to_value(network).map_err(|e| unreadable(e.to_string()))?);
+                object.insert(
+                    "network".into(),
+                    serde_json::to_value(network).map_err(|e| unreadable(e.to_string()))?,
+                );
             }
         }
         serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))
@@ -127,8 +138,13 @@ impl TrainConfig {
     /// Settings that differ between `self` and `other`, as `name: ours vs theirs`. The network
     /// follows from the model and widths, which are compared instead of its long description.
     pub fn differences(&self, other: &TrainConfig) -> Vec<String> {
-        let (a, b) = (serde_json::to_value(self).unwrap_or_default(), serde_json::to_value(other).unwrap_or_default());
-        let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else { return vec!["configuration".into()] };
+        let (a, b) = (
+            serde_json::to_value(self).unwrap_or_default(),
+            serde_json::to_value(other).unwrap_or_default(),
+        );
+        let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+            return vec!["configuration".into()];
+        };
         a.iter()
             .filter(|(k, v)| k.as_str() != "network" && b.get(*k) != Some(v))
             .map(|(k, v)| format!("{k}: {v} vs {}", b.get(k).cloned().unwrap_or_default()))

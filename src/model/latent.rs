@@ -34,13 +34,18 @@ impl LatentSpec {
     /// Checks the sizes a user asked for.
     pub fn validate(&self) -> Result<()> {
         if let Some(k) = self.categorical.iter().find(|&&k| k < 2) {
-            return Err(Error::new(format!("--cat {k}: a categorical code needs at least 2 categories")));
+            return Err(Error::new(format!(
+                "--cat {k}: a categorical code needs at least 2 categories"
+            )));
         }
         if self.width() == 0 {
             return Err(Error::new("the latent is empty: give --noise, --cat or --cont"));
         }
         if self.width() > 4096 {
-            return Err(Error::new(format!("a latent of {} dims is far beyond what this model is for (at most 4096)", self.width())));
+            return Err(Error::new(format!(
+                "a latent of {} dims is far beyond what this model is for (at most 4096)",
+                self.width()
+            )));
         }
         Ok(())
     }
@@ -51,7 +56,8 @@ impl LatentSpec {
 
     /// H(c) in nats: ln K per categorical code plus ln 2 per U(-1, 1) code (differential).
     pub fn code_entropy(&self) -> f64 {
-        self.categorical.iter().map(|&k| (k as f64).ln()).sum::<f64>() + self.continuous as f64 * 2f64.ln()
+        self.categorical.iter().map(|&k| (k as f64).ln()).sum::<f64>()
+            + self.continuous as f64 * 2f64.ln()
     }
 
     pub fn sample(&self, rng: &mut StdRng, batch: usize) -> LatentBatch {
@@ -132,16 +138,27 @@ impl LatentSpec {
         use rand::SeedableRng;
         let mut categories: Vec<Option<usize>> = vec![None; self.categorical.len()];
         for &(code, category) in &request.categories {
-            let k = *self.categorical.get(code).ok_or_else(|| Error::new(format!("categorical code {code}: the model has {} categorical codes", self.categorical.len())))?;
+            let k = *self.categorical.get(code).ok_or_else(|| {
+                Error::new(format!(
+                    "categorical code {code}: the model has {} categorical codes",
+                    self.categorical.len()
+                ))
+            })?;
             if category >= k {
-                return Err(Error::new(format!("categorical code {code} = {category}: code {code} has categories 0..{}", k - 1)));
+                return Err(Error::new(format!(
+                    "categorical code {code} = {category}: code {code} has categories 0..{}",
+                    k - 1
+                )));
             }
             categories[code] = Some(category);
         }
         let mut continuous = vec![0.0; self.continuous];
         for &(code, value) in &request.continuous {
             if code >= self.continuous {
-                return Err(Error::new(format!("continuous code {code}: the model has continuous codes 0..{}", self.continuous as isize - 1)));
+                return Err(Error::new(format!(
+                    "continuous code {code}: the model has continuous codes 0..{}",
+                    self.continuous as isize - 1
+                )));
             }
             if !value.is_finite() || value.abs() > CONTINUOUS_LIMIT {
                 return Err(Error::new(format!("continuous code {code} = {value}: give a value between -{CONTINUOUS_LIMIT} and {CONTINUOUS_LIMIT}")));
@@ -155,20 +172,34 @@ impl LatentSpec {
         let first_free = !self.categorical.is_empty() && categories[0].is_none();
         let (rows, rows_code) = match request.layout {
             GridLayout::Categories(code) => {
-                let k = *self.categorical.get(code).ok_or_else(|| Error::new(format!("categorical code {code}: the model has {} categorical codes", self.categorical.len())))?;
+                let k = *self.categorical.get(code).ok_or_else(|| {
+                    Error::new(format!(
+                        "categorical code {code}: the model has {} categorical codes",
+                        self.categorical.len()
+                    ))
+                })?;
                 (k, Some(code))
             }
             GridLayout::Sweep(code) => {
                 if code >= self.continuous {
-                    return Err(Error::new(format!("continuous code {code}: the model has continuous codes 0..{}", self.continuous as isize - 1)));
+                    return Err(Error::new(format!(
+                        "continuous code {code}: the model has continuous codes 0..{}",
+                        self.continuous as isize - 1
+                    )));
                 }
-                if first_free { (self.categorical[0], Some(0)) } else { (NOISE_ROWS, None) }
+                if first_free {
+                    (self.categorical[0], Some(0))
+                } else {
+                    (NOISE_ROWS, None)
+                }
             }
             GridLayout::Noise => (NOISE_ROWS, None),
         };
         // Noise: one draw per column, one for the whole sweep of a categorical code, or one per cell.
         let mut rng = StdRng::seed_from_u64(request.seed);
-        let mut draw = |n: usize| -> Vec<Vec<f32>> { (0..n).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect() };
+        let mut draw = |n: usize| -> Vec<Vec<f32>> {
+            (0..n).map(|_| (0..self.noise).map(|_| rng.random_range(-1.0..1.0)).collect()).collect()
+        };
         let noise = match (request.layout, rows_code) {
             (GridLayout::Categories(_), _) => draw(cols),
             (GridLayout::Sweep(_), Some(_)) => draw(1),

@@ -4,15 +4,15 @@
 //! learned, of the continuous codes). Each network has its own arena, so either wiring (Q
 //! stepped with D or with G) is a choice of which arenas a phase steps.
 
+use crate::arena::{Arena, ArenaLayout};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::model::architectures::NetworkSpec;
 use crate::model::config::TrainConfig;
 use crate::model::latent::{GridRequest, LatentSpec};
-use crate::model::presets::NetworkSpec;
 use crate::nn::layers::{BatchNorm, BnMode, Linear};
 use crate::nn::network::Stack;
-use crate::arena::{Arena, ArenaLayout};
 use crate::tape::{Tape, Var};
 
 pub struct Generator {
@@ -44,10 +44,21 @@ pub struct Recognizer {
 }
 
 impl Generator {
-    pub fn new(gpu: &Gpu, spec: &NetworkSpec, latent: &LatentSpec, leak: f32, seed: u64) -> Result<Generator> {
+    pub fn new(
+        gpu: &Gpu,
+        spec: &NetworkSpec,
+        latent: &LatentSpec,
+        leak: f32,
+        seed: u64,
+    ) -> Result<Generator> {
         let mut l = ArenaLayout::default();
         let stack = Stack::build(gpu, &mut l, "g", &spec.generator, &[latent.width()], leak)?;
-        ensure!(stack.output_shape() == spec.image, "the generator makes {:?} images, the network's input is {:?}", stack.output_shape(), spec.image);
+        ensure!(
+            stack.output_shape() == spec.image,
+            "the generator makes {:?} images, the network's input is {:?}",
+            stack.output_shape(),
+            spec.image
+        );
         Ok(Generator { arena: Arena::new(gpu, "G", l, seed)?, stack })
     }
 
@@ -65,9 +76,17 @@ impl Discriminator {
     pub fn new(gpu: &Gpu, spec: &NetworkSpec, leak: f32, seed: u64) -> Result<Discriminator> {
         let mut l = ArenaLayout::default();
         let body = Stack::build(gpu, &mut l, "d", &spec.body, &spec.image, leak)?;
-        ensure!(body.output_shape().len() == 1, "D's body must end in flat features, not {:?}; end it with a reshape", body.output_shape());
+        ensure!(
+            body.output_shape().len() == 1,
+            "D's body must end in flat features, not {:?}; end it with a reshape",
+            body.output_shape()
+        );
         let head = Stack::build(gpu, &mut l, "d", &spec.d_head, body.output_shape(), leak)?;
-        ensure!(head.output_shape() == [1], "D's head must end in one logit, not {:?}", head.output_shape());
+        ensure!(
+            head.output_shape() == [1],
+            "D's head must end in one logit, not {:?}",
+            head.output_shape()
+        );
         Ok(Discriminator { arena: Arena::new(gpu, "D", l, seed)?, body, head })
     }
 
@@ -87,23 +106,41 @@ impl Discriminator {
 }
 
 impl Recognizer {
-    pub fn new(gpu: &Gpu, spec: &NetworkSpec, features: usize, latent: &LatentSpec, learned_std: bool, leak: f32, seed: u64) -> Result<Recognizer> {
+    pub fn new(
+        gpu: &Gpu,
+        spec: &NetworkSpec,
+        features: usize,
+        latent: &LatentSpec,
+        learned_std: bool,
+        leak: f32,
+        seed: u64,
+    ) -> Result<Recognizer> {
         let mut l = ArenaLayout::default();
         let hidden = Stack::build(gpu, &mut l, "q", &spec.q_hidden, &[features], leak)?;
         let &[width] = hidden.output_shape() else {
-            return Err(crate::error::Error::new(format!("Q's hidden layers must end in flat features, not {:?}", hidden.output_shape())));
+            return Err(crate::error::Error::new(format!(
+                "Q's hidden layers must end in flat features, not {:?}",
+                hidden.output_shape()
+            )));
         };
-        let cat = latent.categorical.iter().enumerate().map(|(i, &k)| Linear::new(&mut l, &format!("q.cat{i}"), width, k, true)).collect();
+        let cat = latent
+            .categorical
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| Linear::new(&mut l, &format!("q.cat{i}"), width, k, true))
+            .collect();
         let cont = latent.continuous;
         let mean = (cont > 0).then(|| Linear::new(&mut l, "q.mean", width, cont, true));
-        let logstd = (cont > 0 && learned_std).then(|| Linear::new(&mut l, "q.logstd", width, cont, true));
+        let logstd =
+            (cont > 0 && learned_std).then(|| Linear::new(&mut l, "q.logstd", width, cont, true));
         Ok(Recognizer { arena: Arena::new(gpu, "Q", l, seed)?, hidden, cat, mean, logstd })
     }
 
     pub fn forward(&self, tape: &mut Tape, features: &Var, mode: BnMode) -> Result<QOutput> {
         let a = &self.arena;
         let h = self.hidden.forward(tape, a, features, mode)?;
-        let cat_logits = self.cat.iter().map(|l| l.forward(tape, a, &h)).collect::<Result<Vec<_>>>()?;
+        let cat_logits =
+            self.cat.iter().map(|l| l.forward(tape, a, &h)).collect::<Result<Vec<_>>>()?;
         let cont_mean = self.mean.as_ref().map(|l| l.forward(tape, a, &h)).transpose()?;
         let cont_logstd = self.logstd.as_ref().map(|l| l.forward(tape, a, &h)).transpose()?;
         Ok(QOutput { cat_logits, cont_mean, cont_logstd })
@@ -115,7 +152,12 @@ impl Recognizer {
 
     /// Forward FLOPs per sample of the code heads.
     pub fn heads_flops(&self) -> f64 {
-        self.cat.iter().chain(&self.mean).chain(&self.logstd).map(|l| 2.0 * (l.inputs * l.outputs) as f64).sum()
+        self.cat
+            .iter()
+            .chain(&self.mean)
+            .chain(&self.logstd)
+            .map(|l| 2.0 * (l.inputs * l.outputs) as f64)
+            .sum()
     }
 }
 
@@ -138,7 +180,15 @@ impl InfoGan {
         let g = Generator::new(gpu, spec, &config.latent, config.leak, config.seed)?;
         let d = Discriminator::new(gpu, spec, config.leak, config.seed.wrapping_add(1))?;
         let features = d.body.output_shape()[0];
-        let q = Recognizer::new(gpu, spec, features, &config.latent, config.learned_std, config.leak, config.seed.wrapping_add(3))?;
+        let q = Recognizer::new(
+            gpu,
+            spec,
+            features,
+            &config.latent,
+            config.learned_std,
+            config.leak,
+            config.seed.wrapping_add(3),
+        )?;
         Ok(InfoGan { g, d, q, spec: spec.clone() })
     }
 
@@ -221,10 +271,14 @@ impl InfoGan {
         let mode = if mode == BnMode::Train { BnMode::BatchStats } else { mode };
         let n = z.len() / width;
         let mut out = Vec::with_capacity(n * self.spec.image.iter().product::<usize>());
-        for range in self.batches_that_fit(gpu, n, self.g.stack.largest_per_sample(), "generating an image")? {
+        for range in
+            self.batches_that_fit(gpu, n, self.g.stack.largest_per_sample(), "generating an image")?
+        {
             let mut tape = Tape::new(gpu);
             tape.freeze(&self.g.arena);
-            let vz = tape.constant(gpu.upload(&[range.len(), width], &z[range.start * width..range.end * width])?);
+            let vz = tape.constant(
+                gpu.upload(&[range.len(), width], &z[range.start * width..range.end * width])?,
+            );
             let images = self.g.forward(&mut tape, &vz, mode)?;
             out.extend(gpu.download(&images.value)?);
         }
@@ -232,21 +286,40 @@ impl InfoGan {
     }
 
     /// A grid of G's images for `request`, in [0, 1], and its number of rows.
-    pub fn draw_grid(&self, gpu: &Gpu, latent: &LatentSpec, request: &GridRequest, mode: BnMode) -> Result<(Vec<f32>, usize)> {
+    pub fn draw_grid(
+        &self,
+        gpu: &Gpu,
+        latent: &LatentSpec,
+        request: &GridRequest,
+        mode: BnMode,
+    ) -> Result<(Vec<f32>, usize)> {
         let (z, rows) = latent.grid(request)?;
         let range = self.spec.pixel_range();
-        let images = self.generate(gpu, &z, latent.width(), mode)?.into_iter().map(|v| range.to_unit(v)).collect();
+        let images = self
+            .generate(gpu, &z, latent.width(), mode)?
+            .into_iter()
+            .map(|v| range.to_unit(v))
+            .collect();
         Ok((images, rows))
     }
 
     /// `n` rows split into as few balanced batches as keep every buffer of `per_sample` floats an
     /// image within one storage binding.
-    fn batches_that_fit(&self, gpu: &Gpu, n: usize, per_sample: usize, what: &str) -> Result<Vec<std::ops::Range<usize>>> {
+    fn batches_that_fit(
+        &self,
+        gpu: &Gpu,
+        n: usize,
+        per_sample: usize,
+        what: &str,
+    ) -> Result<Vec<std::ops::Range<usize>>> {
         let limit = gpu.max_binding_bytes();
         let fit = (limit / (4 * per_sample.max(1) as u64)) as usize;
         ensure!(fit > 0, "{what} needs a {} MiB buffer, more than this adapter's largest storage binding ({} MiB)", (4 * per_sample as u64).div_ceil(1 << 20), limit >> 20);
         let batches = n.div_ceil(fit).max(1);
-        Ok((0..batches).map(|b| b * n / batches..(b + 1) * n / batches).filter(|r| !r.is_empty()).collect())
+        Ok((0..batches)
+            .map(|b| b * n / batches..(b + 1) * n / batches)
+            .filter(|r| !r.is_empty())
+            .collect())
     }
 
     /// Q's outputs for images [n, C*H*W] in the network's pixel range: the logits of each
@@ -258,7 +331,11 @@ impl InfoGan {
         let [c, h, w] = self.spec.image;
         let len = c * h * w;
         let n = images.len() / len;
-        let per_sample = [&self.d.body, &self.q.hidden].iter().map(|s| s.largest_per_sample()).max().unwrap_or(1);
+        let per_sample = [&self.d.body, &self.q.hidden]
+            .iter()
+            .map(|s| s.largest_per_sample())
+            .max()
+            .unwrap_or(1);
         let mut logits_out: Vec<Vec<f32>> = vec![Vec::new(); self.q.cat.len()];
         let mut means_out: Option<Vec<f32>> = None;
         for range in self.batches_that_fit(gpu, n, per_sample, "recognising an image")? {
@@ -266,7 +343,9 @@ impl InfoGan {
             for arena in self.arenas() {
                 tape.freeze(arena);
             }
-            let x = tape.constant(gpu.upload(&[range.len(), c, h, w], &images[range.start * len..range.end * len])?);
+            let x = tape.constant(
+                gpu.upload(&[range.len(), c, h, w], &images[range.start * len..range.end * len])?,
+            );
             let features = self.d.body(&mut tape, &x, mode)?;
             let q = self.q.forward(&mut tape, &features, mode)?;
             let logits: Vec<_> = q.cat_logits.iter().map(|l| gpu.read_later(&l.value)).collect();

@@ -1,20 +1,27 @@
 //! Layers: parameter slots in a network's arena plus a forward on the tape. Initialisation follows
 //! the official InfoGAN code: weights N(0, 0.02), batch-norm gamma N(1, 0.02), beta and biases 0.
 
+use crate::arena::{Arena, ArenaLayout, Init, ParamId};
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::arena::{Arena, ArenaLayout, Init, ParamId};
+use crate::gpu::Tensor;
 use crate::ops::batchnorm::BnConfig;
 use crate::ops::conv::{self, ConvGeom};
+use crate::ops::layout::Window2d;
 use crate::tape::{Tape, Var};
-use crate::gpu::Tensor;
 
 pub const WEIGHT_INIT: Init = Init::Normal { mean: 0.0, std: 0.02 };
 pub const GAMMA_INIT: Init = Init::Normal { mean: 1.0, std: 0.02 };
 pub const ZERO_INIT: Init = Init::Constant(0.0);
 
 /// A convolution's weight (official init) and optional bias (zeros) slots.
-fn weight_and_bias(layout: &mut ArenaLayout, name: &str, weight_shape: [usize; 4], channels: usize, bias: bool) -> (ParamId, Option<ParamId>) {
+fn weight_and_bias(
+    layout: &mut ArenaLayout,
+    name: &str,
+    weight_shape: [usize; 4],
+    channels: usize,
+    bias: bool,
+) -> (ParamId, Option<ParamId>) {
     let weight = layout.add(&format!("{name}.weight"), &weight_shape, WEIGHT_INIT);
     let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[channels], ZERO_INIT));
     (weight, bias)
@@ -30,7 +37,13 @@ pub struct Linear {
 }
 
 impl Linear {
-    pub fn new(layout: &mut ArenaLayout, name: &str, inputs: usize, outputs: usize, bias: bool) -> Linear {
+    pub fn new(
+        layout: &mut ArenaLayout,
+        name: &str,
+        inputs: usize,
+        outputs: usize,
+        bias: bool,
+    ) -> Linear {
         let weight = layout.add(&format!("{name}.weight"), &[outputs, inputs], WEIGHT_INIT);
         let bias = bias.then(|| layout.add(&format!("{name}.bias"), &[outputs], ZERO_INIT));
         Linear { weight, bias, inputs, outputs }
@@ -63,16 +76,34 @@ pub struct Conv2d {
 }
 
 impl Conv2d {
-    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, window: Window, bias: bool) -> Conv2d {
+    pub fn new(
+        layout: &mut ArenaLayout,
+        name: &str,
+        in_channels: usize,
+        out_channels: usize,
+        window: Window,
+        bias: bool,
+    ) -> Conv2d {
         let k = window.kernel;
-        let (weight, bias) = weight_and_bias(layout, name, [out_channels, in_channels, k, k], out_channels, bias);
+        let (weight, bias) =
+            weight_and_bias(layout, name, [out_channels, in_channels, k, k], out_channels, bias);
         Conv2d { weight, bias, in_channels, out_channels, window }
     }
 
     pub fn geom(&self, x_shape: &[usize]) -> Result<ConvGeom> {
-        crate::ensure!(x_shape.len() == 4 && x_shape[1] == self.in_channels, "conv2d: input {x_shape:?}, expected (N, {}, H, W)", self.in_channels);
+        crate::ensure!(
+            x_shape.len() == 4 && x_shape[1] == self.in_channels,
+            "conv2d: input {x_shape:?}, expected (N, {}, H, W)",
+            self.in_channels
+        );
         let Window { kernel: k, stride: s, padding: p, padding_end: pe } = self.window;
-        let g = ConvGeom::new(x_shape[0], self.in_channels, x_shape[2], x_shape[3], self.out_channels, (k, k), (s, s), (p, p)).with_padding_end((pe, pe));
+        let window =
+            Window2d { kernel: (k, k), stride: (s, s), padding: (p, p), padding_end: (pe, pe) };
+        let g = ConvGeom::new(
+            [x_shape[0], self.in_channels, x_shape[2], x_shape[3]],
+            self.out_channels,
+            window,
+        );
         g.validate()?;
         Ok(g)
     }
@@ -97,16 +128,34 @@ pub struct ConvTranspose2d {
 }
 
 impl ConvTranspose2d {
-    pub fn new(layout: &mut ArenaLayout, name: &str, in_channels: usize, out_channels: usize, window: Window, bias: bool) -> ConvTranspose2d {
+    pub fn new(
+        layout: &mut ArenaLayout,
+        name: &str,
+        in_channels: usize,
+        out_channels: usize,
+        window: Window,
+        bias: bool,
+    ) -> ConvTranspose2d {
         let k = window.kernel;
-        let (weight, bias) = weight_and_bias(layout, name, [in_channels, out_channels, k, k], out_channels, bias);
+        let (weight, bias) =
+            weight_and_bias(layout, name, [in_channels, out_channels, k, k], out_channels, bias);
         ConvTranspose2d { weight, bias, in_channels, out_channels, window }
     }
 
     pub fn geom(&self, x_shape: &[usize]) -> Result<ConvGeom> {
-        crate::ensure!(x_shape.len() == 4 && x_shape[1] == self.in_channels, "conv_transpose2d: input {x_shape:?}, expected (N, {}, H, W)", self.in_channels);
+        crate::ensure!(
+            x_shape.len() == 4 && x_shape[1] == self.in_channels,
+            "conv_transpose2d: input {x_shape:?}, expected (N, {}, H, W)",
+            self.in_channels
+        );
         let Window { kernel: k, stride: s, padding: p, padding_end: pe } = self.window;
-        conv::transposed_geom(x_shape[0], self.in_channels, x_shape[2], x_shape[3], self.out_channels, (k, k), (s, s), (p, p), (pe, pe))
+        let window =
+            Window2d { kernel: (k, k), stride: (s, s), padding: (p, p), padding_end: (pe, pe) };
+        conv::transposed_geom(
+            [x_shape[0], self.in_channels, x_shape[2], x_shape[3]],
+            self.out_channels,
+            window,
+        )
     }
 
     pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var) -> Result<Var> {
@@ -141,7 +190,12 @@ pub struct BatchNorm {
 }
 
 impl BatchNorm {
-    pub fn new(gpu: &Gpu, layout: &mut ArenaLayout, name: &str, channels: usize) -> Result<BatchNorm> {
+    pub fn new(
+        gpu: &Gpu,
+        layout: &mut ArenaLayout,
+        name: &str,
+        channels: usize,
+    ) -> Result<BatchNorm> {
         let gamma = layout.add(&format!("{name}.gamma"), &[channels], GAMMA_INIT);
         let beta = layout.add(&format!("{name}.beta"), &[channels], ZERO_INIT);
         let mut init = vec![0.0; channels];
@@ -153,7 +207,9 @@ impl BatchNorm {
     pub fn forward(&self, tape: &mut Tape, arena: &Arena, x: &Var, mode: BnMode) -> Result<Var> {
         let config = match mode {
             BnMode::Train => BnConfig::train(self.eps, self.momentum),
-            BnMode::BatchStats => BnConfig { update_running: false, ..BnConfig::train(self.eps, self.momentum) },
+            BnMode::BatchStats => {
+                BnConfig { update_running: false, ..BnConfig::train(self.eps, self.momentum) }
+            }
             BnMode::Eval => BnConfig::eval(self.eps),
         };
         let (g, b) = (tape.param(arena, self.gamma), tape.param(arena, self.beta));

@@ -5,10 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::arena::{Arena, ArenaLayout};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::layers::{BatchNorm, BnMode, Conv2d, ConvTranspose2d, Linear, Window};
-use crate::arena::{Arena, ArenaLayout};
 use crate::ops::elementwise::Activation;
 use crate::ops::layout::ConvGeom;
 use crate::tape::{Tape, Var};
@@ -18,37 +18,74 @@ use crate::tape::{Tape, Var};
 #[serde(tag = "layer", rename_all = "snake_case")]
 pub enum LayerSpec {
     /// `x W^T + b` on a flat input [F]; W [out, F].
-    Linear { name: String, out: usize, bias: bool },
+    Linear {
+        name: String,
+        out: usize,
+        bias: bool,
+    },
     /// A square convolution on [C, H, W]; `padding` zeros before and after each spatial axis.
-    Conv { name: String, out: usize, kernel: usize, stride: usize, padding: [usize; 2], bias: bool },
+    Conv {
+        name: String,
+        out: usize,
+        kernel: usize,
+        stride: usize,
+        padding: [usize; 2],
+        bias: bool,
+    },
     /// A square transposed convolution on [C, H, W]; `padding` cut from the start and the end of
     /// the full output along each spatial axis.
-    ConvTranspose { name: String, out: usize, kernel: usize, stride: usize, padding: [usize; 2], bias: bool },
+    ConvTranspose {
+        name: String,
+        out: usize,
+        kernel: usize,
+        stride: usize,
+        padding: [usize; 2],
+        bias: bool,
+    },
     /// Per channel of [C, H, W], or per feature of [F].
-    BatchNorm { name: String },
+    BatchNorm {
+        name: String,
+    },
     Relu,
     /// LeakyReLU with the run's slope (`--leak`).
     LeakyRelu,
     Sigmoid,
     Tanh,
     /// The same values under another per-sample shape ([C, H, W] or [F]).
-    Reshape { shape: Vec<usize> },
+    Reshape {
+        shape: Vec<usize>,
+    },
 }
 
 impl LayerSpec {
     /// A one-line summary, e.g. `conv 64 k4 s2`, for tables and logs.
     pub fn summary(&self) -> String {
-        let pad = |p: &[usize; 2], k: usize, s: usize| if s == 1 && p[0] + p[1] + 1 == k { " same".to_string() } else if p == &[1, 1] && k == 4 { String::new() } else { format!(" p{}/{}", p[0], p[1]) };
+        let pad = |p: &[usize; 2], k: usize, s: usize| {
+            if s == 1 && p[0] + p[1] + 1 == k {
+                " same".to_string()
+            } else if p == &[1, 1] && k == 4 {
+                String::new()
+            } else {
+                format!(" p{}/{}", p[0], p[1])
+            }
+        };
         match self {
             LayerSpec::Linear { out, .. } => format!("fc {out}"),
-            LayerSpec::Conv { out, kernel, stride, padding, .. } => format!("conv {out} k{kernel} s{stride}{}", pad(padding, *kernel, *stride)),
-            LayerSpec::ConvTranspose { out, kernel, stride, padding, .. } => format!("upconv {out} k{kernel} s{stride}{}", pad(padding, *kernel, *stride)),
+            LayerSpec::Conv { out, kernel, stride, padding, .. } => {
+                format!("conv {out} k{kernel} s{stride}{}", pad(padding, *kernel, *stride))
+            }
+            LayerSpec::ConvTranspose { out, kernel, stride, padding, .. } => {
+                format!("upconv {out} k{kernel} s{stride}{}", pad(padding, *kernel, *stride))
+            }
             LayerSpec::BatchNorm { .. } => "bn".into(),
             LayerSpec::Relu => "relu".into(),
             LayerSpec::LeakyRelu => "lrelu".into(),
             LayerSpec::Sigmoid => "sigmoid".into(),
             LayerSpec::Tanh => "tanh".into(),
-            LayerSpec::Reshape { shape } => format!("reshape {}", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x")),
+            LayerSpec::Reshape { shape } => format!(
+                "reshape {}",
+                shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x")
+            ),
         }
     }
 }
@@ -88,30 +125,59 @@ fn describe(shape: &[usize]) -> String {
 impl Stack {
     /// Builds `specs` on per-sample inputs of `input` ([F] or [C, H, W]), adding parameters to
     /// `layout` in layer order.
-    pub fn build(gpu: &Gpu, layout: &mut ArenaLayout, prefix: &str, specs: &[LayerSpec], input: &[usize], leak: f32) -> Result<Stack> {
+    pub fn build(
+        gpu: &Gpu,
+        layout: &mut ArenaLayout,
+        prefix: &str,
+        specs: &[LayerSpec],
+        input: &[usize],
+        leak: f32,
+    ) -> Result<Stack> {
         let mut shape = input.to_vec();
         let mut layers = Vec::with_capacity(specs.len());
         let mut flops = Vec::new();
         let mut largest_per_sample = input.iter().product::<usize>();
         for (i, spec) in specs.iter().enumerate() {
-            let at = |what: String| Error::new(format!("network {prefix}, layer {i} ({}): {what}", spec.summary()));
+            let at = |what: String| {
+                Error::new(format!("network {prefix}, layer {i} ({}): {what}", spec.summary()))
+            };
             let spatial = |shape: &[usize]| -> Result<(usize, usize, usize)> {
                 match shape {
                     [c, h, w] => Ok((*c, *h, *w)),
-                    _ => Err(at(format!("needs a [C, H, W] input, has {}; add a reshape", describe(shape)))),
+                    _ => Err(at(format!(
+                        "needs a [C, H, W] input, has {}; add a reshape",
+                        describe(shape)
+                    ))),
                 }
             };
             let layer = match spec {
                 LayerSpec::Linear { name, out, bias } => {
-                    let [features] = shape[..] else { return Err(at(format!("needs a flat input, has {}; add a reshape", describe(&shape)))) };
+                    let [features] = shape[..] else {
+                        return Err(at(format!(
+                            "needs a flat input, has {}; add a reshape",
+                            describe(&shape)
+                        )));
+                    };
                     flops.push(2.0 * (features * out) as f64);
                     shape = vec![*out];
-                    Layer::Linear(Linear::new(layout, &format!("{prefix}.{name}"), features, *out, *bias))
+                    Layer::Linear(Linear::new(
+                        layout,
+                        &format!("{prefix}.{name}"),
+                        features,
+                        *out,
+                        *bias,
+                    ))
                 }
                 LayerSpec::Conv { name, out, kernel, stride, padding, bias } => {
                     let (c, h, w) = spatial(&shape)?;
-                    let window = Window { kernel: *kernel, stride: *stride, padding: padding[0], padding_end: padding[1] };
-                    let conv = Conv2d::new(layout, &format!("{prefix}.{name}"), c, *out, window, *bias);
+                    let window = Window {
+                        kernel: *kernel,
+                        stride: *stride,
+                        padding: padding[0],
+                        padding_end: padding[1],
+                    };
+                    let conv =
+                        Conv2d::new(layout, &format!("{prefix}.{name}"), c, *out, window, *bias);
                     let g = conv.geom(&[1, c, h, w]).map_err(|e| at(e.to_string()))?;
                     flops.push(g.flops());
                     largest_per_sample = largest_per_sample.max(columns_per_sample(&g));
@@ -120,8 +186,20 @@ impl Stack {
                 }
                 LayerSpec::ConvTranspose { name, out, kernel, stride, padding, bias } => {
                     let (c, h, w) = spatial(&shape)?;
-                    let window = Window { kernel: *kernel, stride: *stride, padding: padding[0], padding_end: padding[1] };
-                    let conv = ConvTranspose2d::new(layout, &format!("{prefix}.{name}"), c, *out, window, *bias);
+                    let window = Window {
+                        kernel: *kernel,
+                        stride: *stride,
+                        padding: padding[0],
+                        padding_end: padding[1],
+                    };
+                    let conv = ConvTranspose2d::new(
+                        layout,
+                        &format!("{prefix}.{name}"),
+                        c,
+                        *out,
+                        window,
+                        *bias,
+                    );
                     let g = conv.geom(&[1, c, h, w]).map_err(|e| at(e.to_string()))?;
                     flops.push(g.flops());
                     largest_per_sample = largest_per_sample.max(columns_per_sample(&g));
@@ -139,9 +217,14 @@ impl Stack {
                 LayerSpec::Sigmoid => Layer::Activation(Activation::Sigmoid),
                 LayerSpec::Tanh => Layer::Activation(Activation::Tanh),
                 LayerSpec::Reshape { shape: to } => {
-                    let (have, want) = (shape.iter().product::<usize>(), to.iter().product::<usize>());
+                    let (have, want) =
+                        (shape.iter().product::<usize>(), to.iter().product::<usize>());
                     if have != want || !(to.len() == 1 || to.len() == 3) {
-                        return Err(at(format!("cannot reshape {} ({have} values) to {}", describe(&shape), describe(to))));
+                        return Err(at(format!(
+                            "cannot reshape {} ({have} values) to {}",
+                            describe(&shape),
+                            describe(to)
+                        )));
                     }
                     shape = to.clone();
                     Layer::Reshape(to.clone())

@@ -2,11 +2,17 @@
 
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::Tensor;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::gpu::Tensor;
 
-pub static ADAM: Kernel = Kernel::new("adam", include_str!("../../shaders/adam.wgsl"), "adam", [256, 1, 1], <Params as GpuParams>::FIELDS);
+pub static ADAM: Kernel = Kernel::new(
+    "adam",
+    include_str!("../../shaders/adam.wgsl"),
+    "adam",
+    [256, 1, 1],
+    <Params as GpuParams>::FIELDS,
+);
 
 /// Four parameters per invocation, for lengths that are multiples of 4 (every arena).
 pub static ADAM4: Kernel = Kernel { entry: "adam4", ..ADAM };
@@ -43,9 +49,19 @@ crate::gpu_params! {
     }
 }
 
+/// The four equally long buffers one Adam step reads and updates.
+#[derive(Clone, Copy)]
+pub struct AdamBuffers<'a> {
+    pub params: &'a Tensor,
+    pub grads: &'a Tensor,
+    /// The first and second moments.
+    pub m: &'a Tensor,
+    pub v: &'a Tensor,
+}
+
 /// Step number `t` (1-based) of Adam over `params`, with moments `m` and `v`.
-#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
-pub fn step(gpu: &Gpu, config: AdamConfig, t: u64, params: &Tensor, grads: &Tensor, m: &Tensor, v: &Tensor) -> Result<()> {
+pub fn step(gpu: &Gpu, config: AdamConfig, t: u64, buffers: AdamBuffers) -> Result<()> {
+    let AdamBuffers { params, grads, m, v } = buffers;
     let n = params.len();
     ensure!(grads.len() == n && m.len() == n && v.len() == n, "Adam: arenas differ in size");
     ensure!(t >= 1, "Adam: step numbers start at 1");
@@ -63,7 +79,19 @@ pub fn step(gpu: &Gpu, config: AdamConfig, t: u64, params: &Tensor, grads: &Tens
         _pad: 0,
     };
     if n.is_multiple_of(4) {
-        return gpu.dispatch(&ADAM4, &[], &p, &[params, grads, m, v], grid_1d(n / 4, ADAM4.invocations_per_workgroup()));
+        return gpu.dispatch(
+            &ADAM4,
+            &[],
+            &p,
+            &[params, grads, m, v],
+            grid_1d(n / 4, ADAM4.invocations_per_workgroup()),
+        );
     }
-    gpu.dispatch(&ADAM, &[], &p, &[params, grads, m, v], grid_1d(n, ADAM.invocations_per_workgroup()))
+    gpu.dispatch(
+        &ADAM,
+        &[],
+        &p,
+        &[params, grads, m, v],
+        grid_1d(n, ADAM.invocations_per_workgroup()),
+    )
 }

@@ -4,9 +4,9 @@
 
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::Tensor;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::gpu::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/batchnorm.wgsl");
 
@@ -35,7 +35,18 @@ pub static BACKWARD_SUMS4_FEATURES: Kernel = per_channel("bn_backward_sums4_feat
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     let scalar = [&STATS, &EVAL_STATS, &NORMALIZE, &BACKWARD_SUMS, &BACKWARD_DX];
-    let vec4 = [&STATS4, &NORMALIZE4, &BACKWARD_SUMS4, &BACKWARD_DX4, &STATS4_FEATURES, &NORMALIZE4_FEATURES, &BACKWARD_SUMS4_FEATURES, &BACKWARD_DX4_FEATURES, &NORMALIZE4_STRADDLE, &BACKWARD_DX4_STRADDLE];
+    let vec4 = [
+        &STATS4,
+        &NORMALIZE4,
+        &BACKWARD_SUMS4,
+        &BACKWARD_DX4,
+        &STATS4_FEATURES,
+        &NORMALIZE4_FEATURES,
+        &BACKWARD_SUMS4_FEATURES,
+        &BACKWARD_DX4_FEATURES,
+        &NORMALIZE4_STRADDLE,
+        &BACKWARD_DX4_STRADDLE,
+    ];
     scalar.into_iter().chain(vec4).map(|k| (k, vec![vec![]])).collect()
 }
 
@@ -108,7 +119,10 @@ impl BnConfig {
 
 /// The [N, C, S] view of an (N, C) or (N, C, H, W) tensor.
 pub fn channels_view(shape: &[usize]) -> Result<(usize, usize, usize)> {
-    ensure!(shape.len() == 2 || shape.len() == 4, "batch norm takes (N, C) or (N, C, H, W), got {shape:?}");
+    ensure!(
+        shape.len() == 2 || shape.len() == 4,
+        "batch norm takes (N, C) or (N, C, H, W), got {shape:?}"
+    );
     Ok((shape[0], shape[1], shape[2..].iter().product()))
 }
 
@@ -131,48 +145,105 @@ fn params(dims: (usize, usize, usize), config: BnConfig) -> Params {
 
 /// Output and the (mean, invstd) statistics [2C] it used, which the backward pass needs.
 /// `running` is [2C]: running means then running variances.
-pub fn forward(gpu: &Gpu, x: &Tensor, gamma: &Tensor, beta: &Tensor, running: &Tensor, config: BnConfig) -> Result<(Tensor, Tensor)> {
+pub fn forward(
+    gpu: &Gpu,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    running: &Tensor,
+    config: BnConfig,
+) -> Result<(Tensor, Tensor)> {
     let dims = channels_view(x.shape())?;
     let c = dims.1;
-    ensure!(gamma.len() == c && beta.len() == c, "batch norm: {c} channels, gamma {:?}, beta {:?}", gamma.shape(), beta.shape());
-    ensure!(running.len() == 2 * c, "batch norm: running statistics hold {}, expected {}", running.len(), 2 * c);
+    ensure!(
+        gamma.len() == c && beta.len() == c,
+        "batch norm: {c} channels, gamma {:?}, beta {:?}",
+        gamma.shape(),
+        beta.shape()
+    );
+    ensure!(
+        running.len() == 2 * c,
+        "batch norm: running statistics hold {}, expected {}",
+        running.len(),
+        2 * c
+    );
     if config.train {
-        ensure!(dims.0 * dims.2 > 1, "batch norm in training mode needs more than one value per channel, got {:?}", x.shape());
+        ensure!(
+            dims.0 * dims.2 > 1,
+            "batch norm in training mode needs more than one value per channel, got {:?}",
+            x.shape()
+        );
     }
     let p = params(dims, config);
     let stats = gpu.empty(&[2 * c]);
     let channel_groups = [(c as u32).div_ceil(64), 1, 1];
     if config.train {
         match element_path(dims) {
-            ElementPath::Channel4 => gpu.dispatch(&STATS4, &[], &p, &[&stats, running, x], channel_groups)?,
-            ElementPath::Features4 => gpu.dispatch(&STATS4_FEATURES, &[], &p, &[&stats, running, x], [(c as u32 / 4).div_ceil(64), 1, 1])?,
-            ElementPath::Straddle4 | ElementPath::Scalar => gpu.dispatch(&STATS, &[], &p, &[x, &stats, running], channel_groups)?,
+            ElementPath::Channel4 => {
+                gpu.dispatch(&STATS4, &[], &p, &[&stats, running, x], channel_groups)?
+            }
+            ElementPath::Features4 => gpu.dispatch(
+                &STATS4_FEATURES,
+                &[],
+                &p,
+                &[&stats, running, x],
+                [(c as u32 / 4).div_ceil(64), 1, 1],
+            )?,
+            ElementPath::Straddle4 | ElementPath::Scalar => {
+                gpu.dispatch(&STATS, &[], &p, &[x, &stats, running], channel_groups)?
+            }
         }
     } else {
         gpu.dispatch(&EVAL_STATS, &[], &p, &[&stats, running], channel_groups)?;
     }
     let y = gpu.empty(x.shape());
     match element_path(dims) {
-        ElementPath::Channel4 => gpu.dispatch(&NORMALIZE4, &[], &p, &[gamma, beta, &stats, x, &y], grid_1d(x.len() / 4, 256))?,
-        ElementPath::Features4 => gpu.dispatch(&NORMALIZE4_FEATURES, &[], &p, &[x, &y, gamma, beta, &stats], grid_1d(x.len() / 4, 256))?,
-        ElementPath::Straddle4 => gpu.dispatch(&NORMALIZE4_STRADDLE, &[], &p, &[gamma, beta, &stats, x, &y], grid_1d(x.len() / 4, 256))?,
-        ElementPath::Scalar => gpu.dispatch(&NORMALIZE, &[], &p, &[x, gamma, beta, &stats, &y], grid_1d(x.len(), 256))?,
+        ElementPath::Channel4 => gpu.dispatch(
+            &NORMALIZE4,
+            &[],
+            &p,
+            &[gamma, beta, &stats, x, &y],
+            grid_1d(x.len() / 4, 256),
+        )?,
+        ElementPath::Features4 => gpu.dispatch(
+            &NORMALIZE4_FEATURES,
+            &[],
+            &p,
+            &[x, &y, gamma, beta, &stats],
+            grid_1d(x.len() / 4, 256),
+        )?,
+        ElementPath::Straddle4 => gpu.dispatch(
+            &NORMALIZE4_STRADDLE,
+            &[],
+            &p,
+            &[gamma, beta, &stats, x, &y],
+            grid_1d(x.len() / 4, 256),
+        )?,
+        ElementPath::Scalar => {
+            gpu.dispatch(&NORMALIZE, &[], &p, &[x, gamma, beta, &stats, &y], grid_1d(x.len(), 256))?
+        }
     }
     Ok((y, stats))
 }
 
+/// What the forward pass leaves for the backward: its input, gamma and the batch statistics.
+#[derive(Clone, Copy)]
+pub struct BnSaved<'a> {
+    pub x: &'a Tensor,
+    pub gamma: &'a Tensor,
+    pub stats: &'a Tensor,
+}
+
 /// Backward. Gradients of gamma and beta ([C] each) and of x, each with its accumulate flag.
-#[allow(clippy::too_many_arguments)]
 pub fn backward(
     gpu: &Gpu,
-    x: &Tensor,
-    gamma: &Tensor,
-    stats: &Tensor,
+    saved: BnSaved,
     dy: &Tensor,
     config: BnConfig,
     dx: Option<(&Tensor, f32)>,
     dgamma_dbeta: (&Tensor, &Tensor, f32),
 ) -> Result<()> {
+    let BnSaved { x, gamma, stats } = saved;
     let dims = channels_view(x.shape())?;
     let (dgamma, dbeta, acc) = dgamma_dbeta;
     let mut p = params(dims, config);
@@ -180,17 +251,59 @@ pub fn backward(
     let sums = gpu.empty(&[2 * dims.1]);
     let channel_groups = [(dims.1 as u32).div_ceil(64), 1, 1];
     match element_path(dims) {
-        ElementPath::Channel4 => gpu.dispatch(&BACKWARD_SUMS4, &[], &p, &[stats, dgamma, dbeta, &sums, x, dy], channel_groups)?,
-        ElementPath::Features4 => gpu.dispatch(&BACKWARD_SUMS4_FEATURES, &[], &p, &[stats, dgamma, dbeta, &sums, x, dy], [(dims.1 as u32 / 4).div_ceil(64), 1, 1])?,
-        ElementPath::Straddle4 | ElementPath::Scalar => gpu.dispatch(&BACKWARD_SUMS, &[], &p, &[x, stats, dy, dgamma, dbeta, &sums], channel_groups)?,
+        ElementPath::Channel4 => gpu.dispatch(
+            &BACKWARD_SUMS4,
+            &[],
+            &p,
+            &[stats, dgamma, dbeta, &sums, x, dy],
+            channel_groups,
+        )?,
+        ElementPath::Features4 => gpu.dispatch(
+            &BACKWARD_SUMS4_FEATURES,
+            &[],
+            &p,
+            &[stats, dgamma, dbeta, &sums, x, dy],
+            [(dims.1 as u32 / 4).div_ceil(64), 1, 1],
+        )?,
+        ElementPath::Straddle4 | ElementPath::Scalar => gpu.dispatch(
+            &BACKWARD_SUMS,
+            &[],
+            &p,
+            &[x, stats, dy, dgamma, dbeta, &sums],
+            channel_groups,
+        )?,
     }
     if let Some((dx, acc_dx)) = dx {
         p.acc_dx = acc_dx;
         match element_path(dims) {
-            ElementPath::Channel4 => gpu.dispatch(&BACKWARD_DX4, &[], &p, &[gamma, stats, &sums, x, dy, dx], grid_1d(x.len() / 4, 256))?,
-            ElementPath::Features4 => gpu.dispatch(&BACKWARD_DX4_FEATURES, &[], &p, &[x, dy, dx, gamma, stats, &sums], grid_1d(x.len() / 4, 256))?,
-            ElementPath::Straddle4 => gpu.dispatch(&BACKWARD_DX4_STRADDLE, &[], &p, &[gamma, stats, &sums, x, dy, dx], grid_1d(x.len() / 4, 256))?,
-            ElementPath::Scalar => gpu.dispatch(&BACKWARD_DX, &[], &p, &[x, gamma, stats, dy, dx, &sums], grid_1d(x.len(), 256))?,
+            ElementPath::Channel4 => gpu.dispatch(
+                &BACKWARD_DX4,
+                &[],
+                &p,
+                &[gamma, stats, &sums, x, dy, dx],
+                grid_1d(x.len() / 4, 256),
+            )?,
+            ElementPath::Features4 => gpu.dispatch(
+                &BACKWARD_DX4_FEATURES,
+                &[],
+                &p,
+                &[x, dy, dx, gamma, stats, &sums],
+                grid_1d(x.len() / 4, 256),
+            )?,
+            ElementPath::Straddle4 => gpu.dispatch(
+                &BACKWARD_DX4_STRADDLE,
+                &[],
+                &p,
+                &[gamma, stats, &sums, x, dy, dx],
+                grid_1d(x.len() / 4, 256),
+            )?,
+            ElementPath::Scalar => gpu.dispatch(
+                &BACKWARD_DX,
+                &[],
+                &p,
+                &[x, gamma, stats, dy, dx, &sums],
+                grid_1d(x.len(), 256),
+            )?,
         }
     }
     Ok(())

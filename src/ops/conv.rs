@@ -6,13 +6,13 @@
 //! convolution's forward: one geometry (`ConvGeom`, always described as the forward convolution)
 //! and the same kernels serve both layer types.
 
+use crate::ensure;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::ops::layout::{self, col2im_into, im2col, phased, swap_last, swap_last_into};
+use crate::gpu::Tensor;
+use crate::ops::layout::{self, col2im_into, im2col, phased, swap_last, swap_last_into, Window2d};
 use crate::ops::matmul::{self, Gemm};
 use crate::ops::reduce::{self, Axes};
-use crate::gpu::Tensor;
-use crate::ensure;
 
 pub use crate::ops::layout::ConvGeom;
 
@@ -64,7 +64,14 @@ fn rows_times(gpu: &Gpu, g: &ConvGeom, rows: Rows, b: &Tensor) -> Result<Tensor>
 /// `x = acc * x + col2im(rows . weight)`: a convolution's input gradient from the output
 /// gradient as rows and its weight [c_out, c_in, kh, kw], which is also a transposed
 /// convolution's forward.
-pub fn input_gradient_into(gpu: &Gpu, g: &ConvGeom, rows: Rows, weight: &Tensor, x: &Tensor, acc: f32) -> Result<()> {
+pub fn input_gradient_into(
+    gpu: &Gpu,
+    g: &ConvGeom,
+    rows: Rows,
+    weight: &Tensor,
+    x: &Tensor,
+    acc: f32,
+) -> Result<()> {
     let weight = weight.reshape(&[g.c_out, g.taps()]);
     if !phased(g) {
         let col = rows_times(gpu, g, rows, &weight)?;
@@ -78,14 +85,23 @@ pub fn input_gradient_into(gpu: &Gpu, g: &ConvGeom, rows: Rows, weight: &Tensor,
 
 fn check_weight(weight: &Tensor, expected: [usize; 4], what: &str) -> Result<()> {
     if weight.shape() != expected {
-        return Err(Error::new(format!("{what}: weight {:?}, expected {expected:?}", weight.shape())));
+        return Err(Error::new(format!(
+            "{what}: weight {:?}, expected {expected:?}",
+            weight.shape()
+        )));
     }
     Ok(())
 }
 
 /// Convolution forward. Weight [c_out, c_in, kh, kw] (PyTorch's layout), bias [c_out].
 /// Returns the output [n, c_out, out_h, out_w] and the column matrix the weight gradient needs.
-pub fn conv2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+pub fn conv2d(
+    gpu: &Gpu,
+    g: &ConvGeom,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
     g.validate()?;
     check_weight(weight, [g.c_out, g.c_in, g.kernel.0, g.kernel.1], "conv2d")?;
     let col = im2col(gpu, g, x)?;
@@ -98,18 +114,23 @@ pub fn conv2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option
 /// A gradient destination: the tensor and whether to add to it (1) or overwrite it (0).
 pub type GradOut<'a> = Option<(&'a Tensor, f32)>;
 
+/// The gradients a convolution's backward may write: of its input, weight and bias.
+pub struct ConvGrads<'a> {
+    pub dx: GradOut<'a>,
+    pub dweight: GradOut<'a>,
+    pub dbias: GradOut<'a>,
+}
+
 /// Convolution backward from the output gradient `dy` [n, c_out, out_h, out_w].
-#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn conv2d_backward(
     gpu: &Gpu,
     g: &ConvGeom,
     col: &Tensor,
     weight: &Tensor,
     dy: &Tensor,
-    dx: GradOut,
-    dweight: GradOut,
-    dbias: GradOut,
+    grads: ConvGrads,
 ) -> Result<()> {
+    let ConvGrads { dx, dweight, dbias } = grads;
     let pixels = g.out_h() * g.out_w();
     let dy_rows = swap_last(gpu, dy, (g.n, g.c_out, pixels), &[g.n * pixels, g.c_out])?;
     if let Some((dw, acc)) = dweight {
@@ -130,14 +151,20 @@ pub fn conv2d_backward(
 /// output [n, c_out, (h-1)*s - p - p_end + k, ...], the full transposed convolution with `padding`
 /// rows and columns cut from the start and `padding_end` from the end; `geom` describes the
 /// convolution from that output back to the input.
-#[allow(clippy::too_many_arguments)] // the geometry, named at every call
-pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize), padding_end: (usize, usize)) -> Result<ConvGeom> {
+pub fn transposed_geom(
+    [n, c_in, h, w]: [usize; 4],
+    c_out: usize,
+    window: Window2d,
+) -> Result<ConvGeom> {
+    let Window2d { kernel, stride, padding, padding_end } = window;
     let out_h = ((h.max(1) - 1) * stride.0 + kernel.0).checked_sub(padding.0 + padding_end.0);
     let out_w = ((w.max(1) - 1) * stride.1 + kernel.1).checked_sub(padding.1 + padding_end.1);
     let (Some(out_h), Some(out_w)) = (out_h, out_w) else {
-        return Err(Error::new(format!("transposed convolution: padding {padding:?}/{padding_end:?} leaves no output")));
+        return Err(Error::new(format!(
+            "transposed convolution: padding {padding:?}/{padding_end:?} leaves no output"
+        )));
     };
-    let g = ConvGeom::new(n, c_out, out_h, out_w, c_in, kernel, stride, padding).with_padding_end(padding_end);
+    let g = ConvGeom::new([n, c_out, out_h, out_w], c_in, window);
     g.validate()?;
     ensure!(g.out_h() == h && g.out_w() == w, "transposed convolution: geometry does not invert");
     Ok(g)
@@ -146,10 +173,21 @@ pub fn transposed_geom(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, 
 /// Transposed convolution forward. `g` from `transposed_geom`. Returns the output and the input
 /// as the weight gradient takes it: rows [n*h*w, c_in], or the input map itself where the
 /// product read it in place (`reads_map_in_place`; the backward permutes it when it needs rows).
-pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<(Tensor, SavedRows)> {
+pub fn conv_transpose2d(
+    gpu: &Gpu,
+    g: &ConvGeom,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+) -> Result<(Tensor, SavedRows)> {
     // In `g` the roles are swapped: g.c_out is this layer's input channels, g.c_in its output's.
     check_weight(weight, [g.c_out, g.c_in, g.kernel.0, g.kernel.1], "conv_transpose2d")?;
-    ensure!(x.shape() == g.output_shape(), "conv_transpose2d: input {:?}, expected {:?}", x.shape(), g.output_shape());
+    ensure!(
+        x.shape() == g.output_shape(),
+        "conv_transpose2d: input {:?}, expected {:?}",
+        x.shape(),
+        g.output_shape()
+    );
     let out = gpu.empty(&g.input_shape());
     let saved = if reads_map_in_place(gpu, g) {
         input_gradient_into(gpu, g, Rows::Map(x), weight, &out, 0.0)?;
@@ -160,8 +198,20 @@ pub fn conv_transpose2d(gpu: &Gpu, g: &ConvGeom, x: &Tensor, weight: &Tensor, bi
         SavedRows::Stored(x_rows)
     };
     if let Some(bias) = bias {
-        ensure!(bias.len() == g.c_in, "conv_transpose2d: bias holds {}, expected {}", bias.len(), g.c_in);
-        reduce::broadcast_into(gpu, bias, Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w }, &out, 1.0, 1.0)?;
+        ensure!(
+            bias.len() == g.c_in,
+            "conv_transpose2d: bias holds {}, expected {}",
+            bias.len(),
+            g.c_in
+        );
+        reduce::broadcast_into(
+            gpu,
+            bias,
+            Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w },
+            &out,
+            1.0,
+            1.0,
+        )?;
     }
     Ok((out, saved))
 }
@@ -174,21 +224,20 @@ fn output_rows(gpu: &Gpu, g: &ConvGeom, map: &Tensor) -> Result<Tensor> {
 
 /// Transposed convolution backward from the output gradient `dy` (shape `g.input_shape()`);
 /// `saved` is what `conv_transpose2d` returned beside its output (`SavedRows::view`).
-#[allow(clippy::too_many_arguments)] // operands and gradient outputs, named at every call
 pub fn conv_transpose2d_backward(
     gpu: &Gpu,
     g: &ConvGeom,
     saved: Rows,
     weight: &Tensor,
     dy: &Tensor,
-    dx: GradOut,
-    dweight: GradOut,
-    dbias: GradOut,
+    grads: ConvGrads,
 ) -> Result<()> {
+    let ConvGrads { dx, dweight, dbias } = grads;
     let pixels = g.out_h() * g.out_w();
     let dcol = im2col(gpu, g, &dy.reshape(&g.input_shape()))?;
     if let Some((dx, acc)) = dx {
-        let dx_rows = matmul::gemm(gpu, &dcol, &weight.reshape(&[g.c_out, g.taps()]), None, false, true)?;
+        let dx_rows =
+            matmul::gemm(gpu, &dcol, &weight.reshape(&[g.c_out, g.taps()]), None, false, true)?;
         swap_last_into(gpu, &dx_rows, (g.n, pixels, g.c_out), dx, acc)?;
     }
     if let Some((dw, acc)) = dweight {
@@ -204,7 +253,14 @@ pub fn conv_transpose2d_backward(
         matmul::gemm_into(gpu, x_rows, &dcol, None, &dw, Gemm::new(true, false).accumulate(acc))?;
     }
     if let Some((db, acc)) = dbias {
-        reduce::sum_into(gpu, dy, Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w }, db, 1.0, acc)?;
+        reduce::sum_into(
+            gpu,
+            dy,
+            Axes { outer: g.n, mid: g.c_in, inner: g.h * g.w },
+            db,
+            1.0,
+            acc,
+        )?;
     }
     Ok(())
 }

@@ -2,14 +2,17 @@
 
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::Tensor;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::gpu::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/elementwise.wgsl");
 
 const fn kernel(entry: &'static str) -> Kernel {
-    Kernel { codes: &[UnaryOp::WGSL, BinaryOp::WGSL], ..Kernel::new("elementwise", SOURCE, entry, [256, 1, 1], <Params as GpuParams>::FIELDS) }
+    Kernel {
+        codes: &[UnaryOp::WGSL, BinaryOp::WGSL],
+        ..Kernel::new("elementwise", SOURCE, entry, [256, 1, 1], <Params as GpuParams>::FIELDS)
+    }
 }
 
 crate::gpu_codes! {
@@ -47,7 +50,10 @@ pub static UNARY_BACKWARD4: Kernel = kernel("unary_backward4");
 pub static AXPY4: Kernel = kernel("axpy4");
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY, &FILL4, &UNARY4, &UNARY_BACKWARD4, &AXPY4].into_iter().map(|k| (k, vec![vec![]])).collect()
+    [&UNARY, &UNARY_BACKWARD, &BINARY, &FILL, &AXPY, &FILL4, &UNARY4, &UNARY_BACKWARD4, &AXPY4]
+        .into_iter()
+        .map(|k| (k, vec![vec![]]))
+        .collect()
 }
 
 crate::gpu_params! {
@@ -73,9 +79,14 @@ impl Params {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
     /// alpha * x + beta
-    Scale { alpha: f32, beta: f32 },
+    Scale {
+        alpha: f32,
+        beta: f32,
+    },
     Relu,
-    LeakyRelu { slope: f32 },
+    LeakyRelu {
+        slope: f32,
+    },
     Sigmoid,
     Tanh,
 }
@@ -83,9 +94,13 @@ pub enum Activation {
 impl Activation {
     fn params(self, n: usize) -> Params {
         match self {
-            Activation::Scale { alpha, beta } => Params { alpha, beta, ..Params::new(n, UnaryOp::Scale.code()) },
+            Activation::Scale { alpha, beta } => {
+                Params { alpha, beta, ..Params::new(n, UnaryOp::Scale.code()) }
+            }
             Activation::Relu => Params::new(n, UnaryOp::Relu.code()),
-            Activation::LeakyRelu { slope } => Params { slope, ..Params::new(n, UnaryOp::LeakyRelu.code()) },
+            Activation::LeakyRelu { slope } => {
+                Params { slope, ..Params::new(n, UnaryOp::LeakyRelu.code()) }
+            }
             Activation::Sigmoid => Params::new(n, UnaryOp::Sigmoid.code()),
             Activation::Tanh => Params::new(n, UnaryOp::Tanh.code()),
         }
@@ -103,7 +118,13 @@ fn launch(gpu: &Gpu, kernel: &Kernel, params: Params, tensors: &[&Tensor]) -> Re
 }
 
 /// The vec4 twin when the length allows (every tensor of a call has the same length).
-fn launch_vectorized(gpu: &Gpu, scalar: &Kernel, vec4: &Kernel, params: Params, tensors: &[&Tensor]) -> Result<()> {
+fn launch_vectorized(
+    gpu: &Gpu,
+    scalar: &Kernel,
+    vec4: &Kernel,
+    params: Params,
+    tensors: &[&Tensor],
+) -> Result<()> {
     if params.n.is_multiple_of(4) {
         let groups = grid_1d(params.n as usize / 4, vec4.invocations_per_workgroup());
         return gpu.dispatch(vec4, &[], &params, tensors, groups);
@@ -118,7 +139,14 @@ pub fn activate(gpu: &Gpu, x: &Tensor, f: Activation) -> Result<Tensor> {
 }
 
 /// `dx = acc * dx + dy * f'(saved)`; `saved` is the output for sigmoid/tanh, else the input.
-pub fn activate_backward(gpu: &Gpu, f: Activation, saved: &Tensor, dy: &Tensor, dx: &Tensor, acc: f32) -> Result<()> {
+pub fn activate_backward(
+    gpu: &Gpu,
+    f: Activation,
+    saved: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+    acc: f32,
+) -> Result<()> {
     ensure!(saved.len() == dy.len() && dy.len() == dx.len(), "activation backward: sizes differ");
     let mut p = f.params(dx.len());
     p.acc = acc;

@@ -7,9 +7,9 @@ use bytemuck::Zeroable;
 
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::Tensor;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::gpu::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/layout.wgsl");
 
@@ -31,10 +31,22 @@ pub static SWAP_COLS4: Kernel = kernel("swap_cols4");
 pub static TRANSPOSE: Kernel = Kernel { workgroup: [16, 16, 1], ..kernel("transpose_matrix") };
 
 pub fn kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
-    [&IM2COL, &IM2COL_KW4, &COL2IM, &TAPS_BY_PHASE, &COL2IM_S2, &COL2IM_S2_K4, &SWAP_LAST, &SWAP_LAST4, &SWAP_ROWS4, &SWAP_COLS4, &TRANSPOSE]
-        .into_iter()
-        .map(|k| (k, vec![vec![]]))
-        .collect()
+    [
+        &IM2COL,
+        &IM2COL_KW4,
+        &COL2IM,
+        &TAPS_BY_PHASE,
+        &COL2IM_S2,
+        &COL2IM_S2_K4,
+        &SWAP_LAST,
+        &SWAP_LAST4,
+        &SWAP_ROWS4,
+        &SWAP_COLS4,
+        &TRANSPOSE,
+    ]
+    .into_iter()
+    .map(|k| (k, vec![vec![]]))
+    .collect()
 }
 
 crate::gpu_params! {
@@ -79,11 +91,32 @@ pub struct ConvGeom {
     pub padding_end: (usize, usize),
 }
 
+/// A convolution's window, each as (rows, columns): kernel, stride, and the zeros before
+/// (top, left) and after (bottom, right) the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window2d {
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+    pub padding_end: (usize, usize),
+}
+
+impl Window2d {
+    /// Padded alike on both sides.
+    pub fn symmetric(
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Window2d {
+        Window2d { kernel, stride, padding, padding_end: padding }
+    }
+}
+
 impl ConvGeom {
-    /// A convolution padded alike on both sides.
-    #[allow(clippy::too_many_arguments)] // the geometry, named at every call
-    pub fn new(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> ConvGeom {
-        ConvGeom { n, c_in, h, w, c_out, kernel, stride, padding, padding_end: padding }
+    /// A convolution of an [n, c_in, h, w] input into `c_out` channels.
+    pub fn new([n, c_in, h, w]: [usize; 4], c_out: usize, window: Window2d) -> ConvGeom {
+        let Window2d { kernel, stride, padding, padding_end } = window;
+        ConvGeom { n, c_in, h, w, c_out, kernel, stride, padding, padding_end }
     }
 
     /// The same with another trailing padding.
@@ -101,7 +134,10 @@ impl ConvGeom {
         ensure!(kh > 0 && kw > 0, "convolution: kernel {kh}x{kw} is empty");
         ensure!(self.stride.0 > 0 && self.stride.1 > 0, "convolution: stride must be at least 1");
         let (ph, pw) = self.padded();
-        ensure!(ph >= kh && pw >= kw, "convolution: kernel {kh}x{kw} is larger than the padded {ph}x{pw} input");
+        ensure!(
+            ph >= kh && pw >= kw,
+            "convolution: kernel {kh}x{kw} is larger than the padded {ph}x{pw} input"
+        );
         Ok(())
     }
 
@@ -153,13 +189,31 @@ impl ConvGeom {
     }
 }
 
-fn launch(gpu: &Gpu, kernel: &Kernel, params: Params, count: usize, src: &Tensor, dst: &Tensor) -> Result<()> {
-    gpu.dispatch(kernel, &[], &params, &[src, dst], grid_1d(count, kernel.invocations_per_workgroup()))
+fn launch(
+    gpu: &Gpu,
+    kernel: &Kernel,
+    params: Params,
+    count: usize,
+    src: &Tensor,
+    dst: &Tensor,
+) -> Result<()> {
+    gpu.dispatch(
+        kernel,
+        &[],
+        &params,
+        &[src, dst],
+        grid_1d(count, kernel.invocations_per_workgroup()),
+    )
 }
 
 /// The column matrix [n*out_h*out_w, taps] of an input [n, c_in, h, w].
 pub fn im2col(gpu: &Gpu, g: &ConvGeom, x: &Tensor) -> Result<Tensor> {
-    ensure!(x.shape() == g.input_shape(), "im2col: input {:?}, geometry {:?}", x.shape(), g.input_shape());
+    ensure!(
+        x.shape() == g.input_shape(),
+        "im2col: input {:?}, geometry {:?}",
+        x.shape(),
+        g.input_shape()
+    );
     let rows = g.n * g.out_h() * g.out_w();
     let col = gpu.empty(&[rows, g.taps()]);
     if g.kernel.1 == 4 {
@@ -172,22 +226,45 @@ pub fn im2col(gpu: &Gpu, g: &ConvGeom, x: &Tensor) -> Result<Tensor> {
 
 /// `x = acc * x + col2im(col)`: every input pixel gathers the column entries it feeds.
 pub fn col2im_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc: f32) -> Result<()> {
-    ensure!(x.len() == g.input_shape().iter().product::<usize>(), "col2im: output {:?} for {:?}", x.shape(), g.input_shape());
-    ensure!(col.len() == g.n * g.out_h() * g.out_w() * g.taps(), "col2im: column matrix {:?} for {g:?}", col.shape());
+    ensure!(
+        x.len() == g.input_shape().iter().product::<usize>(),
+        "col2im: output {:?} for {:?}",
+        x.shape(),
+        g.input_shape()
+    );
+    ensure!(
+        col.len() == g.n * g.out_h() * g.out_w() * g.taps(),
+        "col2im: column matrix {:?} for {g:?}",
+        col.shape()
+    );
     launch(gpu, &COL2IM, g.params(acc), x.len(), col, x)
 }
 
 /// Whether the input gradient takes the stride-2 path (`taps_by_phase` + `col2im_s2`), as the
 /// paper's four layers do.
 pub fn phased(g: &ConvGeom) -> bool {
-    g.stride == (2, 2) && g.kernel.0.is_multiple_of(2) && g.kernel.1.is_multiple_of(2) && g.padding == g.padding_end
+    g.stride == (2, 2)
+        && g.kernel.0.is_multiple_of(2)
+        && g.kernel.1.is_multiple_of(2)
+        && g.padding == g.padding_end
 }
 
 /// `x = acc * x + col2im_s2(col)` for `phased` geometries, where `col`'s columns are in
 /// `taps_by_phase` order (the launcher reorders the weight it multiplies by with that kernel).
-pub fn col2im_phased_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc: f32) -> Result<()> {
+pub fn col2im_phased_into(
+    gpu: &Gpu,
+    g: &ConvGeom,
+    col: &Tensor,
+    x: &Tensor,
+    acc: f32,
+) -> Result<()> {
     ensure!(phased(g), "col2im_s2: geometry {g:?} is not stride 2 with even kernels");
-    ensure!(x.len() == g.input_shape().iter().product::<usize>(), "col2im: output {:?} for {:?}", x.shape(), g.input_shape());
+    ensure!(
+        x.len() == g.input_shape().iter().product::<usize>(),
+        "col2im: output {:?} for {:?}",
+        x.shape(),
+        g.input_shape()
+    );
     let blocks = (g.h + g.padding.0).div_ceil(2) - g.padding.0 / 2;
     let blocks = blocks * ((g.w + g.padding.1).div_ceil(2) - g.padding.1 / 2);
     let kernel = if g.kernel == (4, 4) { &COL2IM_S2_K4 } else { &COL2IM_S2 };
@@ -197,16 +274,37 @@ pub fn col2im_phased_into(gpu: &Gpu, g: &ConvGeom, col: &Tensor, x: &Tensor, acc
 /// A weight [c_out, c_in*kh*kw] with each input channel's taps reordered (i, j) ->
 /// (i/2, j/2, i%2, j%2): the column order `col2im_phased_into` reads.
 pub fn taps_by_phase(gpu: &Gpu, g: &ConvGeom, weight: &Tensor) -> Result<Tensor> {
-    ensure!(weight.len() == g.c_out * g.taps(), "taps_by_phase: weight {:?} for {g:?}", weight.shape());
+    ensure!(
+        weight.len() == g.c_out * g.taps(),
+        "taps_by_phase: weight {:?} for {g:?}",
+        weight.shape()
+    );
     let by_phase = gpu.empty(weight.shape());
-    let order = Params { n: g.c_out as u32, c: g.c_in as u32, kh: g.kernel.0 as u32, kw: g.kernel.1 as u32, ..Params::zeroed() };
+    let order = Params {
+        n: g.c_out as u32,
+        c: g.c_in as u32,
+        kh: g.kernel.0 as u32,
+        kw: g.kernel.1 as u32,
+        ..Params::zeroed()
+    };
     launch(gpu, &TAPS_BY_PHASE, order, weight.len(), weight, &by_phase)?;
     Ok(by_phase)
 }
 
 /// `dst[b, j, i] = acc * dst + src[b, i, j]` for src [b, r, c]: NCHW <-> [N, HW, C].
-pub fn swap_last_into(gpu: &Gpu, src: &Tensor, (b, r, c): (usize, usize, usize), dst: &Tensor, acc: f32) -> Result<()> {
-    ensure!(src.len() == b * r * c && dst.len() == src.len(), "swap: {:?} as {b}x{r}x{c} into {:?}", src.shape(), dst.shape());
+pub fn swap_last_into(
+    gpu: &Gpu,
+    src: &Tensor,
+    (b, r, c): (usize, usize, usize),
+    dst: &Tensor,
+    acc: f32,
+) -> Result<()> {
+    ensure!(
+        src.len() == b * r * c && dst.len() == src.len(),
+        "swap: {:?} as {b}x{r}x{c} into {:?}",
+        src.shape(),
+        dst.shape()
+    );
     let params = Params { n: b as u32, h: r as u32, w: c as u32, acc, ..Params::zeroed() };
     // As many vec4 accesses as the shape allows (each access is a loop over lanes on llvmpipe).
     match (r.is_multiple_of(4), c.is_multiple_of(4)) {
@@ -217,7 +315,12 @@ pub fn swap_last_into(gpu: &Gpu, src: &Tensor, (b, r, c): (usize, usize, usize),
     }
 }
 
-pub fn swap_last(gpu: &Gpu, src: &Tensor, dims: (usize, usize, usize), shape: &[usize]) -> Result<Tensor> {
+pub fn swap_last(
+    gpu: &Gpu,
+    src: &Tensor,
+    dims: (usize, usize, usize),
+    shape: &[usize],
+) -> Result<Tensor> {
     let dst = gpu.empty(shape);
     swap_last_into(gpu, src, dims, &dst, 0.0)?;
     Ok(dst)

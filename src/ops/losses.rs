@@ -3,9 +3,9 @@
 
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::Tensor;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::gpu::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/losses.wgsl");
 
@@ -55,7 +55,11 @@ pub struct LossOutput {
 /// An invalid index yields a NaN loss for that row.
 pub fn softmax_xent(gpu: &Gpu, logits: &Tensor, target: &Tensor) -> Result<LossOutput> {
     let (rows, cols) = (logits.rows(), logits.cols());
-    ensure!(target.len() == rows, "softmax cross-entropy: {} targets for {rows} rows", target.len());
+    ensure!(
+        target.len() == rows,
+        "softmax cross-entropy: {} targets for {rows} rows",
+        target.len()
+    );
     let loss = gpu.empty(&[rows]);
     let grad = gpu.empty(logits.shape());
     launch(gpu, &SOFTMAX_XENT, params(rows, cols), rows, &[logits, target, &loss, &grad])?;
@@ -64,10 +68,21 @@ pub fn softmax_xent(gpu: &Gpu, logits: &Tensor, target: &Tensor) -> Result<LossO
 
 /// Binary cross-entropy with logits, elementwise; `target` in [0, 1].
 pub fn bce_logits(gpu: &Gpu, logits: &Tensor, target: &Tensor) -> Result<LossOutput> {
-    ensure!(target.len() == logits.len(), "BCE: {} targets for {} logits", target.len(), logits.len());
+    ensure!(
+        target.len() == logits.len(),
+        "BCE: {} targets for {} logits",
+        target.len(),
+        logits.len()
+    );
     let loss = gpu.empty(logits.shape());
     let grad = gpu.empty(logits.shape());
-    launch(gpu, &BCE_LOGITS, params(logits.len(), 1), logits.len(), &[logits, target, &loss, &grad])?;
+    launch(
+        gpu,
+        &BCE_LOGITS,
+        params(logits.len(), 1),
+        logits.len(),
+        &[logits, target, &loss, &grad],
+    )?;
     Ok(LossOutput { loss, grad, grad_logstd: None })
 }
 
@@ -84,7 +99,12 @@ pub fn gauss_nll(gpu: &Gpu, mean: &Tensor, x: &Tensor, sigma: f32) -> Result<Los
 }
 
 /// Gaussian negative log-likelihood with a learned per-element log-std.
-pub fn gauss_nll_learned(gpu: &Gpu, mean: &Tensor, logstd: &Tensor, x: &Tensor) -> Result<LossOutput> {
+pub fn gauss_nll_learned(
+    gpu: &Gpu,
+    mean: &Tensor,
+    logstd: &Tensor,
+    x: &Tensor,
+) -> Result<LossOutput> {
     ensure!(
         mean.len() == x.len() && logstd.len() == x.len(),
         "Gaussian NLL: mean {:?}, log-std {:?} and sample {:?} differ",
@@ -95,15 +115,37 @@ pub fn gauss_nll_learned(gpu: &Gpu, mean: &Tensor, logstd: &Tensor, x: &Tensor) 
     let loss = gpu.empty(mean.shape());
     let grad = gpu.empty(mean.shape());
     let grad_logstd = gpu.empty(mean.shape());
-    launch(gpu, &GAUSS_NLL_LEARNED, params(mean.len(), 1), mean.len(), &[mean, x, &loss, &grad, logstd, &grad_logstd])?;
+    launch(
+        gpu,
+        &GAUSS_NLL_LEARNED,
+        params(mean.len(), 1),
+        mean.len(),
+        &[mean, x, &loss, &grad, logstd, &grad_logstd],
+    )?;
     Ok(LossOutput { loss, grad, grad_logstd: Some(grad_logstd) })
 }
 
 /// Backward of every loss: `dx[r, c] = acc * dx + saved_grad[r, c] * upstream[r]`.
-pub fn scale_rows_into(gpu: &Gpu, saved_grad: &Tensor, upstream: &Tensor, dx: &Tensor, acc: f32) -> Result<()> {
+pub fn scale_rows_into(
+    gpu: &Gpu,
+    saved_grad: &Tensor,
+    upstream: &Tensor,
+    dx: &Tensor,
+    acc: f32,
+) -> Result<()> {
     let rows = upstream.len();
-    ensure!(rows > 0 && saved_grad.len().is_multiple_of(rows), "loss backward: {} upstream values for {:?}", rows, saved_grad.shape());
-    ensure!(dx.len() == saved_grad.len(), "loss backward: gradient {:?} for {:?}", dx.shape(), saved_grad.shape());
+    ensure!(
+        rows > 0 && saved_grad.len().is_multiple_of(rows),
+        "loss backward: {} upstream values for {:?}",
+        rows,
+        saved_grad.shape()
+    );
+    ensure!(
+        dx.len() == saved_grad.len(),
+        "loss backward: gradient {:?} for {:?}",
+        dx.shape(),
+        saved_grad.shape()
+    );
     let mut p = params(rows, saved_grad.len() / rows);
     p.acc = acc;
     launch(gpu, &SCALE_ROWS, p, saved_grad.len(), &[saved_grad, upstream, dx])

@@ -9,6 +9,7 @@ pub mod gather;
 pub mod layout;
 pub mod losses;
 pub mod matmul;
+pub mod matmul_tiles;
 pub mod reduce;
 
 use crate::gpu::Kernel;
@@ -31,7 +32,7 @@ pub fn grid_1d(n: usize, per_group: u32) -> [u32; 3] {
 /// Every kernel the runtime can launch, for the naga validation test and `bench kernels`.
 pub fn all_kernels() -> Vec<(&'static Kernel, Vec<Vec<u32>>)> {
     let mut all = Vec::new();
-    all.extend(matmul::kernels());
+    all.extend(matmul_tiles::kernels());
     all.extend(elementwise::kernels());
     all.extend(reduce::kernels());
     all.extend(losses::kernels());

@@ -3,9 +3,9 @@
 
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::Tensor;
 use crate::gpu::{Gpu, GpuParams, Kernel};
 use crate::ops::grid_1d;
-use crate::gpu::Tensor;
 
 const SOURCE: &str = include_str!("../../shaders/reduce.wgsl");
 
@@ -78,7 +78,14 @@ impl Axes {
 }
 
 /// `out[m] = acc * out[m] + alpha * sum_{o,i} x[o, m, i]`.
-pub fn sum_into(gpu: &Gpu, x: &Tensor, axes: Axes, out: &Tensor, alpha: f32, acc: f32) -> Result<()> {
+pub fn sum_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    axes: Axes,
+    out: &Tensor,
+    alpha: f32,
+    acc: f32,
+) -> Result<()> {
     ensure!(axes.len() == x.len(), "reduce: {axes:?} does not match {:?}", x.shape());
     ensure!(out.len() == axes.mid, "reduce: output holds {}, expected {}", out.len(), axes.mid);
     let groups = [(axes.mid as u32).div_ceil(REDUCE_SUM.workgroup[0]), 1, 1];
@@ -93,9 +100,21 @@ pub fn sum(gpu: &Gpu, x: &Tensor, axes: Axes, alpha: f32) -> Result<Tensor> {
 }
 
 /// `out[o, m, i] = acc * out + alpha * x[m]`: the backward of `sum`.
-pub fn broadcast_into(gpu: &Gpu, x: &Tensor, axes: Axes, out: &Tensor, alpha: f32, acc: f32) -> Result<()> {
+pub fn broadcast_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    axes: Axes,
+    out: &Tensor,
+    alpha: f32,
+    acc: f32,
+) -> Result<()> {
     ensure!(x.len() == axes.mid, "broadcast: input holds {}, expected {}", x.len(), axes.mid);
-    ensure!(out.len() == axes.len(), "broadcast: output holds {}, expected {}", out.len(), axes.len());
+    ensure!(
+        out.len() == axes.len(),
+        "broadcast: output holds {}, expected {}",
+        out.len(),
+        axes.len()
+    );
     let groups = grid_1d(axes.len(), BROADCAST.invocations_per_workgroup());
     gpu.dispatch(&BROADCAST, &[], &axes.params(alpha, acc), &[x, out], groups)
 }

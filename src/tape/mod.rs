@@ -8,19 +8,19 @@
 //! it holds (the caller zeroed it), or the tape writes them afresh (`overwrite_grads`); weight
 //! gradients of products wait until the walk ends. Both schemes live in `param_grads`.
 
+mod backward;
 mod param_grads;
 
-
+use crate::arena::{Arena, ArenaId, ParamId};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::arena::{Arena, ArenaId, ParamId};
+use crate::gpu::Tensor;
 use crate::ops::batchnorm::{self, BnConfig};
 use crate::ops::conv::{self, ConvGeom};
 use crate::ops::elementwise::{self, Activation};
 use crate::ops::losses::{self, LossOutput};
 use crate::ops::matmul;
 use crate::ops::reduce::{self, Axes};
-use crate::gpu::Tensor;
 
 /// A value on the tape: its tensor and, when it needs a gradient, its node.
 #[derive(Clone, Debug)]
@@ -52,22 +52,73 @@ impl Saved {
 }
 
 enum Op {
-    Matmul { a: Saved, b: Saved, trans_a: bool, trans_b: bool, bias: Option<usize> },
-    Add { a: Option<usize>, b: Option<usize>, alpha: f32, beta: f32 },
-    Mul { a: Saved, b: Saved },
-    Activation { f: Activation, x: usize, saved: Tensor },
-    Sum { x: usize, axes: Axes, alpha: f32 },
-    Reshape { x: usize, shape: Vec<usize> },
+    Matmul {
+        a: Saved,
+        b: Saved,
+        trans_a: bool,
+        trans_b: bool,
+        bias: Option<usize>,
+    },
+    Add {
+        a: Option<usize>,
+        b: Option<usize>,
+        alpha: f32,
+        beta: f32,
+    },
+    Mul {
+        a: Saved,
+        b: Saved,
+    },
+    Activation {
+        f: Activation,
+        x: usize,
+        saved: Tensor,
+    },
+    Sum {
+        x: usize,
+        axes: Axes,
+        alpha: f32,
+    },
+    Reshape {
+        x: usize,
+        shape: Vec<usize>,
+    },
     /// `col` is the im2col matrix of the input.
-    Conv2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, col: Tensor },
+    Conv2d {
+        geom: ConvGeom,
+        x: Option<usize>,
+        weight: Saved,
+        bias: Option<usize>,
+        col: Tensor,
+    },
     /// `geom` is the forward convolution this op transposes; `x_rows` its input as the forward
     /// saved it (rows, or the NCHW map itself; see `conv::conv_transpose2d`).
-    ConvTranspose2d { geom: ConvGeom, x: Option<usize>, weight: Saved, bias: Option<usize>, x_rows: conv::SavedRows },
+    ConvTranspose2d {
+        geom: ConvGeom,
+        x: Option<usize>,
+        weight: Saved,
+        bias: Option<usize>,
+        x_rows: conv::SavedRows,
+    },
     /// `stats` are the (mean, invstd) the forward pass normalised with.
-    BatchNorm { x: Saved, gamma: Saved, beta: Option<usize>, stats: Tensor, config: BnConfig },
+    BatchNorm {
+        x: Saved,
+        gamma: Saved,
+        beta: Option<usize>,
+        stats: Tensor,
+        config: BnConfig,
+    },
     /// Any loss whose input gradient was computed in the forward pass.
-    Loss { x: usize, grad: Tensor },
-    GaussLearned { mean: Option<usize>, logstd: Option<usize>, grad_mean: Tensor, grad_logstd: Tensor },
+    Loss {
+        x: usize,
+        grad: Tensor,
+    },
+    GaussLearned {
+        mean: Option<usize>,
+        logstd: Option<usize>,
+        grad_mean: Tensor,
+        grad_logstd: Tensor,
+    },
 }
 
 struct Record {
@@ -89,7 +140,14 @@ pub struct Tape<'g> {
 
 impl<'g> Tape<'g> {
     pub fn new(gpu: &'g Gpu) -> Tape<'g> {
-        Tape { gpu, records: Vec::new(), grads: Vec::new(), is_param: Vec::new(), frozen: Vec::new(), param_grads: Default::default() }
+        Tape {
+            gpu,
+            records: Vec::new(),
+            grads: Vec::new(),
+            is_param: Vec::new(),
+            frozen: Vec::new(),
+            param_grads: Default::default(),
+        }
     }
 
     pub fn gpu(&self) -> &'g Gpu {
@@ -154,11 +212,23 @@ impl<'g> Tape<'g> {
     }
 
     /// `op(a) . op(b) (+ bias)`.
-    pub fn matmul(&mut self, a: &Var, b: &Var, trans_a: bool, trans_b: bool, bias: Option<&Var>) -> Result<Var> {
-        let value = matmul::gemm(self.gpu, &a.value, &b.value, bias.map(|v| &v.value), trans_a, trans_b)?;
+    pub fn matmul(
+        &mut self,
+        a: &Var,
+        b: &Var,
+        trans_a: bool,
+        trans_b: bool,
+        bias: Option<&Var>,
+    ) -> Result<Var> {
+        let value =
+            matmul::gemm(self.gpu, &a.value, &b.value, bias.map(|v| &v.value), trans_a, trans_b)?;
         let needs = a.node.is_some() || b.node.is_some() || bias.is_some_and(|v| v.node.is_some());
         let bias = bias.and_then(|v| v.node);
-        Ok(self.output(value, || Op::Matmul { a: Saved::of(a), b: Saved::of(b), trans_a, trans_b, bias }, needs))
+        Ok(self.output(
+            value,
+            || Op::Matmul { a: Saved::of(a), b: Saved::of(b), trans_a, trans_b, bias },
+            needs,
+        ))
     }
 
     /// A Linear layer: `x . W^T + b` with W stored [out, in] as PyTorch does.
@@ -181,7 +251,9 @@ impl<'g> Tape<'g> {
 
     pub fn activation(&mut self, x: &Var, f: Activation) -> Result<Var> {
         let value = elementwise::activate(self.gpu, &x.value, f)?;
-        let Some(node) = x.node else { return Ok(Var { value, node: None }) };
+        let Some(node) = x.node else {
+            return Ok(Var { value, node: None });
+        };
         let saved = if f.derivative_from_output() { value.clone() } else { x.value.clone() };
         Ok(self.output(value, || Op::Activation { f, x: node, saved }, true))
     }
@@ -189,7 +261,9 @@ impl<'g> Tape<'g> {
     /// `alpha * sum` over the outer and inner axes of `x` viewed as `axes`; shape `[axes.mid]`.
     pub fn sum(&mut self, x: &Var, axes: Axes, alpha: f32) -> Result<Var> {
         let value = reduce::sum(self.gpu, &x.value, axes, alpha)?;
-        let Some(node) = x.node else { return Ok(Var { value, node: None }) };
+        let Some(node) = x.node else {
+            return Ok(Var { value, node: None });
+        };
         Ok(self.output(value, || Op::Sum { x: node, axes, alpha }, true))
     }
 
@@ -208,39 +282,84 @@ impl<'g> Tape<'g> {
             return Err(Error::new(format!("reshape {:?} to {shape:?}: sizes differ", x.shape())));
         }
         let value = x.value.reshape(shape);
-        let Some(node) = x.node else { return Ok(Var { value, node: None }) };
+        let Some(node) = x.node else {
+            return Ok(Var { value, node: None });
+        };
         let old = x.shape().to_vec();
         Ok(self.output(value, || Op::Reshape { x: node, shape: old }, true))
     }
 
     /// 2-D convolution (NCHW); weight [c_out, c_in, kh, kw], bias [c_out].
-    pub fn conv2d(&mut self, x: &Var, weight: &Var, bias: Option<&Var>, geom: ConvGeom) -> Result<Var> {
-        let (value, col) = conv::conv2d(self.gpu, &geom, &x.value, &weight.value, bias.map(|b| &b.value))?;
-        let needs = x.node.is_some() || weight.node.is_some() || bias.is_some_and(|b| b.node.is_some());
+    pub fn conv2d(
+        &mut self,
+        x: &Var,
+        weight: &Var,
+        bias: Option<&Var>,
+        geom: ConvGeom,
+    ) -> Result<Var> {
+        let (value, col) =
+            conv::conv2d(self.gpu, &geom, &x.value, &weight.value, bias.map(|b| &b.value))?;
+        let needs =
+            x.node.is_some() || weight.node.is_some() || bias.is_some_and(|b| b.node.is_some());
         let (xn, bn) = (x.node, bias.and_then(|b| b.node));
-        Ok(self.output(value, || Op::Conv2d { geom, x: xn, weight: Saved::of(weight), bias: bn, col }, needs))
+        Ok(self.output(
+            value,
+            || Op::Conv2d { geom, x: xn, weight: Saved::of(weight), bias: bn, col },
+            needs,
+        ))
     }
 
     /// 2-D transposed convolution; weight [c_in, c_out, kh, kw], `geom` from
     /// `conv::transposed_geom`.
-    pub fn conv_transpose2d(&mut self, x: &Var, weight: &Var, bias: Option<&Var>, geom: ConvGeom) -> Result<Var> {
-        let (value, x_rows) = conv::conv_transpose2d(self.gpu, &geom, &x.value, &weight.value, bias.map(|b| &b.value))?;
-        let needs = x.node.is_some() || weight.node.is_some() || bias.is_some_and(|b| b.node.is_some());
+    pub fn conv_transpose2d(
+        &mut self,
+        x: &Var,
+        weight: &Var,
+        bias: Option<&Var>,
+        geom: ConvGeom,
+    ) -> Result<Var> {
+        let (value, x_rows) = conv::conv_transpose2d(
+            self.gpu,
+            &geom,
+            &x.value,
+            &weight.value,
+            bias.map(|b| &b.value),
+        )?;
+        let needs =
+            x.node.is_some() || weight.node.is_some() || bias.is_some_and(|b| b.node.is_some());
         let (xn, bn) = (x.node, bias.and_then(|b| b.node));
-        Ok(self.output(value, || Op::ConvTranspose2d { geom, x: xn, weight: Saved::of(weight), bias: bn, x_rows }, needs))
+        Ok(self.output(
+            value,
+            || Op::ConvTranspose2d { geom, x: xn, weight: Saved::of(weight), bias: bn, x_rows },
+            needs,
+        ))
     }
 
     /// Batch normalisation per channel of an (N, C) or (N, C, H, W) value; `running` [2C] holds
     /// the running means then variances (updated on the GPU in training mode).
-    pub fn batch_norm(&mut self, x: &Var, gamma: &Var, beta: &Var, running: &Tensor, config: BnConfig) -> Result<Var> {
-        let (value, stats) = batchnorm::forward(self.gpu, &x.value, &gamma.value, &beta.value, running, config)?;
+    pub fn batch_norm(
+        &mut self,
+        x: &Var,
+        gamma: &Var,
+        beta: &Var,
+        running: &Tensor,
+        config: BnConfig,
+    ) -> Result<Var> {
+        let (value, stats) =
+            batchnorm::forward(self.gpu, &x.value, &gamma.value, &beta.value, running, config)?;
         let needs = x.node.is_some() || gamma.node.is_some() || beta.node.is_some();
         let bn = beta.node;
-        Ok(self.output(value, || Op::BatchNorm { x: Saved::of(x), gamma: Saved::of(gamma), beta: bn, stats, config }, needs))
+        Ok(self.output(
+            value,
+            || Op::BatchNorm { x: Saved::of(x), gamma: Saved::of(gamma), beta: bn, stats, config },
+            needs,
+        ))
     }
 
     fn loss(&mut self, x: &Var, out: LossOutput) -> Var {
-        let Some(node) = x.node else { return Var { value: out.loss, node: None } };
+        let Some(node) = x.node else {
+            return Var { value: out.loss, node: None };
+        };
         self.output(out.loss, || Op::Loss { x: node, grad: out.grad }, true)
     }
 
@@ -266,153 +385,14 @@ impl<'g> Tape<'g> {
     pub fn gauss_nll_learned(&mut self, mean: &Var, logstd: &Var, x: &Tensor) -> Result<Var> {
         let out = losses::gauss_nll_learned(self.gpu, &mean.value, &logstd.value, x)?;
         let needs = mean.node.is_some() || logstd.node.is_some();
-        let grad_logstd = out.grad_logstd.ok_or_else(|| Error::new("learned-std NLL returned no log-std gradient"))?;
+        let grad_logstd = out
+            .grad_logstd
+            .ok_or_else(|| Error::new("learned-std NLL returned no log-std gradient"))?;
         let (m, s, gm) = (mean.node, logstd.node, out.grad);
-        Ok(self.output(out.loss, || Op::GaussLearned { mean: m, logstd: s, grad_mean: gm, grad_logstd }, needs))
-    }
-
-    /// Where the gradient of `node` goes: the existing tensor (accumulate) or a new one (write).
-    fn grad_target(&mut self, node: usize, shape: &[usize]) -> (Tensor, f32) {
-        match self.grads[node].clone() {
-            Some(g) if self.is_param[node] => {
-                let acc = self.param_grads.acc(&g);
-                (g, acc)
-            }
-            Some(g) => (g, 1.0),
-            None => {
-                let g = self.gpu.empty(shape);
-                self.grads[node] = Some(g.clone());
-                (g, 0.0)
-            }
-        }
-    }
-
-    /// Backpropagates from `loss`, seeding its gradient with ones (the gradient of the sum of its
-    /// elements). Consumes the records; parameter gradients are in their arenas afterwards.
-    pub fn backward(&mut self, loss: &Var) -> Result<()> {
-        let Some(root) = loss.node else {
-            return Err(Error::new("backward: the loss does not depend on anything that needs a gradient"));
-        };
-        let seed = elementwise::full(self.gpu, loss.shape(), 1.0)?;
-        let (target, acc) = self.grad_target(root, loss.shape());
-        elementwise::axpy(self.gpu, &seed, &target, 1.0, acc)?;
-        let records = std::mem::take(&mut self.records);
-        for record in records.iter().rev() {
-            let Some(dy) = self.grads[record.out].clone() else { continue };
-            self.backward_one(&record.op, &dy)?;
-        }
-        self.param_grads.finish(self.gpu)
-    }
-
-    fn backward_one(&mut self, op: &Op, dy: &Tensor) -> Result<()> {
-        let gpu = self.gpu;
-        match op {
-            Op::Matmul { a, b, trans_a, trans_b, bias } => {
-                let da = a.node.map(|n| self.grad_target(n, a.value.shape()));
-                // A weight (op(A) = A, so both gradient operands have the batch as rows) waits.
-                let weight = b.node.filter(|&n| self.is_param[n] && !*trans_a);
-                let db = b.node.filter(|_| weight.is_none()).map(|n| self.grad_target(n, b.value.shape()));
-                if let Some(n) = weight {
-                    // Not grad_target: whether it overwrites is decided when the product runs.
-                    let target = self.grads[n].clone().ok_or_else(|| Error::new("a parameter node without its gradient slice"))?;
-                    let (first, second) = if *trans_b { (dy.clone(), a.value.clone()) } else { (a.value.clone(), dy.clone()) };
-                    self.param_grads.defer(target, first, second);
-                }
-                matmul::backward(
-                    gpu, &a.value, &b.value, *trans_a, *trans_b, dy,
-                    da.as_ref().map(|(t, acc)| (t, *acc)),
-                    db.as_ref().map(|(t, acc)| (t, *acc)),
-                )?;
-                if let Some(n) = bias {
-                    let (g, acc) = self.grad_target(*n, &[dy.cols()]);
-                    reduce::sum_into(gpu, dy, Axes::columns_of(dy.rows(), dy.cols()), &g, 1.0, acc)?;
-                }
-            }
-            Op::Add { a, b, alpha, beta } => {
-                for (node, scale) in [(a, alpha), (b, beta)] {
-                    if let Some(n) = node {
-                        let (g, acc) = self.grad_target(*n, dy.shape());
-                        elementwise::axpy(gpu, dy, &g, *scale, acc)?;
-                    }
-                }
-            }
-            Op::Mul { a, b } => {
-                // da = dy * b (and db = dy * a): a product into a temporary, then accumulated.
-                for (this, other) in [(a, b), (b, a)] {
-                    if let Some(n) = this.node {
-                        let prod = elementwise::mul(gpu, dy, &other.value)?;
-                        let (g, acc) = self.grad_target(n, this.value.shape());
-                        elementwise::axpy(gpu, &prod, &g, 1.0, acc)?;
-                    }
-                }
-            }
-            Op::Activation { f, x, saved } => {
-                let (g, acc) = self.grad_target(*x, saved.shape());
-                elementwise::activate_backward(gpu, *f, saved, dy, &g, acc)?;
-            }
-            Op::Sum { x, axes, alpha } => {
-                let (g, acc) = self.grad_target(*x, &[axes.len()]);
-                reduce::broadcast_into(gpu, dy, *axes, &g, *alpha, acc)?;
-            }
-            Op::Reshape { x, shape } => {
-                let (g, acc) = self.grad_target(*x, shape);
-                elementwise::axpy(gpu, &dy.reshape(shape), &g, 1.0, acc)?;
-            }
-            Op::Conv2d { geom, x, weight, bias, col } => {
-                let dx = x.map(|n| self.grad_target(n, &geom.input_shape()));
-                let dw = weight.node.map(|n| self.grad_target(n, weight.value.shape()));
-                let db = bias.map(|n| self.grad_target(n, &[geom.c_out]));
-                conv::conv2d_backward(
-                    gpu, geom, col, &weight.value, dy,
-                    dx.as_ref().map(|(t, a)| (t, *a)),
-                    dw.as_ref().map(|(t, a)| (t, *a)),
-                    db.as_ref().map(|(t, a)| (t, *a)),
-                )?;
-            }
-            Op::ConvTranspose2d { geom, x, weight, bias, x_rows } => {
-                let dx = x.map(|n| self.grad_target(n, &geom.output_shape()));
-                let dw = weight.node.map(|n| self.grad_target(n, weight.value.shape()));
-                let db = bias.map(|n| self.grad_target(n, &[geom.c_in]));
-                conv::conv_transpose2d_backward(
-                    gpu, geom, x_rows.view(), &weight.value, dy,
-                    dx.as_ref().map(|(t, a)| (t, *a)),
-                    dw.as_ref().map(|(t, a)| (t, *a)),
-                    db.as_ref().map(|(t, a)| (t, *a)),
-                )?;
-            }
-            Op::BatchNorm { x, gamma, beta, stats, config } => {
-                let channels = gamma.value.len();
-                let dx = x.node.map(|n| self.grad_target(n, x.value.shape()));
-                let target = |tape: &mut Self, node: Option<usize>| match node {
-                    Some(n) => tape.grad_target(n, &[channels]),
-                    None => (gpu.empty(&[channels]), 0.0),
-                };
-                let (dgamma, acc_g) = target(self, gamma.node);
-                let (dbeta, acc_b) = target(self, *beta);
-                let dx = dx.as_ref().map(|(t, a)| (t, *a));
-                if acc_g == acc_b {
-                    batchnorm::backward(gpu, &x.value, &gamma.value, stats, dy, *config, dx, (&dgamma, &dbeta, acc_g))?;
-                } else {
-                    // One writes, the other adds: go through scratch for both.
-                    let (sg, sb) = (gpu.empty(&[channels]), gpu.empty(&[channels]));
-                    batchnorm::backward(gpu, &x.value, &gamma.value, stats, dy, *config, dx, (&sg, &sb, 0.0))?;
-                    elementwise::axpy(gpu, &sg, &dgamma, 1.0, acc_g)?;
-                    elementwise::axpy(gpu, &sb, &dbeta, 1.0, acc_b)?;
-                }
-            }
-            Op::Loss { x, grad } => {
-                let (g, acc) = self.grad_target(*x, grad.shape());
-                losses::scale_rows_into(gpu, grad, dy, &g, acc)?;
-            }
-            Op::GaussLearned { mean, logstd, grad_mean, grad_logstd } => {
-                for (node, saved) in [(mean, grad_mean), (logstd, grad_logstd)] {
-                    if let Some(n) = node {
-                        let (g, acc) = self.grad_target(*n, saved.shape());
-                        losses::scale_rows_into(gpu, saved, dy, &g, acc)?;
-                    }
-                }
-            }
-        }
-        Ok(())
+        Ok(self.output(
+            out.loss,
+            || Op::GaussLearned { mean: m, logstd: s, grad_mean: gm, grad_logstd },
+            needs,
+        ))
     }
 }

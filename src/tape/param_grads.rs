@@ -10,12 +10,12 @@
 //!   over their stacked rows where copying the operands moves less data than one more pass over
 //!   the gradient per use (`stack_uses`).
 
+use crate::arena::{Arena, ParamId};
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::arena::{Arena, ParamId};
+use crate::gpu::Tensor;
 use crate::ops::elementwise;
 use crate::ops::matmul::{self, Gemm};
-use crate::gpu::Tensor;
 
 /// `target += first^T . second`: a product's weight gradient, `first` and `second` sharing their
 /// rows (the batch).
@@ -136,7 +136,12 @@ impl ParamGrads {
 }
 
 /// `parts` (each [r, cols]) one below the other in a new [rows, cols] tensor.
-fn stack_rows<'t>(gpu: &Gpu, parts: impl Iterator<Item = &'t Tensor>, rows: usize, cols: usize) -> Result<Tensor> {
+fn stack_rows<'t>(
+    gpu: &Gpu,
+    parts: impl Iterator<Item = &'t Tensor>,
+    rows: usize,
+    cols: usize,
+) -> Result<Tensor> {
     let out = gpu.empty(&[rows, cols]);
     let mut at = 0;
     for part in parts {

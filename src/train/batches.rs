@@ -8,10 +8,10 @@ use rand::seq::SliceRandom;
 use crate::data::{Dataset, Rendered};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::model::presets::PixelRange;
-use crate::train::random::{stream, Purpose};
-use crate::ops::gather::GpuImages;
 use crate::gpu::Tensor;
+use crate::model::architectures::PixelRange;
+use crate::ops::gather::GpuImages;
+use crate::train::random::{stream, Purpose};
 
 enum Source {
     Resident(GpuImages),
@@ -38,16 +38,40 @@ pub struct Batches {
 impl Batches {
     /// Batches of `batch` images of `data`, in the network's pixel range; `purpose` names the
     /// stream the epochs' orders come from.
-    pub fn new(gpu: &Gpu, data: &Dataset, range: PixelRange, batch: usize, seed: u64, purpose: Purpose) -> Result<Batches> {
+    pub fn new(
+        gpu: &Gpu,
+        data: &Dataset,
+        range: PixelRange,
+        batch: usize,
+        seed: u64,
+        purpose: Purpose,
+    ) -> Result<Batches> {
         if batch == 0 || batch > data.len() {
-            return Err(Error::new(format!("batch {batch} must be between 1 and the {} images of {}", data.len(), data.name)));
+            return Err(Error::new(format!(
+                "batch {batch} must be between 1 and the {} images of {}",
+                data.len(),
+                data.name
+            )));
         }
         let scale_shift = range.from_byte();
         let source = match &data.rendered {
             Some(rendered) => Source::Rendered { rendered: rendered.clone(), scale_shift },
-            None => Source::Resident(GpuImages::upload(gpu, &data.images.pixels, data.images.image_len(), scale_shift)?),
+            None => Source::Resident(GpuImages::upload(
+                gpu,
+                &data.images.pixels,
+                data.images.image_len(),
+                scale_shift,
+            )?),
         };
-        Ok(Batches { source, count: data.len(), shape: data.images.shape(), batch, seed, purpose, order: None })
+        Ok(Batches {
+            source,
+            count: data.len(),
+            shape: data.images.shape(),
+            batch,
+            seed,
+            purpose,
+            order: None,
+        })
     }
 
     /// Batch number `n` (counting from 0 over the epochs) as [B, C, H, W].
@@ -65,9 +89,12 @@ impl Batches {
             self.order = Some((epoch, order));
         }
         let [c, h, w] = self.shape;
-        let order = self.order.as_ref().map(|(_, o)| o).ok_or_else(|| Error::new("no epoch order"))?;
+        let order =
+            self.order.as_ref().map(|(_, o)| o).ok_or_else(|| Error::new("no epoch order"))?;
         match (&self.source, order) {
-            (Source::Resident(images), Order::Gpu(order)) => Ok(images.gather(gpu, order, index * b, b)?.reshape(&[b, c, h, w])),
+            (Source::Resident(images), Order::Gpu(order)) => {
+                Ok(images.gather(gpu, order, index * b, b)?.reshape(&[b, c, h, w]))
+            }
             (Source::Rendered { rendered, scale_shift: (scale, shift) }, Order::Host(order)) => {
                 let len = c * h * w;
                 let mut bytes = vec![0u8; len];

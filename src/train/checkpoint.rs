@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, TensorView};
 
+use crate::arena::Arena;
 use crate::error::{Error, Result};
 use crate::files::write_atomically;
 use crate::gpu::Gpu;
 use crate::model::config::TrainConfig;
 use crate::model::networks::InfoGan;
-use crate::arena::Arena;
 
 const FORMAT: &str = "infogan-checkpoint-1";
 
@@ -45,7 +45,11 @@ fn model_tensors(gpu: &Gpu, model: &InfoGan) -> Result<Vec<NamedTensor>> {
         for slot in &arena.layout.slots {
             let range = slot.offset..slot.offset + slot.len();
             out.push((slot.name.clone(), slot.shape.clone(), values[range.clone()].to_vec()));
-            out.push((format!("adam_m.{}", slot.name), slot.shape.clone(), m[range.clone()].to_vec()));
+            out.push((
+                format!("adam_m.{}", slot.name),
+                slot.shape.clone(),
+                m[range.clone()].to_vec(),
+            ));
             out.push((format!("adam_v.{}", slot.name), slot.shape.clone(), v[range].to_vec()));
         }
     }
@@ -68,7 +72,13 @@ pub enum Saved {
 }
 
 /// Writes `path` atomically, unless some value is NaN or infinite.
-pub fn save(path: &Path, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step: u64) -> Result<Saved> {
+pub fn save(
+    path: &Path,
+    gpu: &Gpu,
+    model: &InfoGan,
+    config: &TrainConfig,
+    step: u64,
+) -> Result<Saved> {
     let tensors = model_tensors(gpu, model)?;
     if let Some((name, _, _)) = tensors.iter().find(|(_, _, v)| v.iter().any(|x| !x.is_finite())) {
         return Ok(Saved::NotFinite(name.clone()));
@@ -78,23 +88,37 @@ pub fn save(path: &Path, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step:
     metadata.insert("step".to_owned(), step.to_string());
     metadata.insert("config".to_owned(), config.to_json());
     metadata.insert("adapter".to_owned(), gpu.adapter_name());
-    metadata.insert("rng".to_owned(), "counter-based: streams seeded by (seed, step, purpose); the step is the state".to_owned());
+    metadata.insert(
+        "rng".to_owned(),
+        "counter-based: streams seeded by (seed, step, purpose); the step is the state".to_owned(),
+    );
     for arena in model.arenas() {
         metadata.insert(format!("adam_step.{}", arena.name), arena.step.to_string());
     }
     let views = tensors
         .iter()
-        .map(|(name, shape, values)| Ok((name.clone(), TensorView::new(Dtype::F32, shape.clone(), bytemuck::cast_slice(values)).map_err(|e| Error::new(format!("{name}: {e}")))?)))
+        .map(|(name, shape, values)| {
+            Ok((
+                name.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), bytemuck::cast_slice(values))
+                    .map_err(|e| Error::new(format!("{name}: {e}")))?,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| Error::new(format!("cannot encode checkpoint: {e}")))?;
+    let bytes = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::new(format!("cannot encode checkpoint: {e}")))?;
     write_atomically(path, &bytes)?;
     Ok(Saved::Written)
 }
 
 pub fn load(path: &Path) -> Result<Checkpoint> {
-    let bytes = std::fs::read(path).map_err(|e| Error::new(format!("cannot read checkpoint {}: {e}", path.display())))?;
-    let bad = |what: String| Error::new(format!("{} is not a usable infogan checkpoint: {what}", path.display()));
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::new(format!("cannot read checkpoint {}: {e}", path.display())))?;
+    let bad = |what: String| {
+        Error::new(format!("{} is not a usable infogan checkpoint: {what}", path.display()))
+    };
+    let (_, header) =
+        safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
     let meta = header.metadata().clone().unwrap_or_default();
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
         return Err(bad(format!("format {:?}, expected {FORMAT}", meta.get("format"))));
@@ -106,7 +130,8 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
     let mut adam_steps = HashMap::new();
     for (key, value) in &meta {
         if let Some(arena) = key.strip_prefix("adam_step.") {
-            adam_steps.insert(arena.to_owned(), value.parse().map_err(|_| bad(format!("bad {key}")))?);
+            adam_steps
+                .insert(arena.to_owned(), value.parse().map_err(|_| bad(format!("bad {key}")))?);
         }
     }
     let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
@@ -115,7 +140,11 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
         if view.dtype() != Dtype::F32 {
             return Err(bad(format!("{name} is {:?}, expected F32", view.dtype())));
         }
-        let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
         tensors.insert(name, (view.shape().to_vec(), values));
     }
     Ok(Checkpoint { path: path.to_owned(), config, step, adapter, tensors, adam_steps })
@@ -124,10 +153,16 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
 impl Checkpoint {
     fn tensor(&self, name: &str, shape: &[usize]) -> Result<&[f32]> {
         let (have, values) = self.tensors.get(name).ok_or_else(|| {
-            Error::new(format!("{}: no tensor `{name}`; it was written for another model configuration", self.path.display()))
+            Error::new(format!(
+                "{}: no tensor `{name}`; it was written for another model configuration",
+                self.path.display()
+            ))
         })?;
         if have != shape {
-            return Err(Error::new(format!("{}: `{name}` has shape {have:?}, the model needs {shape:?}", self.path.display())));
+            return Err(Error::new(format!(
+                "{}: `{name}` has shape {have:?}, the model needs {shape:?}",
+                self.path.display()
+            )));
         }
         Ok(values)
     }
@@ -138,13 +173,16 @@ impl Checkpoint {
         for slot in &arena.layout.slots {
             let range = slot.offset..slot.offset + slot.len();
             for (buffer, prefix) in buffers.iter_mut().zip(["", "adam_m.", "adam_v."]) {
-                buffer[range.clone()].copy_from_slice(self.tensor(&format!("{prefix}{}", slot.name), &slot.shape)?);
+                buffer[range.clone()]
+                    .copy_from_slice(self.tensor(&format!("{prefix}{}", slot.name), &slot.shape)?);
             }
         }
         gpu.write(&arena.values, &buffers[0])?;
         gpu.write(&arena.m, &buffers[1])?;
         gpu.write(&arena.v, &buffers[2])?;
-        arena.step = *self.adam_steps.get(&arena.name).ok_or_else(|| Error::new(format!("{}: no Adam step for {}", self.path.display(), arena.name)))?;
+        arena.step = *self.adam_steps.get(&arena.name).ok_or_else(|| {
+            Error::new(format!("{}: no Adam step for {}", self.path.display(), arena.name))
+        })?;
         Ok(())
     }
 
@@ -166,7 +204,9 @@ impl Checkpoint {
 
 /// `DIR/step-N.safetensors` files in `dir`, sorted by step (temporary files ignored).
 pub fn list(dir: &Path) -> Vec<(u64, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut found: Vec<(u64, PathBuf)> = entries
         .flatten()
         .filter_map(|e| {
@@ -181,7 +221,9 @@ pub fn list(dir: &Path) -> Vec<(u64, PathBuf)> {
 
 /// Removes temporary files a killed writer left behind.
 pub fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         if entry.file_name().to_str().is_some_and(|n| n.starts_with('.') && n.contains(".tmp-")) {
             let _ = std::fs::remove_file(entry.path());
@@ -193,7 +235,9 @@ pub fn remove_stale_temporaries(dir: &Path) {
 pub fn prune(dir: &Path, keep: usize) -> Result<()> {
     let all = list(dir);
     for (_, path) in all.iter().take(all.len().saturating_sub(keep.max(1))) {
-        std::fs::remove_file(path).map_err(|e| Error::new(format!("cannot remove old checkpoint {}: {e}", path.display())))?;
+        std::fs::remove_file(path).map_err(|e| {
+            Error::new(format!("cannot remove old checkpoint {}: {e}", path.display()))
+        })?;
     }
     Ok(())
 }

@@ -81,7 +81,8 @@ impl RunFolder {
             }
         }
         let checkpoints = self.checkpoints();
-        std::fs::create_dir_all(&checkpoints).map_err(|e| Error::new(format!("cannot create {}: {e}", checkpoints.display())))?;
+        std::fs::create_dir_all(&checkpoints)
+            .map_err(|e| Error::new(format!("cannot create {}: {e}", checkpoints.display())))?;
         checkpoint::remove_stale_temporaries(&checkpoints);
         files::write_atomically(&self.root.join("config.json"), config.to_json().as_bytes())
     }
@@ -97,24 +98,45 @@ impl RunFolder {
     }
 
     pub fn log_probe(&self, report: &ProbeReport) -> Result<()> {
-        let line = serde_json::to_string(report).map_err(|e| Error::new(format!("probe report: {e}")))?;
+        let line =
+            serde_json::to_string(report).map_err(|e| Error::new(format!("probe report: {e}")))?;
         files::append_line(&self.probes(), &line)
     }
 
     /// Writes `samples/step-N-{suffix}.png` for every grid of [`grid_requests`].
-    pub fn write_grids(&self, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step: u64) -> Result<()> {
+    pub fn write_grids(
+        &self,
+        gpu: &Gpu,
+        model: &InfoGan,
+        config: &TrainConfig,
+        step: u64,
+    ) -> Result<()> {
         let dir = self.samples();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
         for (suffix, request, mode) in grid_requests(&config.latent, config.seed) {
             let (images, rows) = model.draw_grid(gpu, &config.latent, &request, mode)?;
-            grid::write_png(&dir.join(format!("step-{step}-{suffix}.png")), &images, rows, request.cols, config.network.image)?;
+            grid::write_png(
+                &dir.join(format!("step-{step}-{suffix}.png")),
+                &images,
+                rows,
+                request.cols,
+                config.network.image,
+            )?;
         }
         Ok(())
     }
 
     /// Writes the checkpoint of `step` and prunes all but the newest `keep`; a checkpoint whose
     /// parameters hold NaN or Inf is not written and the tensor is named instead.
-    pub fn save_checkpoint(&self, gpu: &Gpu, model: &InfoGan, config: &TrainConfig, step: u64, keep: usize) -> Result<std::result::Result<PathBuf, String>> {
+    pub fn save_checkpoint(
+        &self,
+        gpu: &Gpu,
+        model: &InfoGan,
+        config: &TrainConfig,
+        step: u64,
+        keep: usize,
+    ) -> Result<std::result::Result<PathBuf, String>> {
         let path = self.checkpoints().join(format!("step-{step}.safetensors"));
         if let Saved::NotFinite(tensor) = checkpoint::save(&path, gpu, model, config, step)? {
             return Ok(Err(tensor));
@@ -135,12 +157,22 @@ impl RunFolder {
 /// The noise comes from the run's seed, so grids of different steps are comparable, and each is
 /// what `infogan sample --checkpoint RUN` writes with the same layout.
 pub fn grid_requests(latent: &LatentSpec, seed: u64) -> Vec<(String, GridRequest, BnMode)> {
-    let request = |layout| GridRequest { layout, categories: Vec::new(), continuous: Vec::new(), seed, cols: GRID_COLS };
+    let request = |layout| GridRequest {
+        layout,
+        categories: Vec::new(),
+        continuous: Vec::new(),
+        seed,
+        cols: GRID_COLS,
+    };
     let mut out = Vec::new();
     for code in 0..latent.categorical.len() {
         out.push((format!("cat{code}"), request(GridLayout::Categories(code)), BnMode::Eval));
         if code == 0 {
-            out.push(("cat0-batchstats".to_string(), request(GridLayout::Categories(0)), BnMode::BatchStats));
+            out.push((
+                "cat0-batchstats".to_string(),
+                request(GridLayout::Categories(0)),
+                BnMode::BatchStats,
+            ));
         }
     }
     for code in 0..latent.continuous {
@@ -151,10 +183,17 @@ pub fn grid_requests(latent: &LatentSpec, seed: u64) -> Vec<(String, GridRequest
 
 /// Keeps only the JSON lines whose `"step"` is at most `step`.
 fn rewind_log(path: &Path, step: u64) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(());
+    };
     let kept: String = text
         .lines()
-        .filter(|line| serde_json::from_str::<serde_json::Value>(line).ok().and_then(|v| v.get("step")?.as_u64()).is_some_and(|s| s <= step))
+        .filter(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("step")?.as_u64())
+                .is_some_and(|s| s <= step)
+        })
         .map(|line| format!("{line}\n"))
         .collect();
     files::write_atomically(path, kept.as_bytes())

@@ -10,6 +10,7 @@ pub mod probe;
 pub mod progress;
 pub mod random;
 pub mod report;
+pub mod report_charts;
 pub mod run;
 pub mod step_bench;
 pub mod trainer;

@@ -9,6 +9,7 @@
 
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::gpu::Tensor;
 use crate::model::config::TrainConfig;
 use crate::model::latent::LatentBatch;
 use crate::model::networks::{Discriminator, Generator, QOutput, Recognizer};
@@ -16,7 +17,6 @@ use crate::nn::layers::BnMode;
 use crate::ops::adam::AdamConfig;
 use crate::ops::reduce::Axes;
 use crate::tape::{Tape, Var};
-use crate::gpu::Tensor;
 
 /// One batch of latents on the GPU: z [B, width], each categorical code's categories [B], the
 /// continuous codes [B, codes].
@@ -32,8 +32,14 @@ impl Latents {
         let spec = &config.latent;
         Ok(Latents {
             z: gpu.upload(&[b, spec.width()], &latents.z)?,
-            cats: latents.categories.iter().map(|c| gpu.upload(&[b], c)).collect::<Result<Vec<_>>>()?,
-            cont: (spec.continuous > 0).then(|| gpu.upload(&[b, spec.continuous], &latents.continuous)).transpose()?,
+            cats: latents
+                .categories
+                .iter()
+                .map(|c| gpu.upload(&[b], c))
+                .collect::<Result<Vec<_>>>()?,
+            cont: (spec.continuous > 0)
+                .then(|| gpu.upload(&[b, spec.continuous], &latents.continuous))
+                .transpose()?,
         })
     }
 }
@@ -60,8 +66,25 @@ pub struct Targets {
 
 impl Targets {
     pub fn new(gpu: &Gpu, batch: usize) -> Result<Targets> {
-        Ok(Targets { ones: crate::ops::elementwise::full(gpu, &[batch, 1], 1.0)?, zeros: crate::ops::elementwise::full(gpu, &[batch, 1], 0.0)? })
+        Ok(Targets {
+            ones: crate::ops::elementwise::full(gpu, &[batch, 1], 1.0)?,
+            zeros: crate::ops::elementwise::full(gpu, &[batch, 1], 0.0)?,
+        })
     }
+}
+
+/// What every phase of a step reads and never changes.
+#[derive(Clone, Copy)]
+pub struct StepContext<'a> {
+    pub gpu: &'a Gpu,
+    pub config: &'a TrainConfig,
+    pub targets: &'a Targets,
+}
+
+/// The discriminator and recogniser a D/Q phase trains (the training pair, or a probe's).
+pub struct Critics<'a> {
+    pub d: &'a mut Discriminator,
+    pub q: &'a mut Recognizer,
 }
 
 /// What a D/Q phase does beyond the networks it is given.
@@ -76,8 +99,15 @@ pub struct DPhase {
 }
 
 /// D (and Q) on real images and G's detached fakes; one Adam step of D's arena (and Q's).
-#[allow(clippy::too_many_arguments)] // the networks, the inputs and the phase's options
-pub fn d_phase(gpu: &Gpu, config: &TrainConfig, g: &Generator, d: &mut Discriminator, q: &mut Recognizer, real: Tensor, latents: &Latents, targets: &Targets, phase: DPhase) -> Result<PhaseScalars> {
+pub fn d_phase(
+    ctx: StepContext,
+    g: &Generator,
+    Critics { d, q }: Critics,
+    real: Tensor,
+    latents: &Latents,
+    phase: DPhase,
+) -> Result<PhaseScalars> {
+    let StepContext { gpu, config, targets } = ctx;
     let mut tape = Tape::new(gpu);
     tape.overwrite_grads(&d.arena);
     tape.freeze(&g.arena);
@@ -102,7 +132,13 @@ pub fn d_phase(gpu: &Gpu, config: &TrainConfig, g: &Generator, d: &mut Discrimin
     let (mut ce, mut nll) = (Vec::new(), None);
     if phase.with_q {
         let out = q.forward(&mut tape, &feats_fake, BnMode::Train)?;
-        let (mi, ce_d, nll_d) = mutual_information_terms(config, &mut tape, &out, &latents.cats, latents.cont.as_ref())?;
+        let (mi, ce_d, nll_d) = mutual_information_terms(
+            config,
+            &mut tape,
+            &out,
+            &latents.cats,
+            latents.cont.as_ref(),
+        )?;
         if let Some(mi) = mi {
             loss = tape.add(&loss, &mi, 1.0, 1.0)?;
         }
@@ -113,13 +149,27 @@ pub fn d_phase(gpu: &Gpu, config: &TrainConfig, g: &Generator, d: &mut Discrimin
     if phase.with_q {
         q.arena.adam_step(gpu, AdamConfig::infogan(phase.lr))?;
     }
-    Ok(PhaseScalars { loss, bce: vec![bce_real, bce_fake], ce, nll, logits: vec![logit_real, logit_fake], logstd: None })
+    Ok(PhaseScalars {
+        loss,
+        bce: vec![bce_real, bce_fake],
+        ce,
+        nll,
+        logits: vec![logit_real, logit_fake],
+        logstd: None,
+    })
 }
 
 /// G (and, with `step_q`, Q) on fresh latents; D's parameters frozen. One Adam step of G's arena
 /// (and Q's) at G's learning rate.
-#[allow(clippy::too_many_arguments)] // the three networks, the phase's inputs and its one switch
-pub fn g_phase(gpu: &Gpu, config: &TrainConfig, g: &mut Generator, d: &Discriminator, q: &mut Recognizer, latents: &Latents, targets: &Targets, step_q: bool) -> Result<PhaseScalars> {
+pub fn g_phase(
+    ctx: StepContext,
+    g: &mut Generator,
+    d: &Discriminator,
+    q: &mut Recognizer,
+    latents: &Latents,
+    step_q: bool,
+) -> Result<PhaseScalars> {
+    let StepContext { gpu, config, targets } = ctx;
     let mut tape = Tape::new(gpu);
     tape.overwrite_grads(&g.arena);
     tape.freeze(&d.arena);
@@ -135,7 +185,8 @@ pub fn g_phase(gpu: &Gpu, config: &TrainConfig, g: &mut Generator, d: &Discrimin
     let bce = tape.bce_logits(&logit, &targets.ones)?;
     let bce = tape.mean(&bce)?;
     let out = q.forward(&mut tape, &feats, BnMode::Train)?;
-    let (mi, ce, nll) = mutual_information_terms(config, &mut tape, &out, &latents.cats, latents.cont.as_ref())?;
+    let (mi, ce, nll) =
+        mutual_information_terms(config, &mut tape, &out, &latents.cats, latents.cont.as_ref())?;
     let loss = match mi {
         Some(mi) => tape.add(&bce, &mi, 1.0, 1.0)?,
         None => bce.clone(),
@@ -150,7 +201,13 @@ pub fn g_phase(gpu: &Gpu, config: &TrainConfig, g: &mut Generator, d: &Discrimin
 
 /// lambda_cat * the sum of the categorical codes' mean cross-entropies + lambda_cont * the
 /// continuous codes' NLL (summed over codes, mean over rows); and the terms, for the logs.
-fn mutual_information_terms(config: &TrainConfig, tape: &mut Tape, q: &QOutput, cats: &[Tensor], cont: Option<&Tensor>) -> Result<(Option<Var>, Vec<Var>, Option<Var>)> {
+fn mutual_information_terms(
+    config: &TrainConfig,
+    tape: &mut Tape,
+    q: &QOutput,
+    cats: &[Tensor],
+    cont: Option<&Tensor>,
+) -> Result<(Option<Var>, Vec<Var>, Option<Var>)> {
     let mut total: Option<Var> = None;
     let mut ces = Vec::new();
     for (logits, labels) in q.cat_logits.iter().zip(cats) {

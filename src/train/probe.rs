@@ -18,12 +18,12 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::train::batches::Batches;
 use crate::model::config::TrainConfig;
 use crate::model::networks::{Discriminator, Generator, InfoGan, Recognizer};
-use crate::train::phases::{d_phase, DPhase, Latents, PhaseScalars, Targets};
-use crate::train::random::{stream, Purpose};
 use crate::nn::layers::BnMode;
+use crate::train::batches::Batches;
+use crate::train::phases::{d_phase, Critics, DPhase, Latents, PhaseScalars, StepContext, Targets};
+use crate::train::random::{stream, Purpose};
 
 /// Both bounds on one batch, in nats.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -74,7 +74,14 @@ impl ProbeReport {
 }
 
 /// Probes `model` (trained `step` steps) for `k` steps per pair on `held_out` batches.
-pub fn probe(gpu: &Gpu, config: &TrainConfig, model: &InfoGan, held_out: &mut Batches, step: u64, k: usize) -> Result<ProbeReport> {
+pub fn probe(
+    gpu: &Gpu,
+    config: &TrainConfig,
+    model: &InfoGan,
+    held_out: &mut Batches,
+    step: u64,
+    k: usize,
+) -> Result<ProbeReport> {
     if k == 0 {
         return Err(Error::new("--probe-steps must be at least 1"));
     }
@@ -84,35 +91,57 @@ pub fn probe(gpu: &Gpu, config: &TrainConfig, model: &InfoGan, held_out: &mut Ba
         let seed = config.seed ^ purpose_seed;
         Ok((
             Discriminator::new(gpu, &model.spec, config.leak, seed)?,
-            Recognizer::new(gpu, &model.spec, features, &config.latent, config.learned_std, config.leak, seed.wrapping_add(2))?,
+            Recognizer::new(
+                gpu,
+                &model.spec,
+                features,
+                &config.latent,
+                config.learned_std,
+                config.leak,
+                seed.wrapping_add(2),
+            )?,
         ))
     };
     // The copy: the training networks' parameters and running statistics, fresh Adam moments.
     let (mut d, mut q) = fresh(0)?;
     gpu.copy(&model.d.arena.values, &d.arena.values)?;
     gpu.copy(&model.q.arena.values, &q.arena.values)?;
-    let sources = model.d.stacks().into_iter().chain([model.q.hidden()]).flat_map(|s| s.batch_norms());
+    let sources =
+        model.d.stacks().into_iter().chain([model.q.hidden()]).flat_map(|s| s.batch_norms());
     let targets_bn = d.stacks().into_iter().chain([q.hidden()]).flat_map(|s| s.batch_norms());
     for ((_, from), (_, to)) in sources.zip(targets_bn) {
         gpu.copy(&from.running, &to.running)?;
     }
     let first_batch = step * 2 * k as u64;
-    let (copy, train) = run_pair(gpu, config, &model.g, &mut d, &mut q, held_out, &targets, first_batch, k)?;
+    let ctx = StepContext { gpu, config, targets: &targets };
+    let (copy, train) =
+        run_pair(ctx, &model.g, Critics { d: &mut d, q: &mut q }, held_out, first_batch, k)?;
     let (mut d, mut q) = fresh(stream(config.seed, step, Purpose::ProbeInit).random::<u64>())?;
-    let (scratch, _) = run_pair(gpu, config, &model.g, &mut d, &mut q, held_out, &targets, first_batch + k as u64, k)?;
+    let critics = Critics { d: &mut d, q: &mut q };
+    let (scratch, _) = run_pair(ctx, &model.g, critics, held_out, first_batch + k as u64, k)?;
     Ok(ProbeReport { step, k, train, copy, scratch })
 }
 
 /// k D/Q steps of one pair; what it reached, and its first step's bounds.
-#[allow(clippy::too_many_arguments)] // the networks, the data and the probe's position
-fn run_pair(gpu: &Gpu, config: &TrainConfig, g: &Generator, d: &mut Discriminator, q: &mut Recognizer, held_out: &mut Batches, targets: &Targets, first_batch: u64, k: usize) -> Result<(Reached, Bounds)> {
+fn run_pair(
+    ctx: StepContext,
+    g: &Generator,
+    critics: Critics,
+    held_out: &mut Batches,
+    first_batch: u64,
+    k: usize,
+) -> Result<(Reached, Bounds)> {
+    let StepContext { gpu, config, .. } = ctx;
+    let Critics { d, q } = critics;
     let phase = DPhase { with_q: true, g_mode: BnMode::BatchStats, lr: config.optimiser.lr_d };
     let mut seen = Vec::with_capacity(k);
     for s in 0..k as u64 {
         let real = held_out.get(gpu, first_batch + s)?;
-        let latents = config.latent.sample(&mut stream(config.seed, first_batch + s, Purpose::ProbeLatents), config.batch);
+        let latents = config
+            .latent
+            .sample(&mut stream(config.seed, first_batch + s, Purpose::ProbeLatents), config.batch);
         let latents = Latents::upload(gpu, config, &latents)?;
-        let scalars = d_phase(gpu, config, g, d, q, real, &latents, targets, phase)?;
+        let scalars = d_phase(ctx, g, Critics { d: &mut *d, q: &mut *q }, real, &latents, phase)?;
         seen.push(read_bounds(gpu, config, &scalars)?);
     }
     let best = Bounds {
@@ -122,7 +151,11 @@ fn run_pair(gpu: &Gpu, config: &TrainConfig, g: &Generator, d: &mut Discriminato
     };
     let tail = &seen[seen.len().saturating_sub(5)..];
     let mean = |f: fn(&Bounds) -> f64| tail.iter().map(f).sum::<f64>() / tail.len() as f64;
-    let last = Bounds { B_GAN: mean(|b| b.B_GAN), L_I_cat: mean(|b| b.L_I_cat), L_I_cont: mean(|b| b.L_I_cont) };
+    let last = Bounds {
+        B_GAN: mean(|b| b.B_GAN),
+        L_I_cat: mean(|b| b.L_I_cat),
+        L_I_cont: mean(|b| b.L_I_cont),
+    };
     Ok((Reached { best, last }, seen[0]))
 }
 
@@ -133,9 +166,19 @@ fn read_bounds(gpu: &Gpu, config: &TrainConfig, scalars: &PhaseScalars) -> Resul
     wanted.extend(scalars.nll.iter());
     let pending: Vec<_> = wanted.iter().map(|v| gpu.read_later(&v.value)).collect();
     gpu.flush()?;
-    let values: Vec<f64> = pending.into_iter().map(|r| r.wait(gpu).map(|v| f64::from(v[0]))).collect::<Result<_>>()?;
+    let values: Vec<f64> =
+        pending.into_iter().map(|r| r.wait(gpu).map(|v| f64::from(v[0]))).collect::<Result<_>>()?;
     let latent = &config.latent;
-    let l_i_cat = latent.categorical.iter().zip(&values[2..]).map(|(&k, ce)| (k as f64).ln() - ce).sum();
-    let l_i_cont = if scalars.nll.is_some() { latent.continuous as f64 * 2f64.ln() - values[values.len() - 1] } else { 0.0 };
-    Ok(Bounds { B_GAN: 2f64.ln() - 0.5 * (values[0] + values[1]), L_I_cat: l_i_cat, L_I_cont: l_i_cont })
+    let l_i_cat =
+        latent.categorical.iter().zip(&values[2..]).map(|(&k, ce)| (k as f64).ln() - ce).sum();
+    let l_i_cont = if scalars.nll.is_some() {
+        latent.continuous as f64 * 2f64.ln() - values[values.len() - 1]
+    } else {
+        0.0
+    };
+    Ok(Bounds {
+        B_GAN: 2f64.ln() - 0.5 * (values[0] + values[1]),
+        L_I_cat: l_i_cat,
+        L_I_cont: l_i_cont,
+    })
 }

@@ -13,7 +13,9 @@ pub struct Progress {
 impl Progress {
     pub fn new(first: u64, total: u64) -> Progress {
         let bar = ProgressBar::new(total);
-        if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta}  {msg}") {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta}  {msg}",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_position(first);

@@ -9,111 +9,42 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::files::write_atomically;
-use crate::model::config::TrainConfig;
 use crate::io::base64;
-use crate::io::chart::{escape, heat_map, line_chart};
+use crate::io::chart::{escape, heat_map};
 use crate::json::read_lines as json_lines;
-
-/// `value[a][b]..` as f64.
-fn field(value: &Value, path: &[&str]) -> Option<f64> {
-    path.iter().try_fold(value, |v, key| v.get(key))?.as_f64()
-}
-
-fn series(lines: &[Value], path: &[&str]) -> Vec<(f64, f64)> {
-    lines.iter().filter_map(|v| Some((field(v, &["step"])?, field(v, path)?))).filter(|(_, y)| y.is_finite()).collect()
-}
-
-/// Series of the `i`-th code's entry in each evaluation's `codes` list.
-fn code_series(evals: &[Value], mode: &str, code: usize, value: impl Fn(&Value) -> Option<f64>) -> Vec<(f64, f64)> {
-    evals
-        .iter()
-        .filter_map(|e| Some((field(e, &["step"])?, value(e.get(mode)?.get("codes")?.get(code)?)?)))
-        .collect()
-}
-
-fn read_config(out: &Path) -> Option<TrainConfig> {
-    TrainConfig::from_json(&std::fs::read_to_string(out.join("config.json")).ok()?).ok()
-}
-
-/// The run's curves as (file stem, title of their section, SVG).
-pub fn charts(out: &Path) -> Vec<(&'static str, &'static str, String)> {
-    let metrics = json_lines(&out.join("metrics.jsonl"));
-    let evals = json_lines(&out.join("eval.jsonl"));
-    let config = read_config(out);
-    let (ln_k, continuous) = config.as_ref().map_or((0.0, 0), |c| (c.latent.categorical.iter().map(|&k| (k as f64).ln()).sum(), c.latent.continuous));
-    let mut charts = Vec::new();
-    if ln_k > 0.0 || config.is_none() {
-        charts.push(("l_i_cat", "", line_chart("L_I_cat = sum(ln K - CE), categorical MI bound", &[("L_I_cat", series(&metrics, &["L_I_cat"]))], (ln_k > 0.0).then_some(("H(c) = sum ln K", ln_k)))));
-    }
-    if continuous > 0 || config.is_none() {
-        charts.push(("l_i_cont", "", line_chart("L_I_cont = sum(ln 2 - NLL), continuous MI bound", &[("L_I_cont", series(&metrics, &["L_I_cont"]))], (continuous > 0).then_some(("H(c)", continuous as f64 * 2f64.ln())))));
-    }
-    if let Some(first) = charts.first_mut() {
-        first.1 = "Bounds (nats)";
-    }
-    charts.extend([
-        ("b_gan", "", line_chart("B_GAN = ln 2 - (BCE_real + BCE_fake)/2", &[("B_GAN", series(&metrics, &["B_GAN"]))], Some(("ln 2", 2f64.ln())))),
-        ("losses", "Losses, D and throughput", line_chart("losses", &[("loss_D", series(&metrics, &["loss_D"])), ("loss_G", series(&metrics, &["loss_G"]))], None)),
-        ("d_outputs", "", line_chart("mean D output", &[("D(x)", series(&metrics, &["D_real", "mean"])), ("D(G(z))", series(&metrics, &["D_fake", "mean"]))], Some(("0.5", 0.5)))),
-        ("samples_per_s", "", line_chart("samples/s over each logged interval", &[("samples/s", series(&metrics, &["samples_per_s"]))], None)),
-    ]);
-    let labelled = evals.iter().any(|e| e.pointer("/eval/accuracy_hungarian").is_some());
-    if labelled {
-        charts.push((
-            "accuracy",
-            "Held-out images",
-            line_chart(
-                "held-out accuracy of code 0 (one-to-one mapping)",
-                &[("BN eval", series(&evals, &["eval", "accuracy_hungarian"])), ("BN batch stats", series(&evals, &["batch_stats", "accuracy_hungarian"]))],
-                None,
-            ),
-        ));
-    }
-    let probes = json_lines(&out.join("probes.jsonl"));
-    if !probes.is_empty() {
-        let li = |path: [&str; 2]| -> Vec<(f64, f64)> {
-            probes.iter().filter_map(|p| Some((field(p, &["step"])?, field(p, &[path[0], path[1], "L_I_cat"])? + field(p, &[path[0], path[1], "L_I_cont"])?))).collect()
-        };
-        let li_train: Vec<(f64, f64)> = probes.iter().filter_map(|p| Some((field(p, &["step"])?, field(p, &["train", "L_I_cat"])? + field(p, &["train", "L_I_cont"])?))).collect();
-        charts.push((
-            "probe_b_gan",
-            "The bounds' slack: probes against the frozen G",
-            line_chart(
-                "B_GAN: training D vs probe discriminators",
-                &[("training D", series(&probes, &["train", "B_GAN"])), ("copy, best", series(&probes, &["copy", "best", "B_GAN"])), ("fresh, best", series(&probes, &["scratch", "best", "B_GAN"]))],
-                Some(("ln 2", 2f64.ln())),
-            ),
-        ));
-        charts.push(("probe_l_i", "", line_chart("L_I: training Q vs probe recognisers", &[("training Q", li_train), ("copy, best", li(["copy", "best"])), ("fresh, best", li(["scratch", "best"]))], None)));
-    }
-    if evals.iter().any(|e| e.pointer("/eval/factors/mig").is_some()) {
-        charts.push(("mig", "", line_chart("MIG of the codes against the known factors", &[("BN eval", series(&evals, &["eval", "factors", "mig"])), ("BN batch stats", series(&evals, &["batch_stats", "factors", "mig"]))], None)));
-    }
-    let codes = config.as_ref().map_or(0, |c| c.latent.categorical.len());
-    if codes > 0 && !evals.is_empty() {
-        let lines: Vec<(String, Vec<(f64, f64)>)> = (0..codes.min(5))
-            .map(|code| (format!("code {code}"), code_series(&evals, "eval", code, |c| Some(c.get("usage_nats")?.as_f64()? / c.get("ln_k")?.as_f64()?))))
-            .collect();
-        let named: Vec<(&str, Vec<(f64, f64)>)> = lines.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
-        charts.push(("usage", if labelled { "" } else { "Held-out images" }, line_chart("code usage: entropy of the argmax / ln K", &named, Some(("all categories used", 1.0)))));
-    }
-    charts
-}
+use crate::model::config::TrainConfig;
+use crate::train::report_charts::{charts, field, read_config};
 
 /// The configuration as a table, the networks as one line each.
 fn config_table(config: &TrainConfig) -> String {
     let latent = &config.latent;
     let slots = config.model.width_slots();
-    let widths: Vec<String> = slots.iter().zip(&config.widths).map(|((n, _), v)| format!("{n} {v}")).collect();
+    let widths: Vec<String> =
+        slots.iter().zip(&config.widths).map(|((n, _), v)| format!("{n} {v}")).collect();
     let mut rows: Vec<(&str, String)> = vec![
         ("data", config.data.clone()),
         ("model", config.model.name().to_string()),
         ("image", crate::data::describe(config.network.image)),
-        ("latent", format!("{} noise, categorical {:?}, {} continuous ({} inputs)", latent.noise, latent.categorical, latent.continuous, latent.width())),
+        (
+            "latent",
+            format!(
+                "{} noise, categorical {:?}, {} continuous ({} inputs)",
+                latent.noise,
+                latent.categorical,
+                latent.continuous,
+                latent.width()
+            ),
+        ),
         ("widths", widths.join(", ")),
         ("batch, seed", format!("{}, {}", config.batch, config.seed)),
-        ("Adam lr D / G", format!("{} / {} (beta1 0.5)", config.optimiser.lr_d, config.optimiser.lr_g)),
-        ("lambda cat / cont", format!("{} / {}", config.optimiser.lambda_cat, config.optimiser.lambda_cont)),
+        (
+            "Adam lr D / G",
+            format!("{} / {} (beta1 0.5)", config.optimiser.lr_d, config.optimiser.lr_g),
+        ),
+        (
+            "lambda cat / cont",
+            format!("{} / {}", config.optimiser.lambda_cat, config.optimiser.lambda_cont),
+        ),
         ("Q's std", if config.learned_std { "learned".into() } else { "1 (fixed)".into() }),
         ("LeakyReLU slope", config.leak.to_string()),
         ("wiring", config.wiring.name().into()),
@@ -146,9 +77,14 @@ fn grid_kind(name: &str) -> Option<(bool, usize, bool)> {
 
 /// The newest step with grids, and its grid files (name, PNG bytes), in code order.
 fn newest_grids(samples: &Path) -> (Option<u64>, Vec<(String, Vec<u8>)>) {
-    let names: Vec<String> = std::fs::read_dir(samples).map(|d| d.flatten().filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect()).unwrap_or_default();
-    let step_of = |n: &str| -> Option<u64> { n.strip_prefix("step-")?.split('-').next()?.parse().ok() };
-    let Some(newest) = names.iter().filter_map(|n| step_of(n)).max() else { return (None, Vec::new()) };
+    let names: Vec<String> = std::fs::read_dir(samples)
+        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let step_of =
+        |n: &str| -> Option<u64> { n.strip_prefix("step-")?.split('-').next()?.parse().ok() };
+    let Some(newest) = names.iter().filter_map(|n| step_of(n)).max() else {
+        return (None, Vec::new());
+    };
     let mut grids: Vec<(String, Vec<u8>)> = names
         .iter()
         .filter(|n| step_of(n) == Some(newest) && n.ends_with(".png"))
@@ -176,19 +112,36 @@ fn grid_figure(name: &str, png: &[u8], config: Option<&TrainConfig>) -> String {
     } else if !latent.categorical.is_empty() {
         ((0..rows).map(|r| format!("c0 = {r}")).collect(), format!("continuous code {code} swept from -2 to 2 along the columns; rows: the first code's categories"))
     } else {
-        ((0..rows).map(|r| format!("sample {r}")).collect(), format!("continuous code {code} swept from -2 to 2 along the columns; rows: noise draws"))
+        (
+            (0..rows).map(|r| format!("sample {r}")).collect(),
+            format!(
+                "continuous code {code} swept from -2 to 2 along the columns; rows: noise draws"
+            ),
+        )
     };
     let row_px = (side + 2) * scale;
     let cols = (width - 2) / (side + 2);
     // Column headings: the swept value for a continuous code, else the column's number.
-    let heading = |c: usize| if continuous { format!("{:+.1}", -2.0 + 4.0 * c as f64 / (cols.max(2) - 1) as f64) } else { format!("{c}") };
-    let mut html = format!("<figure class=\"grid\"><div></div><div class=\"columns\" style=\"padding-left:{}px\">", 2 * scale);
+    let heading = |c: usize| {
+        if continuous {
+            format!("{:+.1}", -2.0 + 4.0 * c as f64 / (cols.max(2) - 1) as f64)
+        } else {
+            format!("{c}")
+        }
+    };
+    let mut html = format!(
+        "<figure class=\"grid\"><div></div><div class=\"columns\" style=\"padding-left:{}px\">",
+        2 * scale
+    );
     for c in 0..cols {
         html += &format!("<div style=\"width:{row_px}px\">{}</div>", heading(c));
     }
     html += &format!("</div><div class=\"labels\" style=\"padding-top:{}px\">", 2 * scale);
     for label in labels {
-        html += &format!("<div style=\"height:{row_px}px;line-height:{row_px}px\">{}</div>", escape(&label));
+        html += &format!(
+            "<div style=\"height:{row_px}px;line-height:{row_px}px\">{}</div>",
+            escape(&label)
+        );
     }
     html += &format!(
         "</div><img src=\"data:image/png;base64,{}\" width=\"{}\" height=\"{}\" alt=\"{}\"><figcaption>{}: {}</figcaption></figure>",
@@ -204,19 +157,37 @@ fn grid_figure(name: &str, png: &[u8], config: Option<&TrainConfig>) -> String {
 
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(png: &[u8]) -> Option<(usize, usize)> {
-    let word = |at: usize| -> Option<usize> { Some(u32::from_be_bytes(png.get(at..at + 4)?.try_into().ok()?) as usize) };
+    let word = |at: usize| -> Option<usize> {
+        Some(u32::from_be_bytes(png.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
     (png.get(12..16)? == b"IHDR").then_some((word(16)?, word(20)?))
 }
 
 /// The code x factor information table of one evaluation as a heat map.
 fn factor_heat_map(factors: &Value) -> Option<String> {
-    let strings = |key: &str| -> Option<Vec<String>> { factors.get(key)?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect() };
+    let strings = |key: &str| -> Option<Vec<String>> {
+        factors.get(key)?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect()
+    };
     let (codes, names) = (strings("codes")?, strings("factors")?);
-    let entropy: Vec<f64> = factors.get("factor_entropy")?.as_array()?.iter().filter_map(Value::as_f64).collect();
-    let columns: Vec<String> = names.iter().zip(&entropy).map(|(n, h)| format!("{n} (H {h:.2})")).collect();
-    let mi: Vec<Vec<f64>> = factors.get("mi")?.as_array()?.iter().map(|row| row.as_array().map(|r| r.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()).collect();
+    let entropy: Vec<f64> =
+        factors.get("factor_entropy")?.as_array()?.iter().filter_map(Value::as_f64).collect();
+    let columns: Vec<String> =
+        names.iter().zip(&entropy).map(|(n, h)| format!("{n} (H {h:.2})")).collect();
+    let mi: Vec<Vec<f64>> = factors
+        .get("mi")?
+        .as_array()?
+        .iter()
+        .map(|row| {
+            row.as_array().map(|r| r.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
+        })
+        .collect();
     let mig = factors.get("mig")?.as_f64()?;
-    Some(heat_map(&format!("information between codes and factors (nats); MIG {mig:.3}"), &codes, &columns, &mi))
+    Some(heat_map(
+        &format!("information between codes and factors (nats); MIG {mig:.3}"),
+        &codes,
+        &columns,
+        &mi,
+    ))
 }
 
 fn eval_section(eval: &Value) -> String {
@@ -224,11 +195,16 @@ fn eval_section(eval: &Value) -> String {
     if let Some(map) = eval.pointer("/eval/factors").and_then(factor_heat_map) {
         html += &map;
     }
-    for (key, title) in [("eval", "batch norm with running statistics"), ("batch_stats", "batch norm with batch statistics")] {
+    for (key, title) in [
+        ("eval", "batch norm with running statistics"),
+        ("batch_stats", "batch norm with batch statistics"),
+    ] {
         let Some(r) = eval.get(key) else { continue };
         html += &format!("<h3>{title}</h3>");
         if let Some(codes) = r.get("codes").and_then(Value::as_array) {
-            let labelled = codes.iter().any(|c| c.get("scores").and_then(Value::as_array).is_some_and(|s| !s.is_empty()));
+            let labelled = codes
+                .iter()
+                .any(|c| c.get("scores").and_then(Value::as_array).is_some_and(|s| !s.is_empty()));
             html += if labelled {
                 "<table><tr><th>code</th><th>usage (nats)</th><th>ln K</th><th>against</th><th>accuracy one-to-one</th><th>many-to-one</th><th>NMI</th></tr>"
             } else {
@@ -257,8 +233,11 @@ fn eval_section(eval: &Value) -> String {
             }
             html += "</table>";
         }
-        let Some(rows) = r.get("confusion").and_then(Value::as_array) else { continue };
-        let mapping = r.get("mapping_hungarian").and_then(Value::as_array).cloned().unwrap_or_default();
+        let Some(rows) = r.get("confusion").and_then(Value::as_array) else {
+            continue;
+        };
+        let mapping =
+            r.get("mapping_hungarian").and_then(Value::as_array).cloned().unwrap_or_default();
         html += "<p>code 0 against the first labels: rows are Q's categories with the label the one-to-one mapping gives them</p><table><tr><th>category &rarr; label</th>";
         for l in 0..rows.first().and_then(Value::as_array).map_or(0, Vec::len) {
             html += &format!("<th>{l}</th>");
@@ -266,7 +245,10 @@ fn eval_section(eval: &Value) -> String {
         html += "</tr>";
         for (k, row) in rows.iter().enumerate() {
             let mapped = mapping.get(k).and_then(Value::as_u64);
-            html += &format!("<tr><th>{k} &rarr; {}</th>", mapped.map_or("-".into(), |m| m.to_string()));
+            html += &format!(
+                "<tr><th>{k} &rarr; {}</th>",
+                mapped.map_or("-".into(), |m| m.to_string())
+            );
             for (l, n) in row.as_array().into_iter().flatten().enumerate() {
                 let hit = mapped == Some(l as u64);
                 html += &format!("<td{}>{}</td>", if hit { " class=\"hit\"" } else { "" }, n);
@@ -295,7 +277,8 @@ pub fn write(out: &Path) -> Result<()> {
     let last_step = metrics.last().and_then(|m| field(m, &["step"])).unwrap_or(0.0);
     let folder = escape(&out.display().to_string());
     let mut html = format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>infogan run {folder}</title><style>{STYLE}</style></head><body>");
-    html += &format!("<h1>infogan run</h1><p>folder <code>{folder}</code>, step {last_step:.0}</p>");
+    html +=
+        &format!("<h1>infogan run</h1><p>folder <code>{folder}</code>, step {last_step:.0}</p>");
     if let Some(c) = &config {
         html += "<h2>Configuration</h2>";
         html += &config_table(c);
@@ -307,7 +290,8 @@ pub fn write(out: &Path) -> Result<()> {
         html += &svg;
     }
     if let Some(last) = evals.last() {
-        html += &format!("<h2>Evaluation at step {:.0}</h2>", field(last, &["step"]).unwrap_or(0.0));
+        html +=
+            &format!("<h2>Evaluation at step {:.0}</h2>", field(last, &["step"]).unwrap_or(0.0));
         html += &eval_section(last);
     }
     let (grid_step, grids) = newest_grids(&out.join("samples"));

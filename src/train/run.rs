@@ -83,15 +83,21 @@ struct Due {
 
 impl Due {
     fn at(step: u64, first: u64, options: &RunOptions, interrupted: bool) -> Due {
-        let every = |n: u64| step % n.max(1) == 0 || step == options.steps;
-        let (sample, checkpoint) = (every(options.sample_every), every(options.checkpoint_every) || interrupted);
-        let probe = options.probe_every > 0 && step % options.probe_every == 0;
+        let every = |n: u64| step.is_multiple_of(n.max(1)) || step == options.steps;
+        let (sample, checkpoint) =
+            (every(options.sample_every), every(options.checkpoint_every) || interrupted);
+        let probe = options.probe_every > 0 && step.is_multiple_of(options.probe_every);
         let read = every(options.log_every) || sample || checkpoint || probe || step == first + 1;
         Due { read, sample, checkpoint, probe, interrupted }
     }
 }
 
-pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool>) -> Result<Outcome> {
+pub fn train(
+    gpu: &Gpu,
+    start: Start,
+    options: &RunOptions,
+    stop: Arc<AtomicBool>,
+) -> Result<Outcome> {
     let folder = RunFolder::new(&options.out);
     let config = start.config().clone();
     let mut split = data::load(&config.data, config.network.image)?;
@@ -105,11 +111,20 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
     };
     let first = trainer.step;
     if first >= options.steps {
-        return Err(Error::new(format!("the run is already at step {first}; pass a larger --steps to continue it")));
+        return Err(Error::new(format!(
+            "the run is already at step {first}; pass a larger --steps to continue it"
+        )));
     }
     let held_out = match options.probe_every {
         0 => None,
-        _ => Some(Batches::new(gpu, &split.eval, config.network.pixel_range(), config.batch, config.seed, Purpose::ProbeOrder)?),
+        _ => Some(Batches::new(
+            gpu,
+            &split.eval,
+            config.network.pixel_range(),
+            config.batch,
+            config.seed,
+            Purpose::ProbeOrder,
+        )?),
     };
     match &start {
         Start::Fresh(_) if folder.holds_run() => {
@@ -138,12 +153,24 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         println!("note: the first step compiles the kernels on {}; with an empty shader cache that can take minutes (the 32x32 register tile alone about 2), later runs reuse it", gpu.info.name);
     }
     let last_good = folder.newest_checkpoint();
-    let mut run = Run { gpu, options, progress: Progress::new(first, options.steps), last_good, folder, split, held_out, trainer, interval: (Instant::now(), first) };
+    let mut run = Run {
+        gpu,
+        options,
+        progress: Progress::new(first, options.steps),
+        last_good,
+        folder,
+        split,
+        held_out,
+        trainer,
+        interval: (Instant::now(), first),
+    };
     let started = Instant::now();
     while run.trainer.step < options.steps {
         let step = run.trainer.step + 1;
         let due = Due::at(step, first, options, stop.load(Ordering::SeqCst));
-        let Some(metrics) = run.train_step(step, due)? else { continue };
+        let Some(metrics) = run.train_step(step, due)? else {
+            continue;
+        };
         let after = run.after_step(step, &metrics, due);
         if due.checkpoint || after.is_err() {
             run.checkpoint(step)?;
@@ -152,7 +179,10 @@ pub fn train(gpu: &Gpu, start: Start, options: &RunOptions, stop: Arc<AtomicBool
         run.interval = (Instant::now(), step);
         if due.interrupted {
             run.progress.finish();
-            println!("interrupted at step {step}: checkpoint written; continue with `{}`", run.resume_command());
+            println!(
+                "interrupted at step {step}: checkpoint written; continue with `{}`",
+                run.resume_command()
+            );
             return Ok(Outcome::Interrupted);
         }
     }
@@ -191,9 +221,12 @@ impl Run<'_> {
         if self.options.poison_after == Some(step) {
             crate::ops::elementwise::fill(self.gpu, &self.trainer.model.g.arena.values, f32::NAN)?;
         }
-        let Some(mut metrics) = metrics else { return Ok(None) };
+        let Some(mut metrics) = metrics else {
+            return Ok(None);
+        };
         let (since, from) = self.interval;
-        metrics.samples_per_s = ((step - from) as usize * self.trainer.config.batch) as f64 / since.elapsed().as_secs_f64();
+        metrics.samples_per_s = ((step - from) as usize * self.trainer.config.batch) as f64
+            / since.elapsed().as_secs_f64();
         if !metrics.is_finite() {
             return Err(self.diverged(step, "NaN or Inf in the losses"));
         }
@@ -208,14 +241,22 @@ impl Run<'_> {
         if due.sample {
             let (gpu, model, config) = (self.gpu, &self.trainer.model, &self.trainer.config);
             self.folder.write_grids(gpu, model, config, step)?;
-            let evaluation = evaluate::evaluate(gpu, model, &config.latent, &self.split.eval, EVAL_BATCH)?;
+            let evaluation =
+                evaluate::evaluate(gpu, model, &config.latent, &self.split.eval, EVAL_BATCH)?;
             self.folder.log_evaluation(step, &evaluation)?;
             if let Some(note) = evaluation_note(step, &evaluation) {
                 self.progress.note(&note);
             }
         }
         if let Some(held_out) = self.held_out.as_mut().filter(|_| due.probe) {
-            let report = probe::probe(self.gpu, &self.trainer.config, &self.trainer.model, held_out, step, self.options.probe_steps)?;
+            let report = probe::probe(
+                self.gpu,
+                &self.trainer.config,
+                &self.trainer.model,
+                held_out,
+                step,
+                self.options.probe_steps,
+            )?;
             self.folder.log_probe(&report)?;
             let (gan, li) = report.slack();
             self.progress.note(&format!(
@@ -255,12 +296,17 @@ impl Run<'_> {
 
     /// `error`, raised after step `step` trained and was checkpointed, with where the steps are.
     fn kept(&self, error: Error, step: u64) -> Error {
-        let saved = self.last_good.as_ref().map_or_else(String::new, |p| format!(" ({})", p.display()));
+        let saved =
+            self.last_good.as_ref().map_or_else(String::new, |p| format!(" ({})", p.display()));
         Error::new(format!("{error}\nthe run's {step} steps are kept in its checkpoint{saved}; after fixing the cause, continue with `{}`", self.resume_command()))
     }
 
     fn resume_command(&self) -> String {
-        format!("infogan train --resume {} --steps {}", self.folder.root().display(), self.options.steps)
+        format!(
+            "infogan train --resume {} --steps {}",
+            self.folder.root().display(),
+            self.options.steps
+        )
     }
 }
 

@@ -33,8 +33,15 @@ pub fn bench_step(gpu: &Gpu, model: Model, repeats: usize, batch: usize) -> Resu
     } else {
         let [c, h, w] = config.network.image;
         let count = (2 * batch).max(256);
-        let pixels = pseudo_random(count * c * h * w, 9).into_iter().map(|v| ((v + 1.0) * 127.5) as u8).collect();
-        Dataset::new(&format!("random {c}x{h}x{w}"), Images { count, channels: c, height: h, width: w, pixels }, Vec::new())?
+        let pixels = pseudo_random(count * c * h * w, 9)
+            .into_iter()
+            .map(|v| ((v + 1.0) * 127.5) as u8)
+            .collect();
+        Dataset::new(
+            &format!("random {c}x{h}x{w}"),
+            Images { count, channels: c, height: h, width: w, pixels },
+            Vec::new(),
+        )?
     };
     let mut trainer = Trainer::new(gpu, config, &data)?;
     let flops = trainer.model.step_flops_per_image() * batch as f64;
@@ -67,9 +74,24 @@ pub fn bench_step(gpu: &Gpu, model: Model, repeats: usize, batch: usize) -> Resu
     }
     Ok(StepBench {
         batch,
-        step: Measurement { name: format!("{model} D+G step b{batch}"), flops, times_ms: steps, cpu_ms: cpu_ms_per_step },
-        d_phase: Measurement { name: format!("D/Q phase b{batch}"), flops: 0.0, times_ms: d, cpu_ms: None },
-        g_phase: Measurement { name: format!("G phase b{batch}"), flops: 0.0, times_ms: g, cpu_ms: None },
+        step: Measurement {
+            name: format!("{model} D+G step b{batch}"),
+            flops,
+            times_ms: steps,
+            cpu_ms: cpu_ms_per_step,
+        },
+        d_phase: Measurement {
+            name: format!("D/Q phase b{batch}"),
+            flops: 0.0,
+            times_ms: d,
+            cpu_ms: None,
+        },
+        g_phase: Measurement {
+            name: format!("G phase b{batch}"),
+            flops: 0.0,
+            times_ms: g,
+            cpu_ms: None,
+        },
         kernels,
     })
 }
@@ -98,7 +120,10 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool, by_grid: 
         return;
     }
     println!("training step on {}", gpu.adapter_name());
-    println!("kernel variant: {}; step and phases: wall clock around a synchronous submit", gpu.variant.name());
+    println!(
+        "kernel variant: {}; step and phases: wall clock around a synchronous submit",
+        gpu.variant.name()
+    );
     for r in results {
         println!(
             "{}: {:>9.1} ms/step (min {:.1}, max {:.1}), {:.1} samples/s, {:.2} GFLOP/s of {:.1} GFLOP; D/Q phase {:.1} ms, G phase {:.1} ms",
@@ -124,14 +149,26 @@ pub fn print_step_report(gpu: &Gpu, results: &[StepBench], json: bool, by_grid: 
             println!("  GPU time per kernel and dispatch grid (workgroups x,y,z) over one step (timestamp queries): {total:.1} ms");
             for k in &r.kernels {
                 let grid = format!("{}x{}x{}", k.grid[0], k.grid[1], k.grid[2]);
-                println!("  {:<34} {:>13} {:>5} dispatches {:>9.2} ms {:>5.1}%", k.kernel, grid, k.dispatches, k.ms, 100.0 * k.ms / total.max(1e-9));
+                println!(
+                    "  {:<34} {:>13} {:>5} dispatches {:>9.2} ms {:>5.1}%",
+                    k.kernel,
+                    grid,
+                    k.dispatches,
+                    k.ms,
+                    100.0 * k.ms / total.max(1e-9)
+                );
             }
             continue;
         }
         println!("  GPU time per kernel over one step (timestamp queries, one pass per dispatch): {total:.1} ms");
         for k in &KernelTime::per_kernel(&r.kernels) {
-            println!("  {:<34} {:>5} dispatches {:>9.2} ms {:>5.1}%", k.kernel, k.dispatches, k.ms, 100.0 * k.ms / total.max(1e-9));
+            println!(
+                "  {:<34} {:>5} dispatches {:>9.2} ms {:>5.1}%",
+                k.kernel,
+                k.dispatches,
+                k.ms,
+                100.0 * k.ms / total.max(1e-9)
+            );
         }
     }
 }
-

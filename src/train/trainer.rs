@@ -6,16 +6,16 @@
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
+use crate::gpu::Tensor;
 use crate::json::round;
 use crate::model::config::{TrainConfig, Wiring};
-use crate::train::batches::Batches;
 use crate::model::latent::LatentBatch;
 use crate::model::networks::InfoGan;
-use crate::train::phases::{self, DPhase, Latents, PhaseScalars, Targets};
-use crate::train::random::{stream, Purpose};
 use crate::nn::layers::BnMode;
 use crate::tape::Var;
-use crate::gpu::Tensor;
+use crate::train::batches::Batches;
+use crate::train::phases::{self, Critics, DPhase, Latents, PhaseScalars, StepContext, Targets};
+use crate::train::random::{stream, Purpose};
 
 /// Everything one logged step reports, in nats where it is a bound.
 #[derive(Clone, Debug, Default)]
@@ -63,7 +63,8 @@ impl StepMetrics {
             Q_std: Option<[f64; 2]>,
             samples_per_s: f64,
         }
-        let stats = |s: [f64; 3]| Stats { mean: round(s[0], 5), min: round(s[1], 5), max: round(s[2], 5) };
+        let stats =
+            |s: [f64; 3]| Stats { mean: round(s[0], 5), min: round(s[1], 5), max: round(s[2], 5) };
         let line = Line {
             step: self.step,
             B_GAN: round(self.b_gan, 6),
@@ -82,10 +83,11 @@ impl StepMetrics {
     }
 
     pub fn is_finite(&self) -> bool {
-        [self.loss_d, self.loss_g, self.b_gan, self.l_i_cat, self.l_i_cont].iter().all(|v| v.is_finite())
+        [self.loss_d, self.loss_g, self.b_gan, self.l_i_cat, self.l_i_cont]
+            .iter()
+            .all(|v| v.is_finite())
     }
 }
-
 
 pub struct Trainer<'g> {
     gpu: &'g Gpu,
@@ -106,7 +108,11 @@ impl<'g> Trainer<'g> {
     }
 
     /// Continues from a checkpoint: the same networks, Adam state and step.
-    pub fn resume(gpu: &'g Gpu, checkpoint: &crate::train::checkpoint::Checkpoint, data: &Dataset) -> Result<Trainer<'g>> {
+    pub fn resume(
+        gpu: &'g Gpu,
+        checkpoint: &crate::train::checkpoint::Checkpoint,
+        data: &Dataset,
+    ) -> Result<Trainer<'g>> {
         Self::check(&checkpoint.config, data)?;
         let model = checkpoint.model(gpu)?;
         Self::with_model(gpu, checkpoint.config.clone(), model, checkpoint.step, data)
@@ -123,7 +129,11 @@ impl<'g> Trainer<'g> {
             )));
         }
         if config.batch == 0 || config.batch > data.len() {
-            return Err(Error::new(format!("batch {} must be between 1 and the {} training images", config.batch, data.len())));
+            return Err(Error::new(format!(
+                "batch {} must be between 1 and the {} training images",
+                config.batch,
+                data.len()
+            )));
         }
         if config.batch < 2 {
             return Err(Error::new("batch norm needs a batch of at least 2"));
@@ -131,35 +141,67 @@ impl<'g> Trainer<'g> {
         Ok(())
     }
 
-    fn with_model(gpu: &'g Gpu, config: TrainConfig, model: InfoGan, step: u64, data: &Dataset) -> Result<Trainer<'g>> {
+    fn with_model(
+        gpu: &'g Gpu,
+        config: TrainConfig,
+        model: InfoGan,
+        step: u64,
+        data: &Dataset,
+    ) -> Result<Trainer<'g>> {
         model.check_batch(gpu, config.batch, "a training batch")?;
         let targets = Targets::new(gpu, config.batch)?;
-        let batches = Batches::new(gpu, data, config.network.pixel_range(), config.batch, config.seed, Purpose::DataOrder)?;
+        let batches = Batches::new(
+            gpu,
+            data,
+            config.network.pixel_range(),
+            config.batch,
+            config.seed,
+            Purpose::DataOrder,
+        )?;
         Ok(Trainer { gpu, batches, targets, step, config, model })
     }
 
     /// The current step's real batch and the latents of its two phases.
     fn inputs(&mut self) -> Result<(Tensor, LatentBatch, LatentBatch)> {
-        Ok((self.batches.get(self.gpu, self.step)?, self.latents(Purpose::LatentsD), self.latents(Purpose::LatentsG)))
+        Ok((
+            self.batches.get(self.gpu, self.step)?,
+            self.latents(Purpose::LatentsD),
+            self.latents(Purpose::LatentsG),
+        ))
     }
 
     fn latents(&self, purpose: Purpose) -> LatentBatch {
-        self.config.latent.sample(&mut stream(self.config.seed, self.step, purpose), self.config.batch)
+        self.config
+            .latent
+            .sample(&mut stream(self.config.seed, self.step, purpose), self.config.batch)
     }
 
     /// D (and, with the official wiring, Q) on real images and G's detached fakes.
     fn d_phase(&mut self, real: Tensor, latents: &LatentBatch) -> Result<PhaseScalars> {
         let latents = Latents::upload(self.gpu, &self.config, latents)?;
-        let phase = DPhase { with_q: self.config.wiring == Wiring::Official, g_mode: BnMode::Train, lr: self.config.optimiser.lr_d };
+        let phase = DPhase {
+            with_q: self.config.wiring == Wiring::Official,
+            g_mode: BnMode::Train,
+            lr: self.config.optimiser.lr_d,
+        };
+        let ctx = StepContext { gpu: self.gpu, config: &self.config, targets: &self.targets };
         let m = &mut self.model;
-        phases::d_phase(self.gpu, &self.config, &m.g, &mut m.d, &mut m.q, real, &latents, &self.targets, phase)
+        phases::d_phase(ctx, &m.g, Critics { d: &mut m.d, q: &mut m.q }, real, &latents, phase)
     }
 
     /// G (and, with the Q-with-G wiring, Q) on fresh latents; D's parameters frozen.
     fn g_phase(&mut self, latents: &LatentBatch) -> Result<PhaseScalars> {
         let latents = Latents::upload(self.gpu, &self.config, latents)?;
+        let ctx = StepContext { gpu: self.gpu, config: &self.config, targets: &self.targets };
         let m = &mut self.model;
-        phases::g_phase(self.gpu, &self.config, &mut m.g, &m.d, &mut m.q, &latents, &self.targets, self.config.wiring == Wiring::QWithG)
+        phases::g_phase(
+            ctx,
+            &mut m.g,
+            &m.d,
+            &mut m.q,
+            &latents,
+            self.config.wiring == Wiring::QWithG,
+        )
     }
 
     /// One D/Q step and one G step, recorded and submitted together. With `read`, waits for the
@@ -186,17 +228,35 @@ impl<'g> Trainer<'g> {
 
     /// One step on given inputs: real images [B, C*H*W] in the network's pixel range and the
     /// latents of each phase (the parity test feeds PyTorch's).
-    pub fn step_with(&mut self, real: &[f32], latents_d: &LatentBatch, latents_g: &LatentBatch, read: bool) -> Result<Option<StepMetrics>> {
+    pub fn step_with(
+        &mut self,
+        real: &[f32],
+        latents_d: &LatentBatch,
+        latents_g: &LatentBatch,
+        read: bool,
+    ) -> Result<Option<StepMetrics>> {
         let b = self.config.batch;
         let [c, h, w] = self.config.network.image;
-        if real.len() != b * c * h * w || latents_d.z.len() != b * self.config.latent.width() || latents_g.z.len() != latents_d.z.len() {
-            return Err(Error::new(format!("step_with: inputs do not match batch {b} and latent width {}", self.config.latent.width())));
+        if real.len() != b * c * h * w
+            || latents_d.z.len() != b * self.config.latent.width()
+            || latents_g.z.len() != latents_d.z.len()
+        {
+            return Err(Error::new(format!(
+                "step_with: inputs do not match batch {b} and latent width {}",
+                self.config.latent.width()
+            )));
         }
         let real = self.gpu.upload(&[b, c, h, w], real)?;
         self.step_on(real, latents_d, latents_g, read)
     }
 
-    fn step_on(&mut self, real: Tensor, latents_d: &LatentBatch, latents_g: &LatentBatch, read: bool) -> Result<Option<StepMetrics>> {
+    fn step_on(
+        &mut self,
+        real: Tensor,
+        latents_d: &LatentBatch,
+        latents_g: &LatentBatch,
+        read: bool,
+    ) -> Result<Option<StepMetrics>> {
         let d = self.d_phase(real, latents_d)?;
         let g = self.g_phase(latents_g)?;
         self.step += 1;
@@ -206,21 +266,28 @@ impl<'g> Trainer<'g> {
         }
         // The copies of every logged tensor ride in the step's own submit.
         let gpu = self.gpu;
-        let mut wanted: Vec<&Var> = vec![&d.bce[0], &d.bce[1], &d.loss, &g.loss, &d.logits[0], &d.logits[1]];
+        let mut wanted: Vec<&Var> =
+            vec![&d.bce[0], &d.bce[1], &d.loss, &g.loss, &d.logits[0], &d.logits[1]];
         wanted.extend(g.ce.iter());
         wanted.extend(g.nll.iter());
         wanted.extend(g.logstd.iter());
         let pending: Vec<_> = wanted.iter().map(|v| gpu.read_later(&v.value)).collect();
         gpu.flush()?;
-        let mut values = pending.into_iter().map(|r| r.wait(gpu)).collect::<Result<Vec<_>>>()?.into_iter();
+        let mut values =
+            pending.into_iter().map(|r| r.wait(gpu)).collect::<Result<Vec<_>>>()?.into_iter();
         let mut next = || values.next().ok_or_else(|| Error::new("missing readback"));
         let scalar = |v: Vec<f32>| f64::from(v[0]);
         let sigmoid_stats = |v: Vec<f32>| -> [f64; 3] {
             let p: Vec<f64> = v.iter().map(|&x| 1.0 / (1.0 + (-f64::from(x)).exp())).collect();
             let mean = p.iter().sum::<f64>() / p.len() as f64;
-            [mean, p.iter().copied().fold(f64::INFINITY, f64::min), p.iter().copied().fold(0.0, f64::max)]
+            [
+                mean,
+                p.iter().copied().fold(f64::INFINITY, f64::min),
+                p.iter().copied().fold(0.0, f64::max),
+            ]
         };
-        let (bce_real, bce_fake, loss_d, loss_g) = (scalar(next()?), scalar(next()?), scalar(next()?), scalar(next()?));
+        let (bce_real, bce_fake, loss_d, loss_g) =
+            (scalar(next()?), scalar(next()?), scalar(next()?), scalar(next()?));
         let (d_real, d_fake) = (sigmoid_stats(next()?), sigmoid_stats(next()?));
         let spec = &self.config.latent;
         let mut l_i_cat = 0.0;
@@ -234,7 +301,10 @@ impl<'g> Trainer<'g> {
         let q_std = match &g.logstd {
             Some(_) => {
                 let s: Vec<f64> = next()?.iter().map(|&v| f64::from(v).exp()).collect();
-                Some([s.iter().copied().fold(f64::INFINITY, f64::min), s.iter().copied().fold(0.0, f64::max)])
+                Some([
+                    s.iter().copied().fold(f64::INFINITY, f64::min),
+                    s.iter().copied().fold(0.0, f64::max),
+                ])
             }
             None => None,
         };

@@ -33,9 +33,17 @@ pub fn gpus() -> Vec<Gpu> {
         let info = adapter.get_info();
         for variant in Variant::ALL {
             if variant.runs_on(&adapter) {
-                out.push(Gpu::from_adapter(adapter.clone(), Some(variant)).unwrap_or_else(|e| panic!("opening {}: {e}", info.name)));
+                out.push(
+                    Gpu::from_adapter(adapter.clone(), Some(variant))
+                        .unwrap_or_else(|e| panic!("opening {}: {e}", info.name)),
+                );
             } else {
-                eprintln!("note: {} ({:?}) cannot run the {} variant; its kernels are not tested there", info.name, info.backend, variant.name());
+                eprintln!(
+                    "note: {} ({:?}) cannot run the {} variant; its kernels are not tested there",
+                    info.name,
+                    info.backend,
+                    variant.name()
+                );
             }
         }
     }
@@ -45,7 +53,13 @@ pub fn gpus() -> Vec<Gpu> {
 /// One runtime per backend, each with its adapter's own kernel variant: for the kernels every
 /// variant shares.
 pub fn backends() -> Vec<Gpu> {
-    adapters().into_iter().map(|a| Gpu::from_adapter(a.clone(), None).unwrap_or_else(|e| panic!("opening {}: {e}", a.get_info().name))).collect()
+    adapters()
+        .into_iter()
+        .map(|a| {
+            Gpu::from_adapter(a.clone(), None)
+                .unwrap_or_else(|e| panic!("opening {}: {e}", a.get_info().name))
+        })
+        .collect()
 }
 
 pub fn gpu() -> Gpu {
@@ -85,7 +99,13 @@ pub fn rel_error(got: &[f64], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len(), "length mismatch");
     let scale = want.iter().fold(1e-30f64, |m, v| m.max(v.abs()));
     let worst = got.iter().zip(want).fold(0.0f64, |m, (g, w)| {
-        if g.is_nan() != w.is_nan() { f64::INFINITY } else if g.is_nan() { m } else { m.max((g - w).abs()) }
+        if g.is_nan() != w.is_nan() {
+            f64::INFINITY
+        } else if g.is_nan() {
+            m
+        } else {
+            m.max((g - w).abs())
+        }
     });
     worst / scale
 }
@@ -100,13 +120,22 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) -> f64 {
 
 /// op(X) of a row-major [r, c] matrix as an (r', c') accessor.
 pub fn at(x: &[f64], rows: usize, cols: usize, transposed: bool, i: usize, j: usize) -> f64 {
-    if transposed { x[j * cols + i] } else { debug_assert!(i < rows); x[i * cols + j] }
+    if transposed {
+        x[j * cols + i]
+    } else {
+        debug_assert!(i < rows);
+        x[i * cols + j]
+    }
 }
 
 /// C = op(A).op(B) (+ bias) with A stored [ra, ca] and B stored [rb, cb].
 pub fn matmul_ref(
-    a: &[f64], (ra, ca): (usize, usize), ta: bool,
-    b: &[f64], (rb, cb): (usize, usize), tb: bool,
+    a: &[f64],
+    (ra, ca): (usize, usize),
+    ta: bool,
+    b: &[f64],
+    (rb, cb): (usize, usize),
+    tb: bool,
     bias: Option<&[f64]>,
 ) -> (Vec<f64>, usize, usize) {
     let (m, k) = if ta { (ca, ra) } else { (ra, ca) };
