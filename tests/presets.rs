@@ -1,8 +1,10 @@
-//! The five presets end to end through the binary, each on small data in the format its users
-//! have (the embedded digits, a tiny SVHN .mat, CelebA's folder, grey and colour image folders at
-//! 32x32 and 64x64): a few training steps, grids, evaluation and report.html; a contradicting
-//! --model is refused before anything is written; a checkpoint written before networks were
-//! descriptions still samples, evaluates and resumes.
+//! Every model end to end through the binary, as a user runs it: `infogan train` at the model's
+//! full widths with the default grid and evaluation settings, on every backend, each on small data
+//! in the format its users have (the embedded digits, a tiny SVHN .mat, CelebA's folder, grey and
+//! colour image folders at 32x32 and 64x64, the rendered shapes at both sizes): two training
+//! steps, every grid, evaluation, a checkpoint and report.html; `sample` redraws the training
+//! grid; a contradicting --model is refused before anything is written; a checkpoint written
+//! before networks were descriptions still samples, evaluates and resumes.
 
 mod common;
 use common::files::{svhn_mat, temp_dir, write_pictures};
@@ -34,79 +36,103 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Narrow widths for each preset's slots.
-fn narrow(model: &str) -> String {
-    let slots = Model::parse(model).unwrap().width_slots();
-    slots.iter().map(|(_, paper)| (paper / 32).max(2).to_string()).collect::<Vec<_>>().join(",")
+/// The backends this machine's tests run on: the default adapter's, and OpenGL where wgpu finds
+/// an OpenGL adapter (llvmpipe in CI).
+fn backends() -> Vec<Option<&'static str>> {
+    let gl = infogan().arg("devices").env("WGPU_BACKEND", "gl").output().expect("runs");
+    if gl.status.success() {
+        vec![None, Some("gl")]
+    } else {
+        vec![None]
+    }
 }
 
-/// Trains `model` on `data` for 3 steps at batch 4, then samples and evaluates its checkpoint.
+/// Runs `infogan train --model M --data D --steps 2 --batch 8` as a user would: the model's full
+/// widths, the default grid and evaluation settings (both due at the last step), on every
+/// backend; then samples and evaluates the checkpoint. A model whose step passes its tests but
+/// whose grids or evaluation do not fit the adapter fails here.
 fn train_briefly(model: &str, data: &str, out: &Path) -> String {
-    let widths = narrow(model);
-    let args = [
-        "train",
-        "--model",
-        model,
-        "--data",
-        data,
-        "--widths",
-        &widths,
-        "--batch",
-        "4",
-        "--steps",
-        "3",
-        "--log-every",
-        "1",
-        "--sample-every",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    let stdout = ok(&run(&args));
-    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
-    assert_eq!(metrics.lines().count(), 3, "{model}: three logged steps");
-    for line in metrics.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(
-            v["B_GAN"].as_f64().unwrap().is_finite() && v["loss_D"].as_f64().unwrap().is_finite(),
-            "{model}: {line}"
-        );
-    }
     let preset = presets::preset(Model::parse(model).unwrap(), None).unwrap();
-    let samples = out.join("samples");
-    for code in 0..preset.latent.categorical.len() {
-        assert!(
-            samples.join(format!("step-3-cat{code}.png")).is_file(),
-            "{model}: grid of categorical code {code}"
+    let mut stdout = String::new();
+    for backend in backends() {
+        let run = out.join(backend.unwrap_or("default"));
+        let args = [
+            "train",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--batch",
+            "8",
+            "--steps",
+            "2",
+            "--out",
+            run.to_str().unwrap(),
+        ];
+        let mut command = infogan();
+        command.args(args);
+        if let Some(b) = backend {
+            command.env("WGPU_BACKEND", b);
+        }
+        stdout += &ok(&command.output().expect("runs"));
+        let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+        assert_eq!(metrics.lines().count(), 2, "{model} ({backend:?}): both steps logged");
+        for line in metrics.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(
+                v["B_GAN"].as_f64().unwrap().is_finite()
+                    && v["loss_D"].as_f64().unwrap().is_finite(),
+                "{model}: {line}"
+            );
+        }
+        let samples = run.join("samples");
+        for code in 0..preset.latent.categorical.len() {
+            assert!(
+                samples.join(format!("step-2-cat{code}.png")).is_file(),
+                "{model}: grid of categorical code {code}"
+            );
+        }
+        for code in 0..preset.latent.continuous {
+            assert!(
+                samples.join(format!("step-2-cont{code}.png")).is_file(),
+                "{model}: grid of continuous code {code}"
+            );
+        }
+        assert!(run.join("checkpoints/step-2.safetensors").is_file(), "{model}: checkpoint");
+        assert_eq!(
+            std::fs::read_to_string(run.join("eval.jsonl")).unwrap().lines().count(),
+            1,
+            "{model}: evaluated"
         );
     }
-    for code in 0..preset.latent.continuous {
-        assert!(
-            samples.join(format!("step-3-cont{code}.png")).is_file(),
-            "{model}: grid of continuous code {code}"
-        );
-    }
+    let run = out.join("default");
     let [c, h, _] = preset.network.image;
-    let grid = image::open(samples.join(if preset.latent.categorical.is_empty() {
-        "step-3-cont0.png"
-    } else {
-        "step-3-cat0.png"
-    }))
-    .unwrap();
+    let first_grid =
+        if preset.latent.categorical.is_empty() { "step-2-cont0.png" } else { "step-2-cat0.png" };
+    let grid = image::open(run.join("samples").join(first_grid)).unwrap();
     assert_eq!(grid.color().has_color(), c == 3, "{model}: grid in colour iff the images are");
     assert!(grid.width() as usize > 10 * h, "{model}: ten columns of {h}-pixel images");
-    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(report.contains("data:image/png;base64,"), "{model}: report shows the grids");
-    let sample_png = out.join("sample.png");
-    ok(&run(&[
+    // `sample` on the run draws the grid training wrote, byte for byte.
+    let sample_png = run.join("sample.png");
+    let layout: &[&str] =
+        if preset.latent.categorical.is_empty() { &["--sweep", "0"] } else { &[] };
+    let mut args = vec![
         "sample",
         "--checkpoint",
-        out.to_str().unwrap(),
+        run.to_str().unwrap(),
         "--out",
         sample_png.to_str().unwrap(),
-    ]));
-    assert!(sample_png.is_file());
-    ok(&run(&["eval", "--checkpoint", out.to_str().unwrap(), "--batch", "8"])) + &stdout
+    ];
+    args.extend_from_slice(layout);
+    ok(&self::run(&args));
+    assert_eq!(
+        std::fs::read(&sample_png).unwrap(),
+        std::fs::read(run.join("samples").join(first_grid)).unwrap(),
+        "{model}: sample redraws the training grid"
+    );
+    ok(&self::run(&["eval", "--checkpoint", run.to_str().unwrap(), "--batch", "8"])) + &stdout
 }
 
 #[test]
@@ -150,7 +176,7 @@ fn svhn_trains_on_a_mat_file_and_scores_all_four_codes() {
     }
     assert!(text.contains("vs digit: accuracy"), "{text}");
     // The data picks its preset: without --model, an SVHN folder trains the svhn networks.
-    let config = std::fs::read_to_string(dir.join("run").join("config.json")).unwrap();
+    let config = std::fs::read_to_string(dir.join("run/default/config.json")).unwrap();
     assert!(config.contains("\"model\":\"svhn\""), "{config}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -174,7 +200,7 @@ fn faces_trains_on_a_grey_folder_with_labels_from_subfolders() {
     let data = dir.join("images");
     train_briefly("faces", data.to_str().unwrap(), &out);
     // Grey pictures pick faces by default.
-    let config = std::fs::read_to_string(out.join("config.json")).unwrap();
+    let config = std::fs::read_to_string(out.join("default/config.json")).unwrap();
     assert!(config.contains("\"model\":\"faces\""), "{config}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -314,19 +340,20 @@ fn shapes_trains_and_evaluates_codes_against_known_factors() {
             "code 0 scored against {factor}:\n{text}"
         );
     }
-    let eval = std::fs::read_to_string(out.join("eval.jsonl")).unwrap();
+    let eval = std::fs::read_to_string(out.join("default/eval.jsonl")).unwrap();
     let line: serde_json::Value = serde_json::from_str(eval.lines().last().unwrap()).unwrap();
     let factors = &line["eval"]["factors"];
     assert_eq!(factors["codes"], serde_json::json!(["c0", "z0", "z1", "z2", "z3"]));
     assert_eq!(factors["mi"].as_array().unwrap().len(), 5);
     let mig = factors["mig"].as_f64().unwrap();
     assert!((-1e-9..=1.0).contains(&mig), "MIG {mig}");
-    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let report = std::fs::read_to_string(out.join("default/report.html")).unwrap();
     assert!(report.contains("information between codes and factors"), "report shows the heat map");
     // The shapes models train with InfoGAN-CR's optimiser settings, the paper's five with Adam
     // 2e-4 / 1e-3 and weights 1; a flag still overrides either.
     let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("default/config.json")).unwrap())
+            .unwrap();
     let settings = |c: &serde_json::Value| {
         ["lr_d", "lr_g", "lambda_cat", "lambda_cont"].map(|k| c[k].as_f64().unwrap() as f32)
     };
@@ -340,5 +367,13 @@ fn shapes_trains_and_evaluates_codes_against_known_factors() {
         };
         assert_eq!(settings(row), want, "{row}");
     }
+    std::fs::remove_dir_all(out.parent().unwrap()).ok();
+}
+
+#[test]
+fn shapes_trains_at_64x64() {
+    let out = temp_dir("preset-shapes").join("run");
+    let text = train_briefly("shapes", "shapes", &out);
+    assert!(text.contains("MIG"), "{text}");
     std::fs::remove_dir_all(out.parent().unwrap()).ok();
 }

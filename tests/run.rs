@@ -175,6 +175,37 @@ fn nan_stops_training_and_keeps_the_last_good_checkpoint() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+#[test]
+fn a_failure_after_a_step_keeps_the_step_and_says_how_to_resume() {
+    // The grids cannot be written (`samples` is a file, as a full disk or a permission would
+    // refuse them): step 3 trained, its checkpoint is written before the error.
+    let dir = scratch("after-step");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("samples"), b"in the way").unwrap();
+    let args = ["train", "--batch", "8", "--widths", NARROW, "--steps", "5", "--sample-every", "3"];
+    let out = run(&[&args[..], &["--out", dir.to_str().unwrap(), "--log-every", "1"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("samples")
+            && err.contains("3 steps are kept")
+            && err.contains("step-3.safetensors")
+            && err.contains(&format!("infogan train --resume {} --steps 5", dir.display())),
+        "{err}"
+    );
+    let kept: Vec<u64> =
+        checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
+    assert_eq!(kept, vec![3]);
+    assert_eq!(metrics(&dir).len(), 3, "the failed step's line is logged");
+    // With the cause removed, the run resumes from that checkpoint and finishes.
+    std::fs::remove_file(dir.join("samples")).unwrap();
+    let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Steps 4 (the first after resuming) and 5 (the last) join the three logged before.
+    assert_eq!(metrics(&dir).len(), 5);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn wait_for_lines(path: &Path, lines: usize, child: &mut std::process::Child) {
     let start = Instant::now();
     while std::fs::read_to_string(path).map_or(0, |t| t.lines().count()) < lines {
