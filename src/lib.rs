@@ -6,6 +6,7 @@ pub mod bench;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod explore;
 pub mod files;
 pub mod gpu;
 pub mod io;

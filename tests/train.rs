@@ -108,8 +108,7 @@ fn latent_layout_and_entropy() {
 #[test]
 fn grid_latents_vary_one_thing_at_a_time() {
     let spec = LatentSpec::mnist();
-    let request =
-        |layout| GridRequest { layout, categories: vec![], continuous: vec![], seed: 2, cols: 10 };
+    let request = |layout| GridRequest::new(layout, 2, 10);
     let (z, rows) = spec.grid(&request(GridLayout::Categories(0))).unwrap();
     assert_eq!((rows, z.len()), (10, 100 * 74));
     let row = |i: usize| &z[i * 74..(i + 1) * 74];

@@ -135,7 +135,7 @@ pub fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outc
         .map(|t| code_value::<f32>(t, "--cont"))
         .collect::<infogan::Result<Vec<_>>>()?;
     let first_fixed = categories.iter().any(|&(code, _)| code == 0);
-    let layout = match (args.rows, args.sweep) {
+    let layout = match (args.vary_cat, args.sweep) {
         (Some(code), _) => GridLayout::Categories(code),
         (None, Some(code)) => GridLayout::Sweep(code),
         (None, None) if !spec.categorical.is_empty() && !first_fixed => GridLayout::Categories(0),
@@ -147,6 +147,7 @@ pub fn sample(gpu_options: GpuOptions, args: SampleArgs) -> infogan::Result<Outc
         continuous,
         seed: args.seed.unwrap_or(ckpt.config.seed),
         cols: args.cols,
+        noise_rows: args.noise_rows,
     };
     let (_, rows) = spec
         .grid(&request)
@@ -240,6 +241,10 @@ pub fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcom
         BenchWhat::Matmul { .. } => {}
         BenchWhat::Step { common, .. } => common.check(2)?,
         BenchWhat::Kernels(args) | BenchWhat::Conv(args) => args.check(1)?,
+        BenchWhat::Explore { requests: 0, .. } => {
+            return Err(infogan::Error::new("--requests must be at least 1"))
+        }
+        BenchWhat::Explore { .. } => {}
     }
     let gpu = Gpu::new(&gpu_options)?;
     match what {
@@ -265,6 +270,24 @@ pub fn bench(gpu_options: GpuOptions, what: BenchWhat) -> infogan::Result<Outcom
         }
         BenchWhat::Conv(a) => {
             bench::print_conv_report(&gpu, &bench::bench_conv(&gpu, a.repeats, &a.batch)?, a.json)
+        }
+        BenchWhat::Explore { model, requests, json } => {
+            // The explorer makes its own GPU runtime; this one is not needed.
+            drop(gpu);
+            let latency = infogan::explore::latency::measure(&gpu_options, model, requests)?;
+            if json {
+                println!("{}", latency.json());
+            } else {
+                println!(
+                    "explorer on {}: {} grid of {} images over HTTP: median {:.1} ms, 95th percentile {:.1} ms over {} requests",
+                    latency.adapter,
+                    model,
+                    latency.images,
+                    latency.quantile(0.5),
+                    latency.quantile(0.95),
+                    latency.times_ms.len()
+                );
+            }
         }
     }
     Ok(Outcome::Finished)

@@ -1,6 +1,7 @@
 //! The command line: its arguments (clap), one handler per command, and the dispatch.
 
 mod commands;
+mod explore;
 mod train;
 
 use std::path::PathBuf;
@@ -78,6 +79,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Explore a trained model in the browser: a local page whose sliders and choosers set the
+    /// codes while G redraws the grid on the GPU.
+    Explore {
+        /// A run folder (its newest checkpoint and its evaluations) or a checkpoint file.
+        source: PathBuf,
+        /// Port to listen on [default: a free one].
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Address to listen on; anything but loopback lets other machines use the page.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Do not open the page in the desktop's browser.
+        #[arg(long)]
+        no_open: bool,
+    },
     /// Fetch a dataset's four IDX files into DIR from the public mirrors, checking each MD5.
     Download {
         /// Dataset: `mnist`.
@@ -110,11 +126,14 @@ pub struct SampleArgs {
     #[arg(long)]
     cont: Vec<String>,
     /// Rows run through categorical code J's categories (as the run's `catJ` grids).
-    #[arg(long, conflicts_with = "sweep")]
-    rows: Option<usize>,
+    #[arg(long, value_name = "J", conflicts_with = "sweep")]
+    vary_cat: Option<usize>,
     /// Columns sweep continuous code I over [-2, 2] (as the run's `contI` grids).
-    #[arg(long)]
+    #[arg(long, value_name = "I")]
     sweep: Option<usize>,
+    /// Rows of noise draws where no categorical code runs down the rows.
+    #[arg(long, default_value_t = infogan::model::latent::NOISE_ROWS)]
+    noise_rows: usize,
     /// The noise draws' seed; by default the run's own, so that the grid is the one training
     /// wrote for the checkpoint's step.
     #[arg(long)]
@@ -159,6 +178,16 @@ pub enum BenchWhat {
     },
     /// The paper's four conv / transposed-conv layers: forward, input and weight gradients.
     Conv(BatchedBench),
+    /// The explorer's latency: a 10x10 grid requested over HTTP, end to end, median and 95th
+    /// percentile over the requests.
+    Explore {
+        #[arg(long, default_value = "mnist", value_parser = Model::parse)]
+        model: Model,
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What the benchmarks at the paper's batch sizes take.
@@ -206,6 +235,10 @@ pub fn run(cli: Cli) -> infogan::Result<Outcome> {
         Command::Download { dataset, dir, mirror } => commands::download(&dataset, &dir, mirror),
         Command::Eval { checkpoint, data, batch, json } => {
             commands::eval(gpu_options, &checkpoint, data, batch, json)
+        }
+        Command::Explore { source, port, host, no_open } => {
+            let options = infogan::explore::ExploreOptions { source, host, port, open: !no_open };
+            explore::explore(gpu_options, options)
         }
         Command::Rank { runs, grid, json } => commands::rank(&runs, grid.as_deref(), json),
         Command::Bench { what } => commands::bench(gpu_options, what),

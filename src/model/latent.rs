@@ -103,13 +103,14 @@ pub enum GridLayout {
     /// Rows: categorical code J's categories; columns: draws of the noise (the paper's figures).
     Categories(usize),
     /// Columns: continuous code I swept over [-2, 2]; rows: the first categorical code's
-    /// categories with one noise draw, or 10 noise draws when there is no free categorical code.
+    /// categories with one noise draw, or `noise_rows` noise draws when no categorical code is
+    /// free.
     Sweep(usize),
-    /// 10 rows x `cols` columns of fresh noise draws.
+    /// `noise_rows` x `cols` cells, each its own noise draw.
     Noise,
 }
 
-/// Rows of a grid without a categorical code to run through.
+/// Rows of a grid without a categorical code to run through, unless asked otherwise.
 pub const NOISE_ROWS: usize = 10;
 
 /// The largest magnitude a continuous code may be set to (its prior is U(-1, 1); the paper's
@@ -129,6 +130,22 @@ pub struct GridRequest {
     /// The noise draws' seed.
     pub seed: u64,
     pub cols: usize,
+    /// Rows of noise draws where no categorical code runs down the rows.
+    pub noise_rows: usize,
+}
+
+impl GridRequest {
+    /// `layout` with every code at 0, `cols` columns and the default rows.
+    pub fn new(layout: GridLayout, seed: u64, cols: usize) -> GridRequest {
+        GridRequest {
+            layout,
+            categories: Vec::new(),
+            continuous: Vec::new(),
+            seed,
+            cols,
+            noise_rows: NOISE_ROWS,
+        }
+    }
 }
 
 impl LatentSpec {
@@ -169,6 +186,9 @@ impl LatentSpec {
         if cols == 0 || cols > 100 {
             return Err(Error::new(format!("{cols} columns: a grid has 1 to 100")));
         }
+        if request.noise_rows == 0 || request.noise_rows > 100 {
+            return Err(Error::new(format!("{} rows: a grid has 1 to 100", request.noise_rows)));
+        }
         let first_free = !self.categorical.is_empty() && categories[0].is_none();
         let (rows, rows_code) = match request.layout {
             GridLayout::Categories(code) => {
@@ -190,10 +210,10 @@ impl LatentSpec {
                 if first_free {
                     (self.categorical[0], Some(0))
                 } else {
-                    (NOISE_ROWS, None)
+                    (request.noise_rows, None)
                 }
             }
-            GridLayout::Noise => (NOISE_ROWS, None),
+            GridLayout::Noise => (request.noise_rows, None),
         };
         // Noise: one draw per column, one for the whole sweep of a categorical code, or one per cell.
         let mut rng = StdRng::seed_from_u64(request.seed);

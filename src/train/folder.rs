@@ -157,13 +157,7 @@ impl RunFolder {
 /// The noise comes from the run's seed, so grids of different steps are comparable, and each is
 /// what `infogan sample --checkpoint RUN` writes with the same layout.
 pub fn grid_requests(latent: &LatentSpec, seed: u64) -> Vec<(String, GridRequest, BnMode)> {
-    let request = |layout| GridRequest {
-        layout,
-        categories: Vec::new(),
-        continuous: Vec::new(),
-        seed,
-        cols: GRID_COLS,
-    };
+    let request = |layout| GridRequest::new(layout, seed, GRID_COLS);
     let mut out = Vec::new();
     for code in 0..latent.categorical.len() {
         out.push((format!("cat{code}"), request(GridLayout::Categories(code)), BnMode::Eval));

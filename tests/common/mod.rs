@@ -2,6 +2,7 @@
 //! measures. Every kernel is compared with these references on awkward sizes.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod files;
 
 use infogan::{Gpu, GpuOptions, Tensor, Variant};
