@@ -6,7 +6,8 @@ use infogan::model::presets::Model;
 fn main() {
     let run = || -> infogan::Result<()> {
         for model in [Model::Mnist, Model::Chairs] {
-            let latency = infogan::explore::latency::measure(&infogan::GpuOptions::default(), model, 100)?;
+            let latency =
+                infogan::explore::latency::measure(&infogan::GpuOptions::default(), model, 100)?;
             println!("{}", latency.json());
         }
         Ok(())
