@@ -99,7 +99,8 @@ pub fn grid_request(body: &[u8], config: &TrainConfig) -> Result<(GridRequest, B
 }
 
 /// The model as the page needs it: its codes, the range of the sliders, the grid defaults, and
-/// what each code is known to capture where the run folder has evaluations.
+/// what each code is known to capture where the run folder has evaluations (the one of the
+/// checkpoint's step, else the newest before it).
 pub fn model_description(
     config: &TrainConfig,
     step: u64,
@@ -107,7 +108,9 @@ pub fn model_description(
     run: Option<&Path>,
 ) -> serde_json::Value {
     let latent = &config.latent;
-    let evaluation = run.and_then(|dir| crate::json::read_lines(&dir.join("eval.jsonl")).pop());
+    let lines = run.map(|dir| crate::json::read_lines(&dir.join("eval.jsonl"))).unwrap_or_default();
+    let evaluation =
+        lines.into_iter().rev().find(|l| l["step"].as_u64().is_some_and(|s| s <= step));
     serde_json::json!({
         "model": config.model.name(),
         "checkpoint": checkpoint.display().to_string(),
