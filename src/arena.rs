@@ -5,8 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::ops::{adam, elementwise};
 
 /// Slots start on 64-float (256-byte) boundaries: WebGPU's storage-offset alignment.

@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::gpu::pool::{BufferKind, Pool};
 use crate::gpu::variant::Variant;
-use crate::gpu::Tensor;
-use crate::gpu::{adapter, Counters, Gpu, State, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
+use crate::gpu::{adapter, Counters, Gpu, State, Tensor, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
 
 #[derive(Clone, Debug, Default)]
 pub struct GpuOptions {

@@ -8,8 +8,7 @@ use crate::gpu::kernel::{self, Defines, Kernel};
 use crate::gpu::params::GpuParams;
 use crate::gpu::profiler::PROFILED_DISPATCHES;
 use crate::gpu::record::Command;
-use crate::gpu::Tensor;
-use crate::gpu::{Gpu, BIND_GROUP_CACHE_MAX, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
+use crate::gpu::{Gpu, Tensor, BIND_GROUP_CACHE_MAX, PARAMS_SLOTS, PARAMS_SLOT_MAX_BYTES};
 
 pub(super) struct Pipeline {
     id: u64,

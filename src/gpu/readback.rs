@@ -5,8 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::gpu::pool::{BufferKind, PooledBuffer};
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 
 impl Gpu {
     /// Starts copying a tensor to the host without waiting; `Readback::wait` finishes it. The copy

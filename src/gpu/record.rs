@@ -2,8 +2,7 @@
 //! batch into one command buffer (one compute pass per run of dispatches) and submits it.
 
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 
 pub(super) enum Command {
     Dispatch {

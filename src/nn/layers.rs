@@ -3,8 +3,7 @@
 
 use crate::arena::{Arena, ArenaLayout, Init, ParamId};
 use crate::error::Result;
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::ops::batchnorm::BnConfig;
 use crate::ops::conv::{self, ConvGeom};
 use crate::ops::layout::Window2d;

@@ -4,8 +4,7 @@
 
 use crate::ensure;
 use crate::error::Result;
-use crate::gpu::Tensor;
-use crate::gpu::{Gpu, GpuParams, Kernel};
+use crate::gpu::{Gpu, GpuParams, Kernel, Tensor};
 use crate::ops::grid_1d;
 
 const SOURCE: &str = include_str!("../../shaders/batchnorm.wgsl");

@@ -8,8 +8,7 @@
 
 use crate::ensure;
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::ops::layout::{self, col2im_into, im2col, phased, swap_last, swap_last_into, Window2d};
 use crate::ops::matmul::{self, Gemm};
 use crate::ops::reduce::{self, Axes};

@@ -2,8 +2,7 @@
 //! transposes x.W^T (forward), dY.W and dY^T.x (backward). Kernels: shaders/matmul.wgsl.
 
 use crate::error::Result;
-use crate::gpu::Tensor;
-use crate::gpu::{Gpu, Variant};
+use crate::gpu::{Gpu, Tensor, Variant};
 use crate::ops::layout;
 use crate::ops::matmul_tiles::{grid, k_splits, rows_along_x, select, select_with, Params};
 use crate::ops::reduce::{self, Axes};

@@ -13,8 +13,7 @@ mod param_grads;
 
 use crate::arena::{Arena, ArenaId, ParamId};
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::ops::batchnorm::{self, BnConfig};
 use crate::ops::conv::{self, ConvGeom};
 use crate::ops::elementwise::{self, Activation};

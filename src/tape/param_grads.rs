@@ -12,8 +12,7 @@
 
 use crate::arena::{Arena, ParamId};
 use crate::error::Result;
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::ops::elementwise;
 use crate::ops::matmul::{self, Gemm};
 

@@ -7,8 +7,7 @@ use rand::seq::SliceRandom;
 
 use crate::data::{Dataset, Rendered};
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::model::architectures::PixelRange;
 use crate::ops::gather::GpuImages;
 use crate::train::random::{stream, Purpose};

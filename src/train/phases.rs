@@ -8,8 +8,7 @@
 //! the Q-with-G wiring).
 
 use crate::error::Result;
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::model::config::TrainConfig;
 use crate::model::latent::LatentBatch;
 use crate::model::networks::{Discriminator, Generator, QOutput, Recognizer};

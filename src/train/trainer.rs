@@ -5,8 +5,7 @@
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
-use crate::gpu::Tensor;
+use crate::gpu::{Gpu, Tensor};
 use crate::json::round;
 use crate::model::config::{TrainConfig, Wiring};
 use crate::model::latent::LatentBatch;
