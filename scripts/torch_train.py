@@ -6,7 +6,8 @@ batch-norm gammas N(1, 0.02), biases 0), wiring, losses, Adam settings, latent p
 size. Two data sets: the rendered shapes (`--model shapes` at 64x64 or `shapes32`; the renderer is
 ported below) scored by the MIG of Q's codes as `infogan eval` scores it, and MNIST's IDX files
 (`--model mnist --data DIR`, the 10,000 test digits held out) scored by held-out accuracy under
-the best one-to-one mapping of categories to digits, and NMI.
+the best one-to-one mapping of categories to digits, NMI, and the label-free scores of
+`infogan rank`.
 
 What differs, and cannot be made equal: the random streams (PyTorch's generator, not ours), so
 batches and latents differ draw by draw. For the shapes, the held-out images are a seeded sample
@@ -177,7 +178,16 @@ class Mnist:
         nz = joint > 0
         mi = float((joint[nz] * np.log(joint[nz] / np.outer(pa, pb)[nz])).sum())
         h = lambda p: max(0.0, float(-(p[p > 0] * np.log(p[p > 0])).sum()))
+        # The label-free scores `infogan rank` reads (src/eval/evaluate.rs): Q's information about
+        # the images under its posterior, its mean confidence, the usage entropy of its argmax.
+        p = np.exp(logits[0] - logits[0].max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        marginal = p.mean(0)
+        conditional = float(-(p * np.log(np.where(p > 0, p, 1))).sum(1).mean())
         return {
+            "posterior_mi_nats": h(marginal) - conditional,
+            "confidence": float(p.max(1).mean()),
+            "usage_nats": h(np.bincount(predicted, minlength=k) / len(predicted)),
             "accuracy_hungarian": float(table[rows, cols].sum() / n),
             "accuracy_majority": float(table.max(1).sum() / n),
             # As src/infogan/confusion.rs: over the arithmetic mean of the two entropies.
