@@ -171,14 +171,14 @@ def latents(gen, latent):
 def mutual_information(nets, features, cats, cont, config):
     logits, mean, logstd = nets.q(features)
     ce = [F.cross_entropy(l, c) for l, c in zip(logits, cats)]
-    total = config["lambda_cat"] * sum(ce) if ce else torch.zeros((), dtype=torch.float64)
-    nll = torch.zeros((), dtype=torch.float64)
+    total = config["lambda_cat"] * sum(ce) if ce else features.new_zeros(())
+    nll = features.new_zeros(())
     if mean is not None:
         if logstd is None:
             logstd = torch.zeros_like(mean)
         nll = (0.5 * math.log(2 * math.pi) + logstd + 0.5 * (cont - mean) ** 2 * torch.exp(-2 * logstd)).sum(1).mean()
         total = total + config["lambda_cont"] * nll
-    return total, sum(ce) if ce else torch.zeros((), dtype=torch.float64), nll
+    return total, sum(ce) if ce else features.new_zeros(()), nll
 
 
 def case(config, tag, seed):

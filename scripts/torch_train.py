@@ -37,7 +37,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from parity_golden import Nets  # noqa: E402  the description -> PyTorch modules builder
+from parity_golden import Nets, mutual_information  # noqa: E402  the description's modules and losses
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FACTORS = [("shape", 3), ("scale", 6), ("orientation", 40), ("x", 32), ("y", 32)]
@@ -103,20 +103,6 @@ def latents(latent, batch, device, gen, fixed_cats=None, fixed_cont=None, noise=
     cont = fixed_cont if fixed_cont is not None else torch.rand(batch, latent["continuous"], generator=gen, device=device) * 2 - 1
     parts = [noise] + [F.one_hot(c, k).float() for c, k in zip(cats, latent["categorical"])] + [cont]
     return torch.cat(parts, dim=1), cats, cont
-
-
-def information_terms(nets, features, cats, cont, config):
-    """(lambda-weighted MI loss, [CE per categorical code], continuous NLL), as src/infogan/phases.rs."""
-    logits, mean, logstd = nets.q(features)
-    ce = [F.cross_entropy(l, c) for l, c in zip(logits, cats)]
-    total = config["lambda_cat"] * sum(ce) if ce else torch.zeros((), device=features.device)
-    nll = torch.zeros((), device=features.device)
-    if mean is not None:
-        if logstd is None:
-            logstd = torch.zeros_like(mean)
-        nll = (0.5 * math.log(2 * math.pi) + logstd + 0.5 * (cont - mean) ** 2 * torch.exp(-2 * logstd)).sum(1).mean()
-        total = total + config["lambda_cont"] * nll
-    return total, ce, nll
 
 
 def plug_in_mi(a, na, b, nb):
@@ -324,7 +310,7 @@ def main():
         bce_fake = F.binary_cross_entropy_with_logits(logit_fake, zeros)
         loss_d = bce_real + bce_fake
         if not q_with_g:
-            loss_d = loss_d + information_terms(nets, feats_fake, cats_d, cont_d, config)[0]
+            loss_d = loss_d + mutual_information(nets, feats_fake, cats_d, cont_d, config)[0]
         loss_d.backward()
         opt_d.step()
         # G phase on fresh latents; D's parameters not stepped.
@@ -332,7 +318,7 @@ def main():
         zg, cats_g, cont_g = latents(latent, args.batch, device, gen)
         feats = nets.body(nets.g(zg))
         bce_g = F.binary_cross_entropy_with_logits(nets.head(feats), ones)
-        mi, ce_g, nll_g = information_terms(nets, feats, cats_g, cont_g, config)
+        mi, ce_g, nll_g = mutual_information(nets, feats, cats_g, cont_g, config)
         loss_g = bce_g + mi
         loss_g.backward()
         opt_g.step()
@@ -341,7 +327,7 @@ def main():
             row = {
                 "step": step,
                 "b_gan": math.log(2) - (bce_real.item() + bce_fake.item()) / 2,
-                "l_i_cat": ln_k - sum(c.item() for c in ce_g),
+                "l_i_cat": ln_k - ce_g.item(),
                 "l_i_cont": latent["continuous"] * math.log(2) - nll_g.item(),
                 "d_real": torch.sigmoid(logit_real).mean().item(),
                 "d_fake": torch.sigmoid(logit_fake).mean().item(),

@@ -2,8 +2,10 @@
 //! checkpoint of two tiny runs written by the build before models became an enum and the
 //! optimiser settings one struct (commit 3848012: an MNIST run at widths 8,4,4,4 with 6 noise
 //! dimensions, and a shapes32 run with a learned std, the q-with-g wiring and `--lr-d 3e-4`), with
-//! the grid that build's `sample --seed 3` drew from each. Today's build reads both configurations
-//! unchanged, draws the same grids, evaluates to the same scores and resumes.
+//! the grid that build's `sample --seed 3` drew from each; tests/data/mnist_checkpoint_v1 is a
+//! checkpoint of the first, MNIST-only code, from before networks were descriptions. Today's build
+//! reads every configuration unchanged, draws the same grids, evaluates to the same scores and
+//! resumes from each.
 
 mod common;
 use common::files::temp_dir;
@@ -93,8 +95,45 @@ fn earlier_checkpoints_sample_evaluate_and_resume() {
         let worst = now.2.iter().zip(&then.2).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
         assert!(worst <= 1, "{run}: a pixel differs by {worst} from the earlier build's grid");
     }
-    // The MNIST checkpoint's held-out accuracies as the earlier build scored them.
+    // The MNIST checkpoint's held-out accuracies as the earlier build scored them, and it resumes.
     let ckpt = fixture("mnist-v2").join("step-2.safetensors");
+    assert_accuracies(&ckpt, 0.1165, 0.1785);
+    resumes(&ckpt, Some(&fixture("mnist-v2").join("config.json")), &dir.join("resumed"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_checkpoint_from_before_network_descriptions_still_loads() {
+    // Written by the MNIST-only code (its config has widths {fc, conv_wide, conv_narrow, q_fc}
+    // and no network), 2 steps at widths 8,4,4,4 on the embedded digits.
+    let ckpt =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mnist_checkpoint_v1.safetensors");
+    let dir = temp_dir("old-checkpoint");
+    // That code's `sample --seed 3` grid: its pixel values summed (302 x 302 grey).
+    let png = dir.join("sample.png");
+    ok(infogan(&[
+        "sample",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+        "--seed",
+        "3",
+    ]));
+    let (width, height, grey) = pixels(&png);
+    let sum: u64 = grey.iter().map(|&p| u64::from(p)).sum();
+    assert_eq!((width, height), (302, 302));
+    assert!(
+        (sum as f64 - 10_776_256.0).abs() < 1e-4 * 10_776_256.0,
+        "pixel sum {sum}, the old code's 10776256"
+    );
+    assert_accuracies(&ckpt, 0.1165, 0.2085);
+    resumes(&ckpt, None, &dir.join("run"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `eval --json` gives these one-to-one accuracies (running statistics, batch statistics).
+fn assert_accuracies(ckpt: &Path, eval: f64, batch_stats: f64) {
     let json: serde_json::Value = serde_json::from_str(&ok(infogan(&[
         "eval",
         "--checkpoint",
@@ -104,14 +143,19 @@ fn earlier_checkpoints_sample_evaluate_and_resume() {
     .unwrap();
     let accuracy = |mode: &str| json[mode]["accuracy_hungarian"].as_f64().unwrap();
     assert!(
-        (accuracy("eval") - 0.1165).abs() < 2e-3 && (accuracy("batch_stats") - 0.1785).abs() < 2e-3,
+        (accuracy("eval") - eval).abs() < 2e-3
+            && (accuracy("batch_stats") - batch_stats).abs() < 2e-3,
         "{json}"
     );
-    // A run folder holding the earlier checkpoint resumes.
-    let run = dir.join("resumed");
+}
+
+/// A run folder holding the checkpoint (and the run's config.json, where given) resumes one step.
+fn resumes(ckpt: &Path, config: Option<&Path>, run: &Path) {
     std::fs::create_dir_all(run.join("checkpoints")).unwrap();
-    std::fs::copy(&ckpt, run.join("checkpoints/step-2.safetensors")).unwrap();
-    std::fs::copy(fixture("mnist-v2").join("config.json"), run.join("config.json")).unwrap();
+    std::fs::copy(ckpt, run.join("checkpoints/step-2.safetensors")).unwrap();
+    if let Some(config) = config {
+        std::fs::copy(config, run.join("config.json")).unwrap();
+    }
     ok(infogan(&[
         "train",
         "--resume",
@@ -124,5 +168,4 @@ fn earlier_checkpoints_sample_evaluate_and_resume() {
         "100",
     ]));
     assert_eq!(std::fs::read_to_string(run.join("metrics.jsonl")).unwrap().lines().count(), 1);
-    std::fs::remove_dir_all(&dir).ok();
 }

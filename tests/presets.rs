@@ -3,8 +3,7 @@
 //! in the format its users have (the embedded digits, a tiny SVHN .mat, CelebA's folder, grey and
 //! colour image folders at 32x32 and 64x64, the rendered shapes at both sizes): two training
 //! steps, every grid, evaluation, a checkpoint and report.html; `sample` redraws the training
-//! grid; a contradicting --model is refused before anything is written; a checkpoint written
-//! before networks were descriptions still samples, evaluates and resumes.
+//! grid; a contradicting --model is refused before anything is written.
 
 mod common;
 use common::files::{svhn_mat, temp_dir, write_pictures};
@@ -280,50 +279,6 @@ fn a_model_that_contradicts_the_data_is_refused_before_anything_is_written() {
         "{message}"
     );
     assert!(!out.exists(), "nothing written");
-}
-
-#[test]
-fn a_checkpoint_from_before_network_descriptions_still_loads() {
-    // Written by the MNIST-only code (its config has widths {fc, conv_wide, conv_narrow, q_fc}
-    // and no network), 2 steps at widths 8,4,4,4 on the embedded digits.
-    let fixture =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mnist_checkpoint_v1.safetensors");
-    let dir = temp_dir("old-checkpoint");
-    // That code's `sample --seed 3` grid: its pixel values summed (302 x 302 grey).
-    let png = dir.join("sample.png");
-    ok(&run(&["sample", "--checkpoint", fixture, "--out", png.to_str().unwrap(), "--seed", "3"]));
-    let grid = image::open(&png).unwrap().to_luma8();
-    let sum: u64 = grid.as_raw().iter().map(|&p| u64::from(p)).sum();
-    assert_eq!(grid.dimensions(), (302, 302));
-    assert!(
-        (sum as f64 - 10_776_256.0).abs() < 1e-4 * 10_776_256.0,
-        "pixel sum {sum}, the old code's 10776256"
-    );
-    // Its held-out accuracies (running statistics / batch statistics, batch 500).
-    let json: serde_json::Value =
-        serde_json::from_str(&ok(&run(&["eval", "--checkpoint", fixture, "--json"]))).unwrap();
-    let accuracy = |mode: &str| json[mode]["accuracy_hungarian"].as_f64().unwrap();
-    assert!(
-        (accuracy("eval") - 0.1165).abs() < 2e-3 && (accuracy("batch_stats") - 0.2085).abs() < 2e-3,
-        "{json}"
-    );
-    // And it resumes.
-    let run_dir = dir.join("run");
-    std::fs::create_dir_all(run_dir.join("checkpoints")).unwrap();
-    std::fs::copy(fixture, run_dir.join("checkpoints").join("step-2.safetensors")).unwrap();
-    ok(&run(&[
-        "train",
-        "--resume",
-        run_dir.to_str().unwrap(),
-        "--steps",
-        "3",
-        "--log-every",
-        "1",
-        "--sample-every",
-        "100",
-    ]));
-    assert_eq!(std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap().lines().count(), 1);
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
