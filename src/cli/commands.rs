@@ -395,6 +395,13 @@ pub fn rank(
         }
         println!("{line}");
     }
+    let (first, last) =
+        runs.iter().fold((u64::MAX, 0), |(lo, hi), r| (lo.min(r.step), hi.max(r.step)));
+    if first != last {
+        println!(
+            "note: the newest evaluations are at steps {first} to {last}; a run that trained longer scores higher for that alone, so compare runs at one step"
+        );
+    }
     match &pick.grid {
         Some(g) => println!(
             "pick: {} (its newest grid: {})",
