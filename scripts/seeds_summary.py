@@ -4,7 +4,8 @@ each run's one-to-one accuracy (batch norm in eval mode / batch statistics), the
 range over runs; then each run's final NMI and the confusion table of the run whose final accuracy
 is the median.
 
-Usage: scripts/seeds_summary.py RUN_DIR...   (each holding the eval.jsonl that training writes)
+Usage: scripts/seeds_summary.py RUN_DIR...   (each holding the eval.jsonl that training writes,
+or that scripts/torch_train.py writes)
 Standard library only."""
 
 import json
@@ -18,6 +19,9 @@ def evals(run):
     for line in (Path(run) / "eval.jsonl").read_text().splitlines():
         if line.strip():
             record = json.loads(line)
+            if "eval" not in record:
+                # scripts/torch_train.py writes one flat record per evaluation.
+                record = {"step": record["step"], "eval": record}
             rows[record["step"]] = record
     return rows
 
@@ -29,6 +33,8 @@ def pct(value):
 def confusion_table(record):
     """Rows: Q's category and the label the one-to-one mapping gives it; columns: true labels."""
     ev = record["eval"]
+    if "mapping_hungarian" not in ev:
+        return "  (this record has no mapping of categories to labels)"
     confusion, mapping = ev["confusion"], ev["mapping_hungarian"]
     width = len(confusion[0])
     lines = ["  cat -> label | " + " ".join(f"{j:5d}" for j in range(width))]

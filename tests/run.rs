@@ -61,22 +61,11 @@ fn resuming_gives_the_uninterrupted_run() {
     let (a, b) = (scratch("whole"), scratch("halves"));
     let whole = train(&a, &["--steps", "6", "--keep", "2"]);
     assert!(whole.status.success(), "{}", stderr(&whole));
-    let first = train(&b, &["--steps", "3"]);
+    let first = train(&b, &["--steps", "3", "--keep", "2"]);
     assert!(first.status.success(), "{}", stderr(&first));
-    // The run folder keeps the config; --resume takes everything from the checkpoint (step 3).
-    let second = run(&[
-        "train",
-        "--resume",
-        b.to_str().unwrap(),
-        "--steps",
-        "6",
-        "--log-every",
-        "1",
-        "--sample-every",
-        "2",
-        "--checkpoint-every",
-        "2",
-    ]);
+    // The run folder keeps the config; --resume takes everything from the checkpoint (step 3),
+    // the cadence of logs, grids and checkpoints included.
+    let second = run(&["train", "--resume", b.to_str().unwrap(), "--steps", "6"]);
     assert!(second.status.success(), "{}", stderr(&second));
     assert_eq!(metrics(&a), metrics(&b), "same seed, same adapter: resumed == uninterrupted");
     assert_eq!(metrics(&a).len(), 6);
@@ -96,7 +85,27 @@ fn resuming_gives_the_uninterrupted_run() {
             && report.contains("accuracy"),
         "report.html incomplete"
     );
-    assert_eq!(std::fs::read_to_string(a.join("eval.jsonl")).unwrap().lines().count(), 3);
+    let evaluated = |dir: &Path| -> Vec<u64> {
+        let text = std::fs::read_to_string(dir.join("eval.jsonl")).unwrap();
+        text.lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(evaluated(&a), vec![2, 4, 6]);
+    assert_eq!(
+        evaluated(&b),
+        vec![2, 3, 4, 6],
+        "the first part ended at 3; the resumed one kept every 2"
+    );
+    // A cadence flag given on resume changes the cadence (and nothing else), and is kept.
+    let third =
+        run(&["train", "--resume", b.to_str().unwrap(), "--steps", "9", "--sample-every", "3"]);
+    assert!(third.status.success(), "{}", stderr(&third));
+    assert_eq!(evaluated(&b), vec![2, 3, 4, 6, 9]);
+    let kept = checkpoint::load(&b.join("checkpoints/step-9.safetensors")).unwrap().config;
+    assert_eq!(kept.schedule.map(|s| (s.sample_every, s.log_every, s.keep)), Some((3, 1, 2)));
     for dir in [a, b] {
         std::fs::remove_dir_all(dir).ok();
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use infogan::data::{self, Source};
-use infogan::model::config::{TrainConfig, Wiring};
+use infogan::model::config::{Schedule, TrainConfig, Wiring};
 use infogan::model::presets::{self, Model};
 use infogan::train::checkpoint;
 use infogan::train::run::{Outcome, RunOptions, Start};
@@ -78,32 +78,48 @@ pub struct TrainArgs {
     /// 1024,256,128,64,64,128,256,128). Small ones make quick smoke runs.
     #[arg(long)]
     widths: Option<String>,
-    /// Read back and log the scalars every this many steps.
-    #[arg(long, default_value_t = 10)]
-    log_every: u64,
-    /// Grids, held-out evaluation and report.html every this many steps (and at the end).
-    #[arg(long, default_value_t = 100)]
-    sample_every: u64,
-    /// Write a checkpoint every this many steps (and at the end, and on Ctrl-C).
-    #[arg(long, default_value_t = 250)]
-    checkpoint_every: u64,
-    /// Checkpoints to keep (the newest).
-    #[arg(long, default_value_t = 3)]
-    keep: usize,
+    /// Read back and log the scalars every this many steps [default: 10]. The cadence flags
+    /// (this one to --probe-steps) are kept in the run's config.json: a resumed run goes on at
+    /// the cadence it had unless they are given again.
+    #[arg(long)]
+    log_every: Option<u64>,
+    /// Grids, held-out evaluation and report.html every this many steps (and at the end)
+    /// [default: 100].
+    #[arg(long)]
+    sample_every: Option<u64>,
+    /// Write a checkpoint every this many steps (and at the end, and on Ctrl-C) [default: 250].
+    #[arg(long)]
+    checkpoint_every: Option<u64>,
+    /// Checkpoints to keep (the newest) [default: 3].
+    #[arg(long)]
+    keep: Option<usize>,
     /// Every this many steps, measure the slack of both bounds: train other discriminators and
     /// recognisers (a copy of D and Q, and a fresh pair) against the frozen G on held-out images
-    /// and log the bounds they reach beside the training networks' (probes.jsonl). 0: never.
-    #[arg(long, default_value_t = 0)]
-    probe_every: u64,
-    /// D/Q steps of each probe pair.
-    #[arg(long, default_value_t = 50)]
-    probe_steps: usize,
+    /// and log the bounds they reach beside the training networks' (probes.jsonl). 0: never
+    /// [default: 0].
+    #[arg(long)]
+    probe_every: Option<u64>,
+    /// D/Q steps of each probe pair [default: 50].
+    #[arg(long)]
+    probe_steps: Option<usize>,
     /// Testing aid: poison G with NaN after this step.
     #[arg(long, hide = true)]
     debug_nan_after: Option<u64>,
 }
 
 impl TrainArgs {
+    /// The cadence flags given over `kept` (the resumed run's, or the defaults).
+    fn schedule(&self, kept: Schedule) -> Schedule {
+        Schedule {
+            log_every: self.log_every.unwrap_or(kept.log_every).max(1),
+            sample_every: self.sample_every.unwrap_or(kept.sample_every).max(1),
+            checkpoint_every: self.checkpoint_every.unwrap_or(kept.checkpoint_every).max(1),
+            keep: self.keep.unwrap_or(kept.keep).max(1),
+            probe_every: self.probe_every.unwrap_or(kept.probe_every),
+            probe_steps: self.probe_steps.unwrap_or(kept.probe_steps).max(1),
+        }
+    }
+
     /// Applies the configuration flags the user gave to `config`.
     fn apply(&self, config: &mut TrainConfig) -> infogan::Result<()> {
         if let Some(data) = &self.data {
@@ -229,16 +245,15 @@ pub fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcom
             "\ninterrupt: writing a checkpoint after this step (Ctrl-C again to quit at once)"
         );
     });
+    let kept = match &start {
+        Start::Resume(ckpt) => ckpt.config.schedule.unwrap_or_default(),
+        Start::Fresh(_) => Schedule::default(),
+    };
     let options = RunOptions {
         out,
         steps: args.steps,
-        log_every: args.log_every.max(1),
-        sample_every: args.sample_every.max(1),
-        checkpoint_every: args.checkpoint_every.max(1),
-        keep: args.keep.max(1),
+        schedule: args.schedule(kept),
         poison_after: args.debug_nan_after,
-        probe_every: args.probe_every,
-        probe_steps: args.probe_steps.max(1),
     };
     infogan::train::run::train(&gpu, start, &options, stop)
 }

@@ -65,6 +65,41 @@ pub struct TrainConfig {
     /// LeakyReLU slope: 0.1 in the paper, 0.01 in the official code.
     pub leak: f32,
     pub wiring: Wiring,
+    /// How often the run logs, evaluates, checkpoints and probes. It changes no trained number;
+    /// it is kept so that `--resume` goes on at the cadence the run had. Absent in runs written
+    /// before it was kept (they resume at the defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+}
+
+/// The cadence of a run's side work, in steps (`--log-every`, `--sample-every`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Read back the step's scalars and log them.
+    pub log_every: u64,
+    /// Grids, held-out evaluation and report.html (and at the end).
+    pub sample_every: u64,
+    /// A checkpoint (and at the end, and on Ctrl-C).
+    pub checkpoint_every: u64,
+    /// Checkpoints kept (the newest).
+    pub keep: usize,
+    /// Probe the slack of both bounds (0: never); see `train::probe`.
+    pub probe_every: u64,
+    /// D/Q steps of each probe pair.
+    pub probe_steps: usize,
+}
+
+impl Default for Schedule {
+    fn default() -> Schedule {
+        Schedule {
+            log_every: 10,
+            sample_every: 100,
+            checkpoint_every: 250,
+            keep: 3,
+            probe_every: 0,
+            probe_steps: 50,
+        }
+    }
 }
 
 impl TrainConfig {
@@ -90,6 +125,7 @@ impl TrainConfig {
             learned_std: false,
             leak: 0.1,
             wiring: Wiring::Official,
+            schedule: None,
         }
     }
 
@@ -136,7 +172,8 @@ impl TrainConfig {
     }
 
     /// Settings that differ between `self` and `other`, as `name: ours vs theirs`. The network
-    /// follows from the model and widths, which are compared instead of its long description.
+    /// follows from the model and widths, which are compared instead of its long description; the
+    /// schedule changes no number, so a resumed run may change it.
     pub fn differences(&self, other: &TrainConfig) -> Vec<String> {
         let (a, b) = (
             serde_json::to_value(self).unwrap_or_default(),
@@ -146,7 +183,8 @@ impl TrainConfig {
             return vec!["configuration".into()];
         };
         a.iter()
-            .filter(|(k, v)| k.as_str() != "network" && b.get(*k) != Some(v))
+            .filter(|(k, _)| !matches!(k.as_str(), "network" | "schedule"))
+            .filter(|(k, v)| b.get(*k) != Some(v))
             .map(|(k, v)| format!("{k}: {v} vs {}", b.get(k).cloned().unwrap_or_default()))
             .collect()
     }

@@ -12,7 +12,7 @@ use crate::data::{self, Split};
 use crate::error::{Error, Result};
 use crate::eval::evaluate::{self, Evaluation};
 use crate::gpu::Gpu;
-use crate::model::config::TrainConfig;
+use crate::model::config::{Schedule, TrainConfig};
 use crate::train::batches::Batches;
 use crate::train::checkpoint::Checkpoint;
 use crate::train::folder::RunFolder;
@@ -25,24 +25,16 @@ use crate::train::trainer::{StepMetrics, Trainer};
 /// or as many as one storage binding holds where that is fewer (the 64x64 models on lavapipe).
 pub const EVAL_BATCH: usize = 500;
 
-/// How often to log, sample, evaluate and checkpoint, and where.
+/// Where the run goes, how far, and how often it logs, samples, evaluates and checkpoints.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     pub out: PathBuf,
     /// Train until this many steps in total (a resumed run counts the steps it had).
     pub steps: u64,
-    pub log_every: u64,
-    /// Grids, evaluation on the held-out images and report.html, every this many steps.
-    pub sample_every: u64,
-    pub checkpoint_every: u64,
-    /// Checkpoints kept (the newest).
-    pub keep: usize,
+    /// Stored in the run's configuration, so that a resumed run keeps it.
+    pub schedule: Schedule,
     /// Fault injection for tests: poison G's parameters with NaN after this step.
     pub poison_after: Option<u64>,
-    /// Probe the slack of both bounds every this many steps (0: never); see `infogan::probe`.
-    pub probe_every: u64,
-    /// D/Q steps of each probe pair.
-    pub probe_steps: usize,
 }
 
 /// How a run ended without an error.
@@ -83,11 +75,12 @@ struct Due {
 
 impl Due {
     fn at(step: u64, first: u64, options: &RunOptions, interrupted: bool) -> Due {
+        let schedule = &options.schedule;
         let every = |n: u64| step.is_multiple_of(n.max(1)) || step == options.steps;
         let (sample, checkpoint) =
-            (every(options.sample_every), every(options.checkpoint_every) || interrupted);
-        let probe = options.probe_every > 0 && step.is_multiple_of(options.probe_every);
-        let read = every(options.log_every) || sample || checkpoint || probe || step == first + 1;
+            (every(schedule.sample_every), every(schedule.checkpoint_every) || interrupted);
+        let probe = schedule.probe_every > 0 && step.is_multiple_of(schedule.probe_every);
+        let read = every(schedule.log_every) || sample || checkpoint || probe || step == first + 1;
         Due { read, sample, checkpoint, probe, interrupted }
     }
 }
@@ -99,23 +92,25 @@ pub fn train(
     stop: Arc<AtomicBool>,
 ) -> Result<Outcome> {
     let folder = RunFolder::new(&options.out);
-    let config = start.config().clone();
+    let mut config = start.config().clone();
+    config.schedule = Some(options.schedule);
     let mut split = data::load(&config.data, config.network.image)?;
     if let Some(n) = config.max_images {
         split.train.truncate(n);
     }
     // Settings are checked (and the model built) before anything is written.
-    let trainer = match &start {
-        Start::Fresh(config) => Trainer::new(gpu, config.clone(), &split.train)?,
+    let mut trainer = match &start {
+        Start::Fresh(_) => Trainer::new(gpu, config.clone(), &split.train)?,
         Start::Resume(ckpt) => Trainer::resume(gpu, ckpt, &split.train)?,
     };
+    trainer.config.schedule = config.schedule;
     let first = trainer.step;
     if first >= options.steps {
         return Err(Error::new(format!(
             "the run is already at step {first}; pass a larger --steps to continue it"
         )));
     }
-    let held_out = match options.probe_every {
+    let held_out = match options.schedule.probe_every {
         0 => None,
         _ => Some(Batches::new(
             gpu,
@@ -255,7 +250,7 @@ impl Run<'_> {
                 &self.trainer.model,
                 held_out,
                 step,
-                self.options.probe_steps,
+                self.options.schedule.probe_steps,
             )?;
             self.folder.log_probe(&report)?;
             let (gan, li) = report.slack();
@@ -277,7 +272,7 @@ impl Run<'_> {
     /// stops with the last good checkpoint named.
     fn checkpoint(&mut self, step: u64) -> Result<()> {
         let (gpu, model, config) = (self.gpu, &self.trainer.model, &self.trainer.config);
-        match self.folder.save_checkpoint(gpu, model, config, step, self.options.keep)? {
+        match self.folder.save_checkpoint(gpu, model, config, step, self.options.schedule.keep)? {
             Ok(path) => {
                 self.last_good = Some(path);
                 Ok(())
