@@ -49,7 +49,7 @@ enum Command {
     },
     /// Train InfoGAN (one of the paper's five experiments or the shapes models); the run folder gets metrics, checkpoints,
     /// grids and report.html. With --resume, continue a run exactly from its newest checkpoint.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Draw a grid of samples from a checkpoint's generator.
     Sample(SampleArgs),
     /// Score Q's categorical code as a classifier of held-out real images.
@@ -227,7 +227,7 @@ pub fn run(cli: Cli) -> infogan::Result<Outcome> {
     let gpu_options = GpuOptions { adapter: cli.adapter.clone(), variant: cli.variant };
     match cli.command {
         Command::Devices => commands::devices(cli.adapter.as_deref()),
-        Command::Train(args) => train::train(gpu_options, args),
+        Command::Train(args) => train::train(gpu_options, *args),
         Command::Models { model, widths, json } => {
             commands::models(gpu_options, model, widths, json)
         }
