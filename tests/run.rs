@@ -82,7 +82,8 @@ fn resuming_gives_the_uninterrupted_run() {
     assert!(
         report.contains("<svg")
             && report.contains("data:image/png;base64,")
-            && report.contains("accuracy"),
+            && report.contains("accuracy")
+            && report.contains("grids and evaluation every 2, checkpoint every 2 (newest 2 kept)"),
         "report.html incomplete"
     );
     let evaluated = |dir: &Path| -> Vec<u64> {

@@ -52,6 +52,19 @@ fn config_table(config: &TrainConfig) -> String {
     if let Some(n) = config.max_images {
         rows.push(("max images", n.to_string()));
     }
+    if let Some(s) = config.schedule {
+        let probes = match s.probe_steps {
+            _ if s.probe_every == 0 => "no probes".to_string(),
+            n => format!("probes every {} ({n} steps each)", s.probe_every),
+        };
+        rows.push((
+            "cadence",
+            format!(
+                "log every {}, grids and evaluation every {}, checkpoint every {} (newest {} kept), {probes}",
+                s.log_every, s.sample_every, s.checkpoint_every, s.keep
+            ),
+        ));
+    }
     let [g, d, q] = config.network.summary();
     rows.extend([("G", g), ("D", d), ("Q", q)]);
     let mut html = String::from("<table class=\"config\">");
