@@ -17,6 +17,9 @@ pub mod ops;
 pub mod tape;
 pub mod train;
 
+/// The version and the commit this binary was built from (`+dirty` if its sources differed).
+pub const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("INFOGAN_COMMIT"), ")");
+
 pub use error::{Error, Result};
 pub use gpu::Tensor;
 pub use gpu::{Gpu, GpuOptions, Variant};

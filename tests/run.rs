@@ -56,6 +56,12 @@ fn metrics(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// sessions.jsonl: one start and one end line per `infogan train` process.
+fn sessions(dir: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("sessions.jsonl")).unwrap();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
 #[test]
 fn resuming_gives_the_uninterrupted_run() {
     let (a, b) = (scratch("whole"), scratch("halves"));
@@ -107,6 +113,24 @@ fn resuming_gives_the_uninterrupted_run() {
     assert_eq!(evaluated(&b), vec![2, 3, 4, 6, 9]);
     let kept = checkpoint::load(&b.join("checkpoints/step-9.safetensors")).unwrap().config;
     assert_eq!(kept.schedule.map(|s| (s.sample_every, s.log_every, s.keep)), Some((3, 1, 2)));
+    // Each of the three processes recorded its command, build, adapter, steps and outcome.
+    let lines = sessions(&b);
+    let field = |i: usize, key: &str| lines[i][key].clone();
+    let events: Vec<_> = (0..lines.len()).map(|i| field(i, "event")).collect();
+    assert_eq!(events, ["start", "end", "start", "end", "start", "end"]);
+    let steps: Vec<_> = (0..6).map(|i| field(i, "step").as_u64().unwrap()).collect();
+    assert_eq!(steps, [0, 3, 3, 6, 6, 9]);
+    assert!((0..3).all(|i| field(2 * i + 1, "outcome") == "finished"), "{lines:?}");
+    assert_eq!(field(2, "command"), format!("infogan train --resume {} --steps 6", b.display()));
+    assert_eq!(field(0, "build"), infogan::BUILD);
+    assert!(infogan::BUILD.starts_with(env!("CARGO_PKG_VERSION")));
+    let adapter = field(0, "adapter");
+    assert!(adapter.as_str().is_some_and(|a| !a.is_empty()), "{adapter}");
+    let report = std::fs::read_to_string(b.join("report.html")).unwrap();
+    assert!(
+        report.contains("<h2>Sessions</h2>") && report.contains(": steps 6 to 9, finished after"),
+        "report.html lists the sessions, the last one closed"
+    );
     for dir in [a, b] {
         std::fs::remove_dir_all(dir).ok();
     }
@@ -168,6 +192,9 @@ fn nan_stops_training_and_keeps_the_last_good_checkpoint() {
         checkpoint::list(&dir.join("checkpoints")).iter().map(|(s, _)| *s).collect();
     assert_eq!(kept, vec![2]);
     assert!(checkpoint::load(&dir.join("checkpoints/step-2.safetensors")).is_ok());
+    let end = sessions(&dir).pop().unwrap();
+    let outcome = end["outcome"].as_str().unwrap();
+    assert!(outcome.starts_with("failed: training diverged at step 4"), "{outcome}");
     std::fs::remove_dir_all(&dir).ok();
     // Poisoned right after step 4's losses were read: the checkpoint of step 4 is refused.
     let out = train(&dir, &["--steps", "8", "--debug-nan-after", "4"]);
@@ -259,6 +286,8 @@ fn ctrl_c_writes_a_checkpoint_and_resume_continues() {
     let step = saved[0].0;
     let logged = metrics(&dir).len() as u64;
     assert_eq!(step, logged, "checkpoint at the last logged step");
+    let end = sessions(&dir).pop().unwrap();
+    assert_eq!((end["outcome"].as_str(), end["step"].as_u64()), (Some("interrupted"), Some(step)));
     let more = (step + 2).to_string();
     let out = run(&["train", "--resume", dir.to_str().unwrap(), "--steps", &more]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -17,7 +17,7 @@ pub use train::TrainArgs;
 #[derive(Parser)]
 #[command(
     name = "infogan",
-    version,
+    version = infogan::BUILD,
     about = "InfoGAN on any GPU through hand-written WGSL kernels"
 )]
 pub struct Cli {

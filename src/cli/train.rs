@@ -253,7 +253,23 @@ pub fn train(gpu_options: GpuOptions, args: TrainArgs) -> infogan::Result<Outcom
         out,
         steps: args.steps,
         schedule: args.schedule(kept),
+        command: command_line(),
         poison_after: args.debug_nan_after,
     };
     infogan::train::run::train(&gpu, start, &options, stop)
+}
+
+/// This process's command line as a shell would take it back (the program as `infogan`).
+fn command_line() -> String {
+    let quote = |a: String| {
+        let plain = !a.is_empty()
+            && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c));
+        if plain {
+            a
+        } else {
+            format!("'{}'", a.replace('\'', r"'\''"))
+        }
+    };
+    let args = std::env::args().skip(1).map(quote);
+    std::iter::once("infogan".to_string()).chain(args).collect::<Vec<_>>().join(" ")
 }

@@ -1,5 +1,5 @@
 //! A run folder and the files in it: `config.json`, `metrics.jsonl`, `eval.jsonl`,
-//! `probes.jsonl`, `checkpoints/step-N.safetensors`, `samples/step-N-*.png` and `report.html`.
+//! `probes.jsonl`, `sessions.jsonl`, `checkpoints/step-N.safetensors`, `samples/step-N-*.png` and `report.html`.
 //! Every path and every write of a run goes through here, so the training loop reads as a list of
 //! steps.
 
@@ -49,6 +49,11 @@ impl RunFolder {
         self.root.join("probes.jsonl")
     }
 
+    /// One line per start and end of `infogan train` on this run (never rewound).
+    pub fn sessions(&self) -> PathBuf {
+        self.root.join("sessions.jsonl")
+    }
+
     pub fn checkpoints(&self) -> PathBuf {
         self.root.join("checkpoints")
     }
@@ -95,6 +100,10 @@ impl RunFolder {
     pub fn log_evaluation(&self, step: u64, [eval, batch_stats]: &[Evaluation; 2]) -> Result<()> {
         let line = serde_json::json!({ "step": step, "eval": eval.json(), "batch_stats": batch_stats.json() });
         files::append_line(&self.evaluations(), &line.to_string())
+    }
+
+    pub fn log_session(&self, line: &serde_json::Value) -> Result<()> {
+        files::append_line(&self.sessions(), &line.to_string())
     }
 
     pub fn log_probe(&self, report: &ProbeReport) -> Result<()> {

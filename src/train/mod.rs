@@ -12,5 +12,6 @@ pub mod random;
 pub mod report;
 pub mod report_charts;
 pub mod run;
+pub mod sessions;
 pub mod step_bench;
 pub mod trainer;

@@ -53,9 +53,10 @@ fn config_table(config: &TrainConfig) -> String {
         rows.push(("max images", n.to_string()));
     }
     if let Some(s) = config.schedule {
-        let probes = match s.probe_steps {
-            _ if s.probe_every == 0 => "no probes".to_string(),
-            n => format!("probes every {} ({n} steps each)", s.probe_every),
+        let probes = if s.probe_every == 0 {
+            "no probes".to_string()
+        } else {
+            format!("probes every {} ({} steps each)", s.probe_every, s.probe_steps)
         };
         rows.push((
             "cadence",
@@ -295,6 +296,14 @@ pub fn write(out: &Path) -> Result<()> {
     if let Some(c) = &config {
         html += "<h2>Configuration</h2>";
         html += &config_table(c);
+    }
+    let sessions = crate::train::sessions::describe(&json_lines(&out.join("sessions.jsonl")));
+    if !sessions.is_empty() {
+        html += "<h2>Sessions</h2><ul class=\"sessions\">";
+        for line in sessions {
+            html += &format!("<li>{}</li>", escape(&line));
+        }
+        html += "</ul>";
     }
     for (_, section, svg) in charts(out) {
         if !section.is_empty() {

@@ -19,6 +19,7 @@ use crate::train::folder::RunFolder;
 use crate::train::probe;
 use crate::train::progress::Progress;
 use crate::train::random::Purpose;
+use crate::train::sessions::Session;
 use crate::train::trainer::{StepMetrics, Trainer};
 
 /// Held-out images per forward pass when evaluating (batch statistics are taken over this many),
@@ -33,6 +34,8 @@ pub struct RunOptions {
     pub steps: u64,
     /// Stored in the run's configuration, so that a resumed run keeps it.
     pub schedule: Schedule,
+    /// The command line that started this process, recorded in sessions.jsonl.
+    pub command: String,
     /// Fault injection for tests: poison G's parameters with NaN after this step.
     pub poison_after: Option<u64>,
 }
@@ -159,37 +162,20 @@ pub fn train(
         trainer,
         interval: (Instant::now(), first),
     };
-    let started = Instant::now();
-    while run.trainer.step < options.steps {
-        let step = run.trainer.step + 1;
-        let due = Due::at(step, first, options, stop.load(Ordering::SeqCst));
-        let Some(metrics) = run.train_step(step, due)? else {
-            continue;
-        };
-        let after = run.after_step(step, &metrics, due);
-        if due.checkpoint || after.is_err() {
-            run.checkpoint(step)?;
-        }
-        after.map_err(|e| run.kept(e, step))?;
-        run.interval = (Instant::now(), step);
-        if due.interrupted {
-            run.progress.finish();
-            println!(
-                "interrupted at step {step}: checkpoint written; continue with `{}`",
-                run.resume_command()
-            );
-            return Ok(Outcome::Interrupted);
-        }
+    let (session, line) = Session::start(gpu, first, options.steps, &options.command);
+    run.folder.log_session(&line)?;
+    let result = run.train_until(first, &stop);
+    let outcome = match &result {
+        Ok(Outcome::Finished) => "finished".to_string(),
+        Ok(Outcome::Interrupted) => "interrupted".to_string(),
+        Err(e) => format!("failed: {e}"),
+    };
+    // The run's steps are safe whatever happens here; a failure to record the end only warns.
+    let end = session.end(run.trainer.step, &outcome);
+    if let Err(e) = run.folder.log_session(&end).and_then(|()| run.folder.write_report()) {
+        eprintln!("warning: the end of this session was not recorded: {e}");
     }
-    run.progress.finish();
-    println!(
-        "done: steps {first}..{} in {:.1}s; metrics in {}, report in {}",
-        options.steps,
-        started.elapsed().as_secs_f64(),
-        run.folder.metrics().display(),
-        run.folder.report().display()
-    );
-    Ok(Outcome::Finished)
+    result
 }
 
 /// A run in progress: the trainer, its data and folder, and what the loop keeps between steps.
@@ -210,6 +196,42 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Trains until the target step or Ctrl-C.
+    fn train_until(&mut self, first: u64, stop: &AtomicBool) -> Result<Outcome> {
+        let started = Instant::now();
+        let options = self.options;
+        while self.trainer.step < options.steps {
+            let step = self.trainer.step + 1;
+            let due = Due::at(step, first, options, stop.load(Ordering::SeqCst));
+            let Some(metrics) = self.train_step(step, due)? else {
+                continue;
+            };
+            let after = self.after_step(step, &metrics, due);
+            if due.checkpoint || after.is_err() {
+                self.checkpoint(step)?;
+            }
+            after.map_err(|e| self.kept(e, step))?;
+            self.interval = (Instant::now(), step);
+            if due.interrupted {
+                self.progress.finish();
+                println!(
+                    "interrupted at step {step}: checkpoint written; continue with `{}`",
+                    self.resume_command()
+                );
+                return Ok(Outcome::Interrupted);
+            }
+        }
+        self.progress.finish();
+        println!(
+            "done: steps {first}..{} in {:.1}s; metrics in {}, report in {}",
+            options.steps,
+            started.elapsed().as_secs_f64(),
+            self.folder.metrics().display(),
+            self.folder.report().display()
+        );
+        Ok(Outcome::Finished)
+    }
+
     /// One training step; its scalars when read back, checked to be finite.
     fn train_step(&mut self, step: u64, due: Due) -> Result<Option<StepMetrics>> {
         let metrics = self.trainer.step(due.read)?;
