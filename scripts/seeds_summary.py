@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Held-out accuracy of several runs of one schedule (seeds) as markdown: per evaluated step,
 each run's one-to-one accuracy (batch norm in eval mode / batch statistics), the median and the
-range over runs; then each run's final NMI and the confusion table of the run whose final accuracy
+range over runs; then each run's final scores, their median and range, and the confusion table of the run whose final accuracy
 is the median.
 
 Usage: scripts/seeds_summary.py RUN_DIR...   (each holding the eval.jsonl that training writes,
@@ -69,6 +69,11 @@ def main(runs):
         ev = record["eval"]
         print(f"- {name}, step {record['step']}: accuracy {pct(ev['accuracy_hungarian'])} one-to-one, "
               f"{pct(ev['accuracy_majority'])} many-to-one, NMI {ev['nmi']:.3f}")
+    def spread(key, show):
+        values = [r["eval"][key] for r in finals.values()]
+        return f"{show(statistics.median(values))} ({show(min(values))}-{show(max(values))})"
+    print(f"- median (range) over {len(finals)} runs: one-to-one {spread('accuracy_hungarian', pct)}, "
+          f"many-to-one {spread('accuracy_majority', pct)}, NMI {spread('nmi', lambda v: f'{v:.3f}')}")
     ordered = sorted(finals, key=lambda n: finals[n]["eval"]["accuracy_hungarian"])
     median_run = ordered[(len(ordered) - 1) // 2]
     print(f"\nConfusion table of {median_run} at step {finals[median_run]['step']} (the median run):\n")
