@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Held-out accuracy of several runs of one schedule (seeds) as markdown: per evaluated step,
 each run's one-to-one accuracy (batch norm in eval mode / batch statistics), the median and the
-range over runs; then each run's final scores, their median and range, and the confusion table of the run whose final accuracy
-is the median.
+range over runs; then each run's final scores, their median and range, the confusion table of the
+run whose final accuracy is the median, and for each run the digits that share a category and from
+which step (with the categorical code's usage and Q's information about real digits, in nats).
 
 Usage: scripts/seeds_summary.py RUN_DIR...   (each holding the eval.jsonl that training writes,
 or that scripts/torch_train.py writes)
@@ -43,6 +44,43 @@ def confusion_table(record):
     return "\n".join(lines)
 
 
+SHARE = 0.25  # a category holds a digit when over a quarter of its held-out images are that digit
+
+
+def shared_digits(record):
+    """The digit sets, as "a/b", of the categories that hold more than one digit."""
+    shared = []
+    for row in record["eval"].get("confusion", []):
+        total = sum(row) or 1
+        held = [str(digit) for digit, count in enumerate(row) if count > SHARE * total]
+        if len(held) > 1:
+            shared.append("/".join(held))
+    return sorted(shared)
+
+
+def code_scores(record):
+    """Usage and Q's information about real images of the first categorical code, if recorded."""
+    ev = record["eval"]
+    code = ev["codes"][0] if ev.get("codes") else ev
+    return code.get("usage_nats"), code.get("posterior_mi_nats")
+
+
+def merge_timeline(name, rows):
+    """One line per evaluation at which the set of shared digits changes, and the last one."""
+    lines, previous = [f"{name}:"], None
+    steps = sorted(rows)
+    for step in steps:
+        shared = shared_digits(rows[step])
+        if shared == previous and step != steps[-1]:
+            continue
+        previous = shared
+        usage, information = code_scores(rows[step])
+        scores = f", usage {usage:.3f}, information {information:.3f}" if usage is not None else ""
+        lines.append(f"  step {step}: {pct(rows[step]['eval']['accuracy_hungarian'])}, shared "
+                     f"{', '.join(shared) or 'none'}{scores}")
+    return "\n".join(lines)
+
+
 def main(runs):
     if not runs:
         sys.exit(__doc__)
@@ -79,6 +117,11 @@ def main(runs):
     print(f"\nConfusion table of {median_run} at step {finals[median_run]['step']} (the median run):\n")
     print("```")
     print(confusion_table(finals[median_run]))
+    print("```")
+    print(f"\nDigits that share a category (over {SHARE:.0%} of its held-out images each), from when:\n")
+    print("```")
+    for name, rows in data.items():
+        print(merge_timeline(name, rows))
     print("```")
 
 
