@@ -75,7 +75,8 @@ def merge_timeline(name, rows):
             continue
         previous = shared
         usage, information = code_scores(rows[step])
-        scores = f", usage {usage:.3f}, information {information:.3f}" if usage is not None else ""
+        scores = f", usage {usage:.3f}" if usage is not None else ""
+        scores += f", information {information:.3f}" if information is not None else ""
         lines.append(f"  step {step}: {pct(rows[step]['eval']['accuracy_hungarian'])}, shared "
                      f"{', '.join(shared) or 'none'}{scores}")
     return "\n".join(lines)
